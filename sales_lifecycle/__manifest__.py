@@ -1,0 +1,32 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+{
+    "name": "Sales Lifecycle",
+    "summary": "Carry a B2B deal from lead generation to customer support: "
+    "qualification, value demonstration, negotiation, closing and service",
+    "version": "18.0.1.0.0",
+    "category": "Sales/CRM",
+    "website": "https://github.com/sales-lifecycle/sales_lifecycle",
+    "author": "Sales Lifecycle developers",
+    "license": "LGPL-3",
+    "depends": [
+        "crm",
+        "sale_crm",
+        "sale_management",
+        "account",
+        "helpdesk_mgmt",
+        "base_automation",
+    ],
+    "data": [
+        "security/sales_lifecycle_groups.xml",
+        "security/ir.model.access.csv",
+        "security/sales_lifecycle_support_plan_security.xml",
+        "views/res_config_settings_views.xml",
+        "views/sales_lifecycle_support_plan_views.xml",
+        "views/sales_lifecycle_menus.xml",
+    ],
+    "demo": [
+        "demo/res_partner_demo.xml",
+        "demo/crm_lead_demo.xml",
+        "demo/sales_lifecycle_support_plan_demo.xml",
+    ],
+}

@@ -1,0 +1,108 @@
+from odoo import api, fields, models
+
+
+class SalesLifecycleSupportPlan(models.Model):
+    _name = "sales_lifecycle.support.plan"
+    _description = "Support Plan"
+    _order = "sequence, name, id"
+
+    _sql_constraints = [
+        (
+            "duration_positive",
+            "CHECK(duration_months > 0)",
+            "A support plan lasts at least one month.",
+        ),
+        (
+            "times_positive",
+            "CHECK(response_time >= 0 AND resolution_time >= 0)",
+            "Response and resolution times cannot be negative.",
+        ),
+        (
+            "visits_positive",
+            "CHECK(onsite_visits >= 0)",
+            "Onsite visits cannot be negative.",
+        ),
+    ]
+
+    # Identity
+    name = fields.Char(required=True, translate=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one(
+        "res.company",
+        default=lambda self: self.env.company,
+        index=True,
+        help="Leave empty to share the plan between companies.",
+    )
+
+    # Terms
+    duration_months = fields.Integer(
+        string="Duration (months)", required=True, default=12
+    )
+    response_time = fields.Float(
+        string="First Response (working hours)",
+        default=8.0,
+        help="Working hours, on the plan's calendar, before a first answer.",
+    )
+    resolution_time = fields.Float(
+        string="Resolution (working hours)",
+        default=40.0,
+        help="Working hours, on the plan's calendar, to resolve a request.",
+    )
+    resource_calendar_id = fields.Many2one(
+        "resource.calendar",
+        string="Working Hours",
+        default=lambda self: self.env.company.resource_calendar_id,
+        help="Calendar on which the response and resolution times are counted; "
+        "the company's calendar when empty.",
+    )
+    onsite_visits = fields.Integer(
+        string="Onsite Visits per Period",
+        help="Onsite visits included for the whole coverage period.",
+    )
+
+    # Channels covered
+    channel_phone = fields.Boolean(string="Phone", default=True)
+    channel_onsite = fields.Boolean(string="Onsite")
+    channel_email = fields.Boolean(string="E-mail", default=True)
+    channel_portal = fields.Boolean(string="Portal", default=True)
+    channel_remote = fields.Boolean(string="Remote")
+    channels_display = fields.Char(
+        string="Channels", compute="_compute_channels_display"
+    )
+
+    description = fields.Html(string="Support Terms", translate=True)
+
+    @api.depends(
+        "channel_phone",
+        "channel_onsite",
+        "channel_email",
+        "channel_portal",
+        "channel_remote",
+    )
+    def _compute_channels_display(self):
+        labels = self._channel_labels()
+        for plan in self:
+            plan.channels_display = ", ".join(
+                label for fname, label in labels.items() if plan[fname]
+            )
+
+    def _channel_labels(self):
+        return {
+            fname: self._fields[fname].get_description(self.env)["string"]
+            for fname in (
+                "channel_phone",
+                "channel_onsite",
+                "channel_email",
+                "channel_portal",
+                "channel_remote",
+            )
+        }
+
+    def _covers_channel(self, channel):
+        """Whether the plan covers a channel key: phone (or call), onsite,
+        email, portal, remote."""
+        self.ensure_one()
+        channel = {"call": "phone"}.get(channel, channel)
+        fname = f"channel_{channel}"
+        return bool(fname in self._fields and self[fname])

@@ -1,0 +1,768 @@
+#!/usr/bin/env python3
+"""Run, test, lint and regression-test the sales_lifecycle add-on.
+
+One entry point behind the repository's commands (``tools/run``,
+``tools/test``, ``tools/lint``, ``tools/regression``). It only uses the
+standard library until Odoo is known to be importable, so that a machine
+without Odoo 18.0 gets a message instead of a traceback.
+
+Configuration, by environment variable (or the matching option):
+
+===================  ==========================  ==============================
+variable             default                     meaning
+===================  ==========================  ==============================
+SL_DB                sales_lifecycle             database of ``tools/run``
+SL_HTTP_PORT         8069                        web client port
+PGHOST               (local socket)              PostgreSQL host
+PGPORT               5432                        PostgreSQL port
+PGUSER               the current user            PostgreSQL role
+PGPASSWORD           (none)                      PostgreSQL password
+ODOO_PATH            (none)                      an Odoo 18.0 source checkout to
+                                                 put on the Python path
+SL_SKIP_PIP          (unset)                     set to 1 to skip pip installs
+===================  ==========================  ==============================
+"""
+
+import argparse
+import getpass
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ADDON = "sales_lifecycle"
+WORK = ROOT / ".odoo"
+HOST_DEPENDENCIES = [
+    "crm",
+    "sale_crm",
+    "sale_management",
+    "account",
+    "helpdesk_mgmt",
+    "base_automation",
+]
+REGRESSION_APPS = ["crm", "sale_crm", "sale_management", "helpdesk_mgmt"]
+
+# Lines of the host that are not about this module and say nothing wrong with
+# it (running as root in containers, the host's own deprecations).
+HOST_NOISE = [
+    re.compile(r"Running as user 'root' is a security risk"),
+    re.compile(r"No module named 'ldap'"),
+]
+
+
+def say(msg):
+    print(f"[sales_lifecycle] {msg}", flush=True)
+
+
+def die(msg, code=2):
+    print(f"[sales_lifecycle] ERROR: {msg}", file=sys.stderr, flush=True)
+    sys.exit(code)
+
+
+# ----------------------------------------------------------------------
+# Odoo
+# ----------------------------------------------------------------------
+
+ODOO_MISSING = (
+    "Odoo 18.0 must be installed in this Python environment ({python}).\n"
+    "The project finds Odoo by `import odoo` with the python3 on the PATH; to "
+    "use a source checkout instead, set ODOO_PATH to its folder (the one with "
+    "odoo-bin), or install it with `pip install -e <odoo source>`.\n"
+    "Odoo is a prerequisite: this project never installs it.\n"
+    "Found: {found}"
+)
+
+
+def python_env():
+    env = dict(os.environ)
+    odoo_path = env.get("ODOO_PATH")
+    if odoo_path:
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in [odoo_path, env.get("PYTHONPATH", "")] if p
+        )
+    return env
+
+
+def check_odoo():
+    """Return (odoo package dir, odoo source addons dir or None) or exit."""
+    probe = (
+        "import os, odoo.release as r, odoo;"
+        "print(r.version_info[0], r.version_info[1]);"
+        "print(os.path.dirname(odoo.__file__))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        env=python_env(),
+        check=False,
+    )
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["import failed"])[-1]
+        die(ODOO_MISSING.format(python=sys.executable, found=last))
+    version, pkg = proc.stdout.strip().splitlines()
+    if version.split() != ["18", "0"]:
+        die(
+            ODOO_MISSING.format(
+                python=sys.executable, found=f"Odoo {version.replace(' ', '.')}"
+            )
+        )
+    source_addons = Path(pkg).parent / "addons"
+    if not (source_addons / "crm" / "__manifest__.py").exists():
+        source_addons = None
+    return Path(pkg), source_addons
+
+
+def odoo_cmd(conf, *args):
+    return [sys.executable, "-m", "odoo", *args, "-c", str(conf)]
+
+
+# ----------------------------------------------------------------------
+# PostgreSQL
+# ----------------------------------------------------------------------
+
+
+def pg_settings():
+    return {
+        "host": os.environ.get("PGHOST", ""),
+        "port": os.environ.get("PGPORT", "5432"),
+        "user": os.environ.get("PGUSER") or getpass.getuser(),
+        "password": os.environ.get("PGPASSWORD", ""),
+    }
+
+
+def _psql(sql, db="postgres", as_postgres=False):
+    pg = pg_settings()
+    cmd = ["psql", "-X", "-q", "-t", "-A", "-d", db, "-c", sql]
+    env = dict(os.environ)
+    if as_postgres:
+        cmd = ["runuser", "-u", "postgres", "--", *cmd]
+        if os.geteuid() != 0:
+            cmd = ["sudo", "-u", "postgres", *cmd[4:]]
+        env.pop("PGUSER", None)
+        env.pop("PGHOST", None)
+    else:
+        env["PGUSER"] = pg["user"]
+        env["PGPORT"] = pg["port"]
+        if pg["host"]:
+            env["PGHOST"] = pg["host"]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+
+
+def _pg_ready():
+    pg = pg_settings()
+    cmd = ["pg_isready", "-q", "-p", pg["port"]]
+    if pg["host"]:
+        cmd += ["-h", pg["host"]]
+    return (
+        shutil.which("pg_isready") and subprocess.run(cmd, check=False).returncode == 0
+    )
+
+
+def ensure_postgres():
+    """Start a local server when none answers; create the role if missing."""
+    pg = pg_settings()
+    if not shutil.which("psql"):
+        die("PostgreSQL client tools (psql) are missing: apt-get install postgresql")
+    if not _pg_ready():
+        if pg["host"] not in ("", "localhost", "127.0.0.1", "/var/run/postgresql"):
+            die(f"PostgreSQL at {pg['host']}:{pg['port']} does not answer.")
+        if not shutil.which("pg_lsclusters"):
+            die("No PostgreSQL server answers and none is installed here.")
+        clusters = subprocess.run(
+            ["pg_lsclusters", "--no-header"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.split()
+        if not clusters:
+            versions = sorted(os.listdir("/usr/lib/postgresql"))
+            say(f"creating PostgreSQL cluster {versions[-1]}/main")
+            subprocess.run(
+                ["pg_createcluster", versions[-1], "main", "-p", pg["port"]], check=True
+            )
+            clusters = [versions[-1], "main"]
+        version, name = clusters[0], clusters[1]
+        say(f"starting PostgreSQL {version}/{name} (it was not running)")
+        subprocess.run(["pg_ctlcluster", version, name, "start"], check=False)
+        for _i in range(30):
+            if _pg_ready():
+                break
+            time.sleep(1)
+        else:
+            die("PostgreSQL did not start; see /var/log/postgresql/")
+    probe = _psql("select 1")
+    if probe.returncode != 0 and "does not exist" in probe.stderr:
+        say(f"creating PostgreSQL role {pg['user']!r} (with CREATEDB)")
+        created = _psql(f'CREATE ROLE "{pg["user"]}" LOGIN CREATEDB', as_postgres=True)
+        if created.returncode != 0:
+            die(f"could not create the role: {created.stderr.strip()}")
+        probe = _psql("select 1")
+    if probe.returncode != 0:
+        die(f"cannot connect to PostgreSQL: {probe.stderr.strip()}")
+
+
+def db_exists(db):
+    res = _psql(f"select 1 from pg_database where datname = '{db}'")
+    return res.stdout.strip() == "1"
+
+
+def module_state(db, module=ADDON):
+    res = _psql(f"select state from ir_module_module where name = '{module}'", db=db)
+    return res.stdout.strip() if res.returncode == 0 else ""
+
+
+def drop_db(db):
+    env = dict(os.environ, PGUSER=pg_settings()["user"])
+    subprocess.run(["dropdb", "--if-exists", db], env=env, check=False)
+    filestore = WORK / "data" / "filestore" / db
+    shutil.rmtree(filestore, ignore_errors=True)
+
+
+# ----------------------------------------------------------------------
+# Dependencies
+# ----------------------------------------------------------------------
+
+
+def _has_odoo_distribution():
+    code = "import importlib.metadata as m; m.version('odoo')"
+    return (
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            env=python_env(),
+            check=False,
+        ).returncode
+        == 0
+    )
+
+
+def pip_install(dev=True):
+    if os.environ.get("SL_SKIP_PIP") == "1":
+        say("SL_SKIP_PIP=1: not installing Python dependencies")
+        return
+    base = [sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    # The OCA add-ons declare a dependency on `odoo`. When Odoo is importable
+    # without its distribution metadata, pip would look for it on the index:
+    # install them without dependencies then (they need nothing but Odoo).
+    oca = base + ["-r", str(ROOT / "requirements.txt")]
+    if not _has_odoo_distribution():
+        oca.insert(4, "--no-deps")
+    say("installing the OCA add-ons from PyPI (requirements.txt)")
+    if subprocess.run(oca, check=False).returncode != 0:
+        die("pip could not install requirements.txt")
+    if dev:
+        say("installing the test and lint tools (requirements-dev.txt)")
+        dev_cmd = base + ["-r", str(ROOT / "requirements-dev.txt")]
+        if subprocess.run(dev_cmd, check=False).returncode != 0:
+            die("pip could not install requirements-dev.txt")
+
+
+def ensure_browser():
+    """Browser tours need Chromium and websocket-client; install or fail."""
+    chrome = next(
+        (
+            shutil.which(c)
+            for c in ("chromium", "chromium-browser", "google-chrome")
+            if shutil.which(c)
+        ),
+        None,
+    )
+    if not chrome and os.geteuid() == 0 and shutil.which("apt-get"):
+        say("installing Debian's chromium for the browser tours (apt-get)")
+        subprocess.run(["apt-get", "update", "-qq"], check=False)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "chromium"],
+            check=False,
+            env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"),
+        )
+        chrome = shutil.which("chromium")
+    if not chrome:
+        die(
+            "Chromium is missing: browser tours would be skipped, so the test "
+            "command refuses to run. Install it (apt-get install chromium)."
+        )
+    probe = subprocess.run(
+        [sys.executable, "-c", "import websocket"], capture_output=True, check=False
+    )
+    if probe.returncode != 0:
+        die(
+            "The Python package websocket-client is missing: browser tours "
+            "would be skipped. pip install websocket-client"
+        )
+
+
+# ----------------------------------------------------------------------
+# Configuration and logs
+# ----------------------------------------------------------------------
+
+
+def write_config(db, source_addons, http_port=8069, log_file=None):
+    WORK.mkdir(exist_ok=True)
+    (WORK / "data").mkdir(exist_ok=True)
+    pg = pg_settings()
+    paths = [str(ROOT)]
+    if source_addons:
+        paths.append(str(source_addons))
+    lines = [
+        "[options]",
+        f"addons_path = {','.join(paths)}",
+        f"data_dir = {WORK / 'data'}",
+        f"db_name = {db}",
+        f"dbfilter = ^{re.escape(db)}$",
+        f"db_user = {pg['user']}",
+        f"db_port = {pg['port']}",
+        f"http_port = {http_port}",
+        "list_db = False",
+        "max_cron_threads = 1",
+    ]
+    if pg["host"]:
+        lines.append(f"db_host = {pg['host']}")
+    if pg["password"]:
+        lines.append(f"db_password = {pg['password']}")
+    if log_file:
+        lines.append(f"logfile = {log_file}")
+    conf = WORK / f"odoo-{db}.conf"
+    conf.write_text("\n".join(lines) + "\n")
+    return conf
+
+
+LOG_LEVEL = re.compile(r"^\S+ \S+ \d+ (WARNING|ERROR|CRITICAL) ")
+
+
+def problems_in_log(text):
+    """Return the WARNING/ERROR/CRITICAL lines of an Odoo log, host noise aside.
+
+    Continuation lines (tracebacks) are attached to the line they follow.
+    """
+    found = []
+    current = None
+    for line in text.splitlines():
+        if re.match(r"^\d{4}-\d\d-\d\d ", line):
+            current = None
+            if LOG_LEVEL.match(line) and not any(n.search(line) for n in HOST_NOISE):
+                current = [line]
+                found.append(current)
+        elif current is not None:
+            current.append(line)
+    return ["\n".join(block) for block in found]
+
+
+def check_install_log(text):
+    """Messages that make an install/upgrade log unacceptable."""
+    errors = []
+    if "invalid module names, ignored" in text:
+        errors.append(
+            f"Odoo ignored a module name: {ADDON} or a dependency is not on the "
+            "addons path ('invalid module names, ignored')."
+        )
+    if (
+        "Some modules are not loaded" in text
+        or "Some modules have inconsistent states" in text
+    ):
+        errors.append("Odoo did not load every module (see the log).")
+    for block in problems_in_log(text):
+        errors.append("log line: " + block)
+    return errors
+
+
+def check_odoo_test_log(text):
+    """Messages that make a log of Odoo's test runner unacceptable."""
+    errors = check_install_log(text)
+    counts = re.findall(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests", text)
+    if not counts:
+        errors.append("Odoo's test runner reported no test result.")
+    elif sum(int(c[2]) for c in counts) == 0:
+        errors.append("Odoo's test runner ran 0 tests (mistyped test tag?).")
+    if re.search(r"skip.*(Chrome|browser|websocket)", text, re.IGNORECASE):
+        errors.append(
+            "browser tours were skipped (Chromium or websocket-client missing)."
+        )
+    return errors
+
+
+SUMMARY = re.compile(r"^=+ (.*) in [\d.]+s.* =+$", re.MULTILINE)
+
+
+def check_pytest_output(text, returncode):
+    """Messages that make a pytest run unacceptable, even one that exited 0."""
+    errors = []
+    if returncode == 5:
+        errors.append("pytest collected no test.")
+    elif returncode not in (0, 1):
+        errors.append(f"pytest stopped abnormally (exit code {returncode}).")
+    summary = SUMMARY.findall(text)
+    if not summary:
+        errors.append("pytest printed no summary line.")
+    else:
+        last = summary[-1]
+        if re.search(r"\bskipped\b", last):
+            errors.append(
+                f"pytest skipped tests ({last}): a skipped test proves nothing; "
+                "fix what made it skip (browser, data, dependency)."
+            )
+        if not re.search(r"\d+ passed", last):
+            errors.append("no test passed.")
+    return errors
+
+
+def pytest_failures(text, returncode):
+    """Why a pytest run of the test command counts as failed (empty: passed)."""
+    errors = check_pytest_output(text, returncode)
+    if returncode == 1:
+        errors.append("some tests failed (see above)")
+    return errors
+
+
+def run_logged(cmd, log_path, env=None):
+    """Run a command with its output in a file; return (returncode, text)."""
+    with open(log_path, "w") as fh:
+        proc = subprocess.run(
+            cmd,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            env=env or python_env(),
+            check=False,
+        )
+    return proc.returncode, Path(log_path).read_text(errors="replace")
+
+
+# ----------------------------------------------------------------------
+# Commands
+# ----------------------------------------------------------------------
+
+
+def cmd_run(args):
+    _pkg, source_addons = check_odoo()
+    ensure_postgres()
+    pip_install(dev=False)
+    db = args.db
+    conf = write_config(db, source_addons, http_port=args.http_port)
+    WORK.mkdir(exist_ok=True)
+    log = WORK / f"run-{db}.log"
+    state = module_state(db) if db_exists(db) else ""
+    if state == "installed":
+        say(f"database {db!r} exists: upgrading {ADDON}")
+        step = ["-u", ADDON]
+    else:
+        say(f"creating database {db!r} with {ADDON} and its demo data")
+        step = ["-i", ADDON]
+    rc, text = run_logged(
+        odoo_cmd(conf, *step, "-d", db, "--stop-after-init", "--log-level=info"), log
+    )
+    errors = check_install_log(text)
+    if rc != 0 or module_state(db) != "installed":
+        die(f"installing/upgrading failed (log: {log})\n" + "\n".join(errors))
+    for err in errors:
+        say("warning: " + err.splitlines()[0])
+    url = f"http://localhost:{args.http_port}"
+    say(f"{ADDON} is installed in {db!r}; serving the web client on {url}")
+    say("demo login: admin / admin (sales manager), demo / demo (salesman)")
+    if args.no_serve:
+        return 0
+    os.execvpe(
+        sys.executable,
+        odoo_cmd(conf, "-d", db, f"--http-port={args.http_port}"),
+        python_env(),
+    )
+
+
+def lint():
+    """ruff (lint and format), pylint-odoo, oca-checks-odoo-module."""
+    failures = []
+    steps = [
+        ("ruff check", ["ruff", "check", "."]),
+        ("ruff format", ["ruff", "format", "--check", "."]),
+        (
+            "pylint-odoo",
+            [sys.executable, "-m", "pylint", "--rcfile=.pylintrc", ADDON],
+        ),
+        ("oca-checks-odoo-module", ["oca-checks-odoo-module", "--no-verbose", ADDON]),
+    ]
+    for name, cmd in steps:
+        if not shutil.which(cmd[0]) and cmd[0] != sys.executable:
+            failures.append(f"{name}: {cmd[0]} is not installed")
+            continue
+        proc = subprocess.run(
+            cmd, cwd=ROOT, capture_output=True, text=True, env=python_env(), check=False
+        )
+        out = (proc.stdout + proc.stderr).strip()
+        if proc.returncode != 0:
+            failures.append(f"{name} found problems:\n{out}")
+        else:
+            say(f"lint: {name}: no findings")
+    return failures
+
+
+def cmd_lint(_args):
+    failures = lint()
+    for failure in failures:
+        print(failure, file=sys.stderr)
+    return 1 if failures else 0
+
+
+def prepare_test_db(db, source_addons, log_prefix, template=None, upgrades=2):
+    """Create a database with the dependencies, then install the module
+    and upgrade it twice; every step's log must be clean."""
+    conf = write_config(db, source_addons)
+    failures = []
+    if template:
+        say(f"creating throw-away database {db!r} from the template {template!r}")
+        env = dict(os.environ, PGUSER=pg_settings()["user"])
+        subprocess.run(["createdb", "-T", template, db], env=env, check=True)
+        rc = 0
+    else:
+        say(f"creating throw-away database {db!r} with the host apps")
+        rc, text = run_logged(
+            odoo_cmd(
+                conf,
+                "-d",
+                db,
+                "-i",
+                ",".join(HOST_DEPENDENCIES),
+                "--stop-after-init",
+                "--log-level=info",
+            ),
+            f"{log_prefix}-host.log",
+        )
+    if rc != 0:
+        failures.append(f"installing the host apps failed (log {log_prefix}-host.log)")
+        return conf, failures
+    steps = [("install", ["-i", ADDON])]
+    steps += [(f"upgrade {n}", ["-u", ADDON]) for n in range(1, upgrades + 1)]
+    for name, step in steps:
+        say(f"{name} of {ADDON} (the log must have no WARNING or ERROR)")
+        log_path = f"{log_prefix}-{name.replace(' ', '')}.log"
+        rc, text = run_logged(
+            odoo_cmd(conf, "-d", db, *step, "--stop-after-init", "--log-level=info"),
+            log_path,
+        )
+        errors = check_install_log(text)
+        if rc != 0:
+            errors.append(f"odoo exited with {rc}")
+        if module_state(db) != "installed":
+            errors.append(f"{ADDON} is not installed in {db} after the {name}")
+        if errors:
+            failures.append(f"{name} ({log_path}):\n  " + "\n  ".join(errors))
+            break
+    return conf, failures
+
+
+def cmd_test(args):
+    _pkg, source_addons = check_odoo()
+    ensure_postgres()
+    pip_install(dev=True)
+    ensure_browser()
+    WORK.mkdir(exist_ok=True)
+    logs = WORK / "logs"
+    logs.mkdir(exist_ok=True)
+    failures = []
+    if not args.no_lint:
+        failures += lint()
+    db = args.db or f"sl_test_{os.getpid()}"
+    if db_exists(db):
+        drop_db(db)
+    rc = 1
+    try:
+        conf, install_failures = prepare_test_db(
+            db,
+            source_addons,
+            str(logs / db),
+            template=args.template,
+            upgrades=0 if args.quick else 2,
+        )
+        failures += install_failures
+        if not install_failures:
+            say("running the module's tests with pytest-odoo")
+            cmd = [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-p",
+                "no:cacheprovider",
+                "-o",
+                "python_files=test_*.py",
+                f"--odoo-database={db}",
+                f"--odoo-config={conf}",
+                "--odoo-http",
+                "--odoo-log-level=warn",
+                "-r",
+                "fEs",
+                *args.pytest_args,
+            ]
+            if not args.pytest_args:
+                cmd += [f"{ADDON}/tests", "tools/tests"]
+            proc = subprocess.Popen(
+                cmd,
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                env=python_env(),
+            )
+            out = []
+            for line in proc.stdout:
+                sys.stdout.write(line)
+                out.append(line)
+            rc = proc.wait()
+            text = "".join(out)
+            failures += pytest_failures(text, rc)
+    finally:
+        if not args.keep_db:
+            drop_db(db)
+    if failures:
+        print(file=sys.stderr)
+        for failure in failures:
+            print(f"[sales_lifecycle] FAILED: {failure}", file=sys.stderr)
+        # the summary line stays the last line of standard output
+        return 1
+    return 0
+
+
+def cmd_regression(args):
+    """Run the host apps' suites with and without the module; print the
+    tests that fail only with it."""
+    _pkg, source_addons = check_odoo()
+    ensure_postgres()
+    pip_install(dev=False)
+    logs = WORK / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    apps = args.apps.split(",")
+    tags = ",".join(f"/{a}" for a in apps)
+    results = {}
+    for with_module in (False, True):
+        db = f"sl_regression_{'with' if with_module else 'without'}"
+        drop_db(db)
+        conf = write_config(db, source_addons)
+        install = HOST_DEPENDENCIES + ([ADDON] if with_module else [])
+        say(f"{db}: installing {', '.join(install)}")
+        rc, _text = run_logged(
+            odoo_cmd(conf, "-d", db, "-i", ",".join(install), "--stop-after-init"),
+            logs / f"{db}-install.log",
+        )
+        if rc != 0:
+            die(f"installing {db} failed: {logs / f'{db}-install.log'}")
+        if with_module:
+            _psql("update res_company set lifecycle_mode = 'advise'", db=db)
+            _psql(
+                "insert into ir_config_parameter (key, value) values "
+                "('sales_lifecycle.default_mode', 'advise') on conflict (key) "
+                "do update set value = 'advise'",
+                db=db,
+            )
+        say(f"{db}: running the tests of {', '.join(apps)} (slow)")
+        _rc, text = run_logged(
+            odoo_cmd(
+                conf,
+                "-d",
+                db,
+                "-u",
+                ",".join(apps),
+                "--test-enable",
+                f"--test-tags={tags}",
+                "--stop-after-init",
+            ),
+            logs / f"{db}-tests.log",
+        )
+        results[with_module] = set(re.findall(r"(?:FAIL|ERROR): (\S+\.test\w*)", text))
+        say(f"{db}: {len(results[with_module])} failing tests")
+        if not args.keep_db:
+            drop_db(db)
+    only_with = sorted(results[True] - results[False])
+    if only_with:
+        say("tests that fail only with sales_lifecycle installed:")
+        for name in only_with:
+            print(f"  {name}")
+        return 1
+    say("no host test fails only because of sales_lifecycle")
+    return 0
+
+
+def cmd_pot(args):
+    """Regenerate i18n/sales_lifecycle.pot from a database with the module."""
+    _pkg, source_addons = check_odoo()
+    ensure_postgres()
+    conf = write_config(args.db, source_addons)
+    pot = ROOT / ADDON / "i18n" / f"{ADDON}.pot"
+    pot.parent.mkdir(exist_ok=True)
+    step = ["-u", ADDON] if module_state(args.db) == "installed" else ["-i", ADDON]
+    rc = subprocess.run(
+        odoo_cmd(conf, "-d", args.db, *step, "--stop-after-init", "--log-level=warn"),
+        env=python_env(),
+        check=False,
+    ).returncode
+    if rc:
+        die(f"could not install/upgrade {ADDON} in {args.db}")
+    rc = subprocess.run(
+        odoo_cmd(
+            conf,
+            "-d",
+            args.db,
+            f"--i18n-export={pot}",
+            f"--modules={ADDON}",
+            "--stop-after-init",
+            "--log-level=warn",
+        ),
+        env=python_env(),
+        check=False,
+    ).returncode
+    if rc:
+        die("the export failed")
+    say(f"wrote {pot.relative_to(ROOT)}")
+    return 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="sltool", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="create or upgrade the demo database and serve it")
+    run.add_argument("--db", default=os.environ.get("SL_DB", "sales_lifecycle"))
+    run.add_argument(
+        "--http-port", type=int, default=int(os.environ.get("SL_HTTP_PORT", "8069"))
+    )
+    run.add_argument("--no-serve", action="store_true", help="install/upgrade only")
+    run.set_defaults(func=cmd_run)
+
+    test = sub.add_parser("test", help="lint, install in a throw-away database, test")
+    test.add_argument("--db", default=os.environ.get("SL_TEST_DB"))
+    test.add_argument("--keep-db", action="store_true")
+    test.add_argument("--no-lint", action="store_true")
+    test.add_argument(
+        "--template",
+        default=os.environ.get("SL_TEMPLATE_DB"),
+        help="for development: copy this database (host apps installed, "
+        "not the module) instead of installing the host apps",
+    )
+    test.add_argument(
+        "--quick",
+        action="store_true",
+        help="for development: skip the two upgrades after the install",
+    )
+    test.add_argument("pytest_args", nargs="*", help="passed to pytest")
+    test.set_defaults(func=cmd_test)
+
+    lint_p = sub.add_parser("lint", help="ruff, pylint-odoo, oca-checks-odoo-module")
+    lint_p.set_defaults(func=cmd_lint)
+
+    reg = sub.add_parser(
+        "regression", help="host apps' tests with and without the module"
+    )
+    reg.add_argument("--apps", default=",".join(REGRESSION_APPS))
+    reg.add_argument("--keep-db", action="store_true")
+    reg.set_defaults(func=cmd_regression)
+
+    pot = sub.add_parser("pot", help="regenerate the add-on's .pot file")
+    pot.add_argument("--db", default=os.environ.get("SL_DB", "sales_lifecycle"))
+    pot.set_defaults(func=cmd_pot)
+
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""The test command refuses runs that tested nothing real."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import sltool
+
+CLEAN_INSTALL = """\
+2026-11-26 10:00:00,000 1 INFO db odoo.modules.loading: loading 80 modules...
+2026-11-26 10:00:01,000 1 WARNING ? odoo.service.server: Running as user 'root' \
+is a security risk.
+2026-11-26 10:00:02,000 1 INFO db odoo.modules.loading: Modules loaded.
+"""
+
+
+def test_clean_install_log_passes():
+    assert sltool.check_install_log(CLEAN_INSTALL) == []
+
+
+def test_module_missing_from_addons_path_fails():
+    log = CLEAN_INSTALL + (
+        "2026-11-26 10:00:03,000 1 WARNING db odoo.modules.module: "
+        "invalid module names, ignored: sales_lifecycle\n"
+    )
+    errors = sltool.check_install_log(log)
+    assert any("invalid module names" in e for e in errors)
+
+
+def test_warning_from_module_fails_with_traceback_attached():
+    log = CLEAN_INSTALL + (
+        "2026-11-26 10:00:03,000 1 ERROR db odoo.addons.sales_lifecycle.models: boom\n"
+        "Traceback (most recent call last):\n"
+        '  File "x.py", line 1\n'
+    )
+    errors = sltool.check_install_log(log)
+    assert len(errors) == 1
+    assert "boom" in errors[0] and "Traceback" in errors[0]
+
+
+def test_odoo_runner_zero_tests_fails():
+    log = CLEAN_INSTALL + (
+        "2026-11-26 10:00:04,000 1 INFO db odoo.tests.stats: "
+        "0 failed, 0 error(s) of 0 tests when loading database 'db'\n"
+    )
+    errors = sltool.check_odoo_test_log(log)
+    assert any("0 tests" in e for e in errors)
+
+
+def test_odoo_runner_skipped_tour_fails():
+    log = CLEAN_INSTALL + (
+        "2026-11-26 10:00:04,000 1 INFO db odoo.tests.common: "
+        "skipped: Chrome not found\n"
+        "2026-11-26 10:00:05,000 1 INFO db odoo.tests.stats: "
+        "0 failed, 0 error(s) of 3 tests when loading database 'db'\n"
+    )
+    errors = sltool.check_odoo_test_log(log)
+    assert any("browser tours were skipped" in e for e in errors)
+
+
+def test_pytest_no_tests_fails():
+    out = "=============== no tests ran in 0.01s ===============\n"
+    assert any("no test" in e for e in sltool.check_pytest_output(out, 5))
+
+
+def test_pytest_failure_is_reported():
+    out = "=================== 1 failed, 10 passed in 3.2s ===================\n"
+    assert sltool.pytest_failures(out, 1) == ["some tests failed (see above)"]
+
+
+def test_pytest_skips_fail():
+    out = "=================== 10 passed, 2 skipped in 3.2s ===================\n"
+    errors = sltool.check_pytest_output(out, 0)
+    assert any("skipped" in e for e in errors)
+
+
+def test_pytest_clean_passes():
+    out = "=================== 12 passed in 3.2s ===================\n"
+    assert sltool.check_pytest_output(out, 0) == []
+
+
+def test_test_command_fails_on_failing_test(tmp_path):
+    """A failing test makes the test command's pytest step fail."""
+    test_file = tmp_path / "test_fails.py"
+    test_file.write_text("def test_fails():\n    assert 1 == 2\n")
+    import subprocess
+
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:odoo",
+            "-q",
+            str(test_file),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert proc.returncode == 1
+    assert "1 failed" in proc.stdout
+    assert sltool.pytest_failures(proc.stdout, proc.returncode)
+
+
+def test_missing_odoo_gives_message(tmp_path):
+    """Without Odoo 18.0 importable, the commands stop with a message."""
+    import os
+    import subprocess
+
+    fake = tmp_path / "odoo"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("")
+    (fake / "release.py").write_text("version_info = (17, 0, 0, 'final', 0)\n")
+    env = dict(os.environ, PYTHONPATH=str(tmp_path), ODOO_PATH="")
+    # the fake package shadows the real one only through PYTHONPATH
+    env["PYTHONNOUSERSITE"] = "1"
+    for command in ("run", "test", "regression"):
+        proc = subprocess.run(
+            [sys.executable, str(Path(sltool.__file__)), command],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
+        assert proc.returncode == 2, proc.stderr
+        assert "Odoo 18.0 must be installed" in proc.stderr
+        assert "Traceback" not in proc.stderr
+        assert "Found: Odoo 17.0" in proc.stderr
+    # an odoo package that does not import at all
+    (fake / "release.py").unlink()
+    proc = subprocess.run(
+        [sys.executable, str(Path(sltool.__file__)), "test"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert "Odoo 18.0 must be installed" in proc.stderr
