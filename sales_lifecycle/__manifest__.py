@@ -24,6 +24,11 @@
         "views/sales_lifecycle_support_plan_views.xml",
         "views/sales_lifecycle_menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "sales_lifecycle/static/tests/tours/**/*",
+        ],
+    },
     "demo": [
         "demo/res_partner_demo.xml",
         "demo/crm_lead_demo.xml",
