@@ -5,10 +5,25 @@
   be skipped or pass vacuously). Refuse that before any test runs.
 - Collecting the tests imports ``odoo.tests``, which logs an ERROR when test
   mode is off; pytest-odoo only turns test mode on around each test module,
-  so turn it on for the collection too.
+  so turn it on for the collection too. pytest-odoo itself imports
+  ``odoo.tests.case`` before any of that (to patch subTest): that one ERROR
+  line, about pytest-odoo's own import, is filtered out. Turning test mode on
+  globally instead would make Odoo run every module's tests on loading.
 """
 
+import logging
+
 import pytest
+
+
+def _not_pytest_odoo_import(record):
+    return not (
+        record.levelno == logging.ERROR
+        and str(record.msg).startswith("Importing test framework")
+    )
+
+
+logging.getLogger("odoo.tests.common").addFilter(_not_pytest_odoo_import)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -410,9 +410,22 @@ def check_pytest_output(text, returncode):
     return errors
 
 
+def problems_in_test_output(text):
+    """ERROR/CRITICAL lines Odoo logged while the tests ran, and WARNING lines
+    about the module: Odoo's own runner fails a test that logs an error,
+    pytest-odoo does not, so the test command does."""
+    found = []
+    for block in problems_in_log(text):
+        level = LOG_LEVEL.match(block).group(1)
+        if level != "WARNING" or ADDON in block:
+            found.append("logged during the tests: " + block)
+    return found
+
+
 def pytest_failures(text, returncode):
     """Why a pytest run of the test command counts as failed (empty: passed)."""
     errors = check_pytest_output(text, returncode)
+    errors += problems_in_test_output(text)
     if returncode == 1:
         errors.append("some tests failed (see above)")
     return errors

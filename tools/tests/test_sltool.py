@@ -143,3 +143,15 @@ def test_missing_odoo_gives_message(tmp_path):
     )
     assert proc.returncode == 2
     assert "Odoo 18.0 must be installed" in proc.stderr
+
+
+def test_error_logged_during_tests_fails():
+    out = (
+        "2026-11-26 10:00:04,000 1 ERROR db odoo.addons.sales_lifecycle.models.x: "
+        "oops\n"
+        "2026-11-26 10:00:05,000 1 WARNING db odoo.addons.mail.models: unrelated\n"
+        "=================== 12 passed in 3.2s ===================\n"
+    )
+    errors = sltool.pytest_failures(out, 0)
+    assert len(errors) == 1
+    assert "oops" in errors[0]
