@@ -280,6 +280,17 @@ class CrmLead(models.Model):
             },
         }
 
+    def action_open_origin_event(self):
+        """Open the meeting the lead was created from."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "calendar.event",
+            "res_id": self.origin_event_id.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+        }
+
     # ------------------------------------------------------------
     # Conversion gate
     # ------------------------------------------------------------
