@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.tools import float_compare
 
 
 class SalesLifecycleLeadLine(models.Model):
@@ -72,8 +73,19 @@ class SalesLifecycleLeadLine(models.Model):
         help="Unit price from the customer's pricelist; once you change it, it "
         "is kept (see Fixed Price) and the quotation takes it as is.",
     )
+    price_computed = fields.Float(
+        string="Pricelist Price",
+        digits="Product Price",
+        readonly=True,
+        copy=False,
+        help="Last unit price computed from the pricelist.",
+    )
     price_manual = fields.Boolean(
         string="Fixed Price",
+        compute="_compute_price_manual",
+        store=True,
+        readonly=False,
+        precompute=True,
         help="The price was set by hand: it is no longer recomputed from the "
         "pricelist and the quotation keeps it.",
     )
@@ -118,21 +130,26 @@ class SalesLifecycleLeadLine(models.Model):
         for line in self:
             if line.price_manual:
                 continue
-            if not line.product_id:
-                line.price_unit = 0.0
-                continue
-            line.price_unit = line._get_pricelist_price()
+            price = line._get_pricelist_price() if line.product_id else 0.0
+            line.price_unit = price
+            line.price_computed = price
 
     @api.depends("product_uom_qty", "price_unit")
     def _compute_price_subtotal(self):
         for line in self:
             line.price_subtotal = line.product_uom_qty * line.price_unit
 
-    @api.onchange("price_unit")
-    def _onchange_price_unit(self):
-        # Only a change typed by the user reaches this onchange: fix the price
-        if self.product_id:
-            self.price_manual = True
+    @api.depends("price_unit", "price_computed")
+    def _compute_price_manual(self):
+        # A price that differs from the last pricelist price was typed by
+        # someone: it is kept from then on
+        for line in self:
+            line.price_manual = bool(
+                line.product_id
+                and float_compare(
+                    line.price_unit, line.price_computed, precision_digits=6
+                )
+            )
 
     def _get_pricelist_price(self):
         """Expected unit price of the line's product in the line's currency."""

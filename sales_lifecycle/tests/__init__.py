@@ -1,1 +1,3 @@
 from . import test_foundation
+from . import test_qualification
+from . import test_lead_product_line
