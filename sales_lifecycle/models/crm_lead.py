@@ -46,6 +46,7 @@ class CrmLead(models.Model):
         compute="_compute_generation_channel",
         store=True,
         readonly=False,
+        precompute=True,
         index=True,
         tracking=True,
         help="Where the lead comes from. Filled when the lead is created: "
@@ -73,6 +74,7 @@ class CrmLead(models.Model):
     created_as_lead = fields.Boolean(
         compute="_compute_created_as_lead",
         store=True,
+        precompute=True,
         copy=False,
         help="The record started as a lead (not as a direct opportunity).",
     )
