@@ -49,10 +49,10 @@ class CrmLead(models.Model):
         precompute=True,
         index=True,
         tracking=True,
-        help="Where the lead comes from. Filled when the lead is created: "
-        "Marketing when it has a UTM campaign or comes from a mass mailing, "
-        "E-mail when it arrives through an e-mail alias, Website when it comes "
-        "from a website form, Other otherwise; the salesperson may change it.",
+        help="Where the lead comes from. Filled automatically: Marketing when "
+        "it has a UTM campaign or comes from a mass mailing, E-mail when it "
+        "arrives through an e-mail alias, Website when it comes from a website "
+        "form, Other otherwise. A channel the salesperson picks is kept.",
     )
     origin_event_id = fields.Many2one(
         "calendar.event",
@@ -122,12 +122,15 @@ class CrmLead(models.Model):
     # Computes
     # ------------------------------------------------------------
 
-    @api.depends()
+    @api.depends("campaign_id", "source_id")
     def _compute_generation_channel(self):
-        """Detect the channel once, when the lead is created."""
+        """Detect the channel; a channel chosen by the user (anything but
+        Other) is kept."""
         mailing_sources = self._sales_lifecycle_mailing_sources()
         from_website = bool(self.env.context.get("website_id"))
         for lead in self:
+            if lead.generation_channel and lead.generation_channel != "other":
+                continue
             if lead.campaign_id or (
                 lead.source_id and lead.source_id.id in mailing_sources
             ):
