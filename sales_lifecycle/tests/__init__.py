@@ -3,3 +3,5 @@ from . import test_qualification
 from . import test_lead_product_line
 from . import test_conversion_gate
 from . import test_lead_generation
+from . import test_qualification_access
+from . import test_qualification_performance
