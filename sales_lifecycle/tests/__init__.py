@@ -5,3 +5,4 @@ from . import test_conversion_gate
 from . import test_lead_generation
 from . import test_qualification_access
 from . import test_qualification_performance
+from . import test_qualification_concurrency
