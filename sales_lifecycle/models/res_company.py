@@ -80,10 +80,6 @@ class ResCompany(models.Model):
             advised.append(record)
         return advised
 
-
-class ResCompanyQualification(models.Model):
-    _inherit = "res.company"
-
     # Qualification (stage 2)
     lead_qualification_threshold = fields.Float(
         string="Qualification Threshold (%)",

@@ -10,7 +10,6 @@ class SalesLifecycleLeadLine(models.Model):
 
     lead_id = fields.Many2one(
         "crm.lead",
-        string="Lead",
         required=True,
         index=True,
         ondelete="cascade",
@@ -29,7 +28,6 @@ class SalesLifecycleLeadLine(models.Model):
     # Product
     product_id = fields.Many2one(
         "product.product",
-        string="Product",
         required=True,
         check_company=True,
         domain="[('sale_ok', '=', True)]",

@@ -239,7 +239,7 @@ class TestConversionGate(QualificationCommon):
         form = Form(
             self.env[action["res_model"]]
             .with_user(self.sales_manager)
-            .with_context(action["context"])
+            .with_context(**action["context"])
         )
         form.justification = "Board request before the audit"
         form.save().action_convert()

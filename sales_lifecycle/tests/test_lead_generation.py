@@ -106,7 +106,7 @@ class TestLeadGeneration(QualificationCommon):
         with Form(
             self.env["crm.lead"]
             .with_user(self.salesman)
-            .with_context(action["context"])
+            .with_context(**action["context"])
         ) as form:
             self.assertEqual(form.name, "Discovery meeting Wingtip")
             self.assertEqual(form.partner_id, self.customer)
@@ -151,7 +151,7 @@ class TestLeadGeneration(QualificationCommon):
         with Form(
             self.env["crm.lead"]
             .with_user(self.salesman)
-            .with_context(action["context"])
+            .with_context(**action["context"])
         ) as form:
             self.assertEqual(form.generation_channel, "call")
             self.assertEqual(form.partner_id, self.customer)

@@ -29,7 +29,7 @@ class TestQualificationConcurrency(QualificationCommon):
             criterion = env["sales_lifecycle.qualification.criterion"].create(
                 {"name": "Concurrent criterion", "company_id": False}
             )
-            cr.commit()
+            cr.commit()  # pylint: disable=invalid-commit
             lead_id, criterion_id = lead.id, criterion.id
 
         barrier = threading.Barrier(2)
@@ -46,7 +46,7 @@ class TestQualificationConcurrency(QualificationCommon):
                             env["crm.lead"].browse(lead_id).web_read(
                                 {"qualification_line_ids": {}}
                             )
-                            cr.commit()
+                            cr.commit()  # pylint: disable=invalid-commit
                             return
                         except psycopg2.errors.SerializationFailure:
                             # what Odoo's request retry does
@@ -101,4 +101,4 @@ class TestQualificationConcurrency(QualificationCommon):
                     "DELETE FROM sales_lifecycle_qualification_criterion WHERE id = %s",
                     (criterion_id,),
                 )
-                cr.commit()
+                cr.commit()  # pylint: disable=invalid-commit
