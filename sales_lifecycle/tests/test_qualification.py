@@ -1,4 +1,4 @@
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form, tagged
 
 from .qualification_common import QualificationCommon
@@ -231,3 +231,7 @@ class TestQualification(QualificationCommon):
         ]:
             criterion = self.env.ref(f"sales_lifecycle.{xmlid}")
             self.assertEqual(criterion.name, name)
+
+    def test_threshold_must_be_a_percentage(self):
+        with self.assertRaises(ValidationError):
+            self.company.lead_qualification_threshold = 120.0
