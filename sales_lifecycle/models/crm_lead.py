@@ -197,6 +197,20 @@ class CrmLead(models.Model):
                 lead.origin_event_id.opportunity_id = lead
         return leads
 
+    def write(self, vals):
+        # A disqualified lead that is restored is pending again
+        restored = self.env["crm.lead"]
+        if vals.get("active") and "qualification_state" not in vals:
+            restored = self.filtered(
+                lambda lead: (
+                    not lead.active and lead.qualification_state == "disqualified"
+                )
+            )
+        res = super().write(vals)
+        if restored:
+            restored.write({"qualification_state": "pending"})
+        return res
+
     def web_read(self, specification):
         # Leads created before a criterion existed get its answer when opened
         if "qualification_line_ids" in specification:

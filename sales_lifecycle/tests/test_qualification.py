@@ -195,6 +195,14 @@ class TestQualification(QualificationCommon):
         self.assertEqual(leads.lost_reason_id, self.lost_reason)
         self.assertIn("themselves", "".join(leads[0].message_ids.mapped("body")))
 
+    def test_restored_disqualified_lead_is_pending_again(self):
+        lead = self.create_leads()
+        lead.action_disqualify(lost_reason_id=self.lost_reason.id)
+        self.assertEqual(lead.qualification_state, "disqualified")
+        lead.with_user(self.salesman).action_unarchive()
+        self.assertTrue(lead.active)
+        self.assertEqual(lead.qualification_state, "pending")
+
     def test_disqualify_batch_with_reason_argument(self):
         leads = self.create_leads(3)
         leads.action_disqualify(lost_reason_id=self.lost_reason.id)
