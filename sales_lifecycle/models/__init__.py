@@ -4,3 +4,8 @@ from . import crm_lead
 from . import sales_lifecycle_support_plan
 from . import sale_order
 from . import account_move
+from . import sales_lifecycle_qualification_criterion
+from . import sales_lifecycle_qualification_answer
+from . import sales_lifecycle_lead_line
+from . import calendar_event
+from . import mail_message

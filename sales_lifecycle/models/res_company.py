@@ -1,7 +1,7 @@
 from markupsafe import Markup, escape
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 
 LIFECYCLE_MODES = [
     ("enforce", "Enforce"),
@@ -79,3 +79,29 @@ class ResCompany(models.Model):
                 )
             advised.append(record)
         return advised
+
+    # Qualification (stage 2)
+    lead_qualification_threshold = fields.Float(
+        string="Qualification Threshold (%)",
+        default=75.0,
+        help="Minimum qualification score (weighted share of met criteria, "
+        "0 to 100) for a lead to be qualified.",
+    )
+    lead_qualification_required = fields.Boolean(
+        string="Qualify Before Conversion",
+        default=True,
+        help="Only qualified leads can be converted into opportunities (convert "
+        "wizard, mass conversion, merge).",
+    )
+
+    @api.constrains("lead_qualification_threshold")
+    def _check_lead_qualification_threshold(self):
+        for company in self:
+            if not 0.0 <= company.lead_qualification_threshold <= 100.0:
+                raise ValidationError(
+                    self.env._(
+                        "The qualification threshold of %(company)s must be between "
+                        "0 and 100 (Settings > CRM > Sales Lifecycle).",
+                        company=company.name,
+                    )
+                )
