@@ -729,9 +729,11 @@ class SaleOrder(models.Model):
             ]
         )
         if others:
-            others.sudo().write(
-                {"is_primary": False}
-            )  # the primary flag is per opportunity, whoever owns the other quotation
+            # the primary flag is per opportunity, whoever owns the other quotation
+            others = others.sudo()  # see above: one primary per opportunity
+            others.write({"is_primary": False})
+            # unset in the database first: the unique index checks row by row
+            others.flush_recordset(["is_primary"])
 
     def _sync_expected_revenue(self):
         """Keep the opportunity's expected revenue on its primary quotation."""
@@ -754,8 +756,8 @@ class SaleOrder(models.Model):
                 order.date_order or today,
             )
             if currency.compare_amounts(lead.expected_revenue, amount):
-                # the primary quotation owns the figure, whoever owns the opportunity
-                lead.sudo().expected_revenue = amount
+                lead_sudo = lead.sudo()  # the primary quotation owns the figure
+                lead_sudo.expected_revenue = amount
 
     def _cancel_superseded_alternatives(self):
         accepted = self.filtered(
@@ -763,8 +765,8 @@ class SaleOrder(models.Model):
         )
         if not accepted:
             return
-        # the customer's acceptance decides the alternatives, whoever owns them
-        alternatives = self.sudo().search(
+        orders_sudo = self.sudo()  # acceptance decides the alternatives' fate
+        alternatives = orders_sudo.search(
             [
                 ("opportunity_id", "in", accepted.opportunity_id.ids),
                 ("state", "in", LIVE_STATES),
