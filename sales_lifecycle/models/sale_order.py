@@ -70,7 +70,6 @@ class SaleOrder(models.Model):
     rejection_comment = fields.Text(copy=False, readonly=True)
     superseded_by_id = fields.Many2one(
         "sale.order",
-        string="Superseded By",
         copy=False,
         readonly=True,
         index="btree_not_null",
@@ -157,15 +156,16 @@ class SaleOrder(models.Model):
     # ------------------------------------------------------------
 
     def init(self):
-        super().init()
+        res = super().init()
         # At most one primary quotation per opportunity, also under concurrency.
         self.env.cr.execute(
             SQL(
-                "CREATE UNIQUE INDEX IF NOT EXISTS sale_order_sales_lifecycle_primary_uniq"
-                " ON sale_order (opportunity_id) WHERE is_primary AND opportunity_id"
-                " IS NOT NULL"
+                "CREATE UNIQUE INDEX IF NOT EXISTS "
+                "sale_order_sales_lifecycle_primary_uniq ON sale_order "
+                "(opportunity_id) WHERE is_primary AND opportunity_id IS NOT NULL"
             )
         )
+        return res
 
     # ------------------------------------------------------------
     # CRUD
@@ -219,7 +219,7 @@ class SaleOrder(models.Model):
             )
         revisions = (
             self.env["sales_lifecycle.quote.revision"]
-            .sudo()  # revisions are read-only for users; write access to the orders was checked above
+            .sudo()  # read-only for users; write access to the orders checked above
             .create([order._prepare_quote_revision_values(reason) for order in self])
         )
         for order, revision in zip(self, revisions, strict=True):
@@ -461,7 +461,9 @@ class SaleOrder(models.Model):
     def _cron_remind_expiring_quotations(self):
         """Remind the salespeople of the live quotations about to expire."""
         today = fields.Date.context_today(self)
-        companies = self.env["res.company"].search([])
+        companies = self.env["res.company"].search(
+            [("sales_lifecycle_expiry_reminder_days", ">", 0)]
+        )
         for company in companies:
             days = company.sales_lifecycle_expiry_reminder_days
             if days <= 0:
@@ -569,7 +571,8 @@ class SaleOrder(models.Model):
         message = self.env._(
             "it has been sent: its prices, quantities, discounts and taxes are "
             "frozen (%(operation)s). Click New Round on the quotation to negotiate "
-            "again, or turn off Freeze sent quotations in the Sales Lifecycle settings.",
+            "again, or turn off Freeze sent quotations in the Sales Lifecycle "
+            "settings.",
             operation=operation,
         )
         self.env["res.company"]._sales_lifecycle_apply_rule(
@@ -672,7 +675,7 @@ class SaleOrder(models.Model):
                     float(line.price_unit),
                     float(line.discount),
                 )
-                for line in self.order_line.sorted(lambda l: str(l.id))
+                for line in self.order_line.sorted(lambda line: str(line.id))
                 if not line.display_type
             ]
         )

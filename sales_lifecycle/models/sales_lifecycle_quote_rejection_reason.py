@@ -21,7 +21,6 @@ class SalesLifecycleQuoteRejectionReason(models.Model):
     )
     lost_reason_id = fields.Many2one(
         "crm.lost.reason",
-        string="Lost Reason",
         help="Lost reason given to the opportunity when its last live quotation "
         "is rejected for this reason; one of the same name is used when empty.",
     )

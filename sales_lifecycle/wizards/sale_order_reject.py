@@ -8,9 +8,10 @@ class SaleOrderReject(models.TransientModel):
     order_ids = fields.Many2many("sale.order", string="Quotations", required=True)
     reason_id = fields.Many2one(
         "sales_lifecycle.quote.rejection.reason",
-        string="Reason",
+        string="Rejection Reason",
         required=True,
-        domain="['|', ('company_id', '=', False), ('company_id', 'in', allowed_company_ids)]",
+        domain="['|', ('company_id', '=', False), "
+        "('company_id', 'in', allowed_company_ids)]",
     )
     is_competitor = fields.Boolean(related="reason_id.is_competitor")
     comment = fields.Text()

@@ -104,7 +104,8 @@ class SalesLifecycleQuoteRevisionCompare(models.TransientModel):
         )
         return Markup(
             "<table class='table table-sm'><thead><tr><th>%s</th><th>%s</th>"
-            "<th>%s</th></tr></thead><tbody>%s</tbody></table><p><strong>%s</strong> %s</p>"
+            "<th>%s</th></tr></thead><tbody>%s</tbody></table>"
+            "<p><strong>%s</strong> %s</p>"
         ) % (
             env._("Change"),
             env._("Product"),
