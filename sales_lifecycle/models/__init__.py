@@ -8,3 +8,8 @@ from . import sales_lifecycle_quote_rejection_reason
 from . import sales_lifecycle_quote_revision
 from . import sales_lifecycle_quote_revision_line
 from . import sale_order_line
+from . import sales_lifecycle_qualification_criterion
+from . import sales_lifecycle_qualification_answer
+from . import sales_lifecycle_lead_line
+from . import calendar_event
+from . import mail_message

@@ -1,12 +1,31 @@
 from markupsafe import Markup, escape
+from psycopg2 import IntegrityError
 
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL, float_compare, mute_logger
 
 QUALIFICATION_STATES = [
     ("pending", "Pending"),
     ("qualified", "Qualified"),
     ("disqualified", "Disqualified"),
 ]
+
+GENERATION_CHANNELS = [
+    ("marketing", "Marketing"),
+    ("call", "Phone Call"),
+    ("email", "E-mail"),
+    ("appointment", "Appointment"),
+    ("website", "Website"),
+    ("referral", "Referral"),
+    ("other", "Other"),
+]
+
+# Marks a call chain in which the conversion gate already ran (or was
+# overridden by a manager). A Python object cannot travel through RPC, so a
+# client cannot forge it in its context.
+CONVERSION_GATE_DONE = object()
+GATE_CONTEXT_KEY = "sales_lifecycle_conversion_gate"
 
 
 class CrmLead(models.Model):
@@ -21,6 +40,452 @@ class CrmLead(models.Model):
         tracking=True,
         copy=False,
     )
+
+    # Lead generation (stage 1)
+    generation_channel = fields.Selection(
+        GENERATION_CHANNELS,
+        compute="_compute_generation_channel",
+        store=True,
+        readonly=False,
+        precompute=True,
+        index=True,
+        tracking=True,
+        help="Where the lead comes from. Filled automatically: Marketing when "
+        "it has a UTM campaign or comes from a mass mailing, E-mail when it "
+        "arrives through an e-mail alias, Website when it comes from a website "
+        "form, Other otherwise. A channel the salesperson picks is kept.",
+    )
+    origin_event_id = fields.Many2one(
+        "calendar.event",
+        string="Origin Meeting",
+        index="btree_not_null",
+        copy=False,
+        ondelete="set null",
+        help="The meeting from which the lead was created.",
+    )
+    origin_message_id = fields.Many2one(
+        "mail.message",
+        string="Origin Call",
+        index="btree_not_null",
+        copy=False,
+        ondelete="set null",
+        help="The logged call (a completed Call activity) from which the lead "
+        "was created.",
+    )
+    created_as_lead = fields.Boolean(
+        compute="_compute_created_as_lead",
+        store=True,
+        precompute=True,
+        copy=False,
+        help="The record started as a lead (not as a direct opportunity).",
+    )
+
+    # Qualification (stage 2)
+    qualification_line_ids = fields.One2many(
+        "sales_lifecycle.qualification.answer",
+        "lead_id",
+        string="Qualification",
+        copy=True,
+    )
+    qualification_score = fields.Float(
+        compute="_compute_qualification_score",
+        store=True,
+        aggregator="avg",
+        digits=(16, 1),
+        help="Weighted share of the met qualification criteria, from 0 to 100.",
+    )
+    requirements = fields.Html(
+        sanitize_style=True,
+        help="What the prospect needs, in their words.",
+    )
+    product_line_ids = fields.One2many(
+        "sales_lifecycle.lead.line",
+        "lead_id",
+        string="Products",
+        copy=True,
+    )
+
+    # Report measures: averaged they give the rates per channel and source
+    qualification_rate = fields.Float(
+        string="Qualification Rate (%)",
+        compute="_compute_report_rates",
+        store=True,
+        aggregator="avg",
+    )
+    conversion_rate = fields.Float(
+        string="Conversion Rate (%)",
+        compute="_compute_report_rates",
+        store=True,
+        aggregator="avg",
+    )
+
+    # ------------------------------------------------------------
+    # Computes
+    # ------------------------------------------------------------
+
+    @api.depends("campaign_id", "source_id")
+    def _compute_generation_channel(self):
+        """Detect the channel; a channel chosen by the user (anything but
+        Other) is kept."""
+        mailing_sources = self._sales_lifecycle_mailing_sources()
+        from_website = bool(self.env.context.get("website_id"))
+        for lead in self:
+            if lead.generation_channel and lead.generation_channel != "other":
+                continue
+            if lead.campaign_id or (
+                lead.source_id and lead.source_id.id in mailing_sources
+            ):
+                lead.generation_channel = "marketing"
+            elif from_website:
+                lead.generation_channel = "website"
+            else:
+                lead.generation_channel = "other"
+
+    def _sales_lifecycle_mailing_sources(self):
+        """UTM sources of mass mailings (when mass mailing is installed)."""
+        if "mailing.mailing" not in self.env:
+            return set()
+        sources = self.source_id
+        if not sources:
+            return set()
+        mailings = (
+            self.env["mailing.mailing"]
+            .sudo()  # only reads which UTM sources are mailings, no content
+            .search_fetch([("source_id", "in", sources.ids)], ["source_id"])
+        )
+        return set(mailings.source_id.ids)
+
+    @api.depends()
+    def _compute_created_as_lead(self):
+        for lead in self:
+            lead.created_as_lead = lead.type == "lead"
+
+    @api.depends(
+        "qualification_line_ids.answer", "qualification_line_ids.criterion_id.weight"
+    )
+    def _compute_qualification_score(self):
+        for lead in self:
+            total = met = 0.0
+            for line in lead.qualification_line_ids:
+                total += line.weight
+                if line.answer == "met":
+                    met += line.weight
+            lead.qualification_score = round(100.0 * met / total, 1) if total else 0.0
+
+    @api.depends("qualification_state", "type", "created_as_lead")
+    def _compute_report_rates(self):
+        for lead in self:
+            lead.qualification_rate = (
+                100.0 if lead.qualification_state == "qualified" else 0.0
+            )
+            lead.conversion_rate = (
+                100.0 if lead.created_as_lead and lead.type == "opportunity" else 0.0
+            )
+
+    # ------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        leads = super().create(vals_list)
+        leads._sales_lifecycle_sync_qualification_lines()
+        # The meeting shows the lead created from it
+        for lead in leads.filtered("origin_event_id"):
+            if not lead.origin_event_id.opportunity_id:
+                lead.origin_event_id.opportunity_id = lead
+        return leads
+
+    def web_read(self, specification):
+        # Leads created before a criterion existed get its answer when opened
+        if "qualification_line_ids" in specification:
+            self._filtered_access("write")._sales_lifecycle_sync_qualification_lines()
+        return super().web_read(specification)
+
+    @api.model
+    def message_new(self, msg_dict, custom_values=None):
+        # A lead created by the mail gateway came through an e-mail alias
+        custom_values = dict(custom_values or {})
+        custom_values.setdefault("generation_channel", "email")
+        return super().message_new(msg_dict, custom_values=custom_values)
+
+    # ------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------
+
+    def action_refresh_qualification(self):
+        """Create the missing answers and drop those of criteria that no
+        longer apply (archived, other company or team) on every given lead."""
+        self._sales_lifecycle_sync_qualification_lines(remove_obsolete=True)
+        return True
+
+    def action_qualify(self):
+        """Mark the leads qualified when their score reaches the company
+        threshold and every mandatory criterion is met."""
+        leads = self.filtered(lambda lead: lead.qualification_state != "qualified")
+        if not leads:
+            return True
+        leads._sales_lifecycle_sync_qualification_lines()
+        problems = [
+            (lead, lead._sales_lifecycle_qualification_problems()) for lead in leads
+        ]
+        self.env["res.company"]._sales_lifecycle_apply_rule(
+            problems,
+            self.env._(
+                "These leads cannot be qualified yet. Answer their criteria "
+                "in the Qualification tab of the lead:"
+            ),
+        )
+        leads.write({"qualification_state": "qualified"})
+        return True
+
+    def action_disqualify(self, lost_reason_id=False, note=False):
+        """Disqualify the leads with a reason and archive them, like lost
+        leads. Without a reason, open the wizard that asks for one."""
+        lost_reason_id = lost_reason_id or self.env.context.get(
+            "sales_lifecycle_lost_reason_id"
+        )
+        if not lost_reason_id:
+            return {
+                "type": "ir.actions.act_window",
+                "name": self.env._("Disqualify"),
+                "res_model": "crm.lead.disqualify",
+                "view_mode": "form",
+                "target": "new",
+                "context": {
+                    "active_model": self._name,
+                    "active_ids": self.ids,
+                    "default_lead_ids": self.ids,
+                },
+            }
+        reason = self.env["crm.lost.reason"].browse(lost_reason_id).exists()
+        if not reason:
+            raise UserError(
+                self.env._("Choose an existing lost reason to disqualify a lead.")
+            )
+        leads = self.filtered(lambda lead: lead.qualification_state != "disqualified")
+        leads.write({"qualification_state": "disqualified"})
+        if note:
+            for lead in leads:
+                lead.message_post(body=note, subtype_xmlid="mail.mt_note")
+        leads.action_set_lost(lost_reason_id=reason.id)
+        return True
+
+    def action_convert_anyway(self):
+        """Open the manager override of the conversion gate."""
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Convert Anyway"),
+            "res_model": "crm.lead.convert.anyway",
+            "view_mode": "form",
+            "target": "new",
+            "context": {
+                "active_model": self._name,
+                "active_ids": self.ids,
+                "default_lead_ids": self.ids,
+            },
+        }
+
+    def action_open_origin_event(self):
+        """Open the meeting the lead was created from."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "calendar.event",
+            "res_id": self.origin_event_id.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+        }
+
+    # ------------------------------------------------------------
+    # Conversion gate
+    # ------------------------------------------------------------
+
+    def convert_opportunity(self, partner, user_ids=False, team_id=False):
+        # Adds the qualification gate before the stock conversion
+        self._sales_lifecycle_check_conversion()
+        return super(
+            CrmLead, self.with_context(**{GATE_CONTEXT_KEY: CONVERSION_GATE_DONE})
+        ).convert_opportunity(partner, user_ids=user_ids, team_id=team_id)
+
+    def _merge_opportunity(
+        self, user_id=False, team_id=False, auto_unlink=True, max_length=5
+    ):
+        # Adds the gate: leads merged into an opportunity are converted
+        if any(record.type == "opportunity" for record in self):
+            self.filtered(
+                lambda record: record.type == "lead"
+            )._sales_lifecycle_check_conversion()
+        return super(
+            CrmLead, self.with_context(**{GATE_CONTEXT_KEY: CONVERSION_GATE_DONE})
+        )._merge_opportunity(
+            user_id=user_id,
+            team_id=team_id,
+            auto_unlink=auto_unlink,
+            max_length=max_length,
+        )
+
+    def _merge_dependences(self, opportunities):
+        # Adds the product lines of the merged leads to the head
+        res = super()._merge_dependences(opportunities)
+        opportunities.product_line_ids.write({"lead_id": self.id})
+        return res
+
+    def _sales_lifecycle_check_conversion(self):
+        """Apply the conversion gate on the leads about to become
+        opportunities. Raises in ``enforce`` mode before anything is written."""
+        if self.env.context.get(GATE_CONTEXT_KEY) is CONVERSION_GATE_DONE:
+            return
+        leads = self.filtered(
+            lambda lead: lead.type == "lead"
+            and lead.active
+            and float_compare(lead.probability, 100.0, precision_digits=2) < 0
+            and (lead.company_id or self.env.company).lead_qualification_required
+            and lead.qualification_state != "qualified"
+        )
+        if not leads:
+            return
+        problems = [
+            (lead, lead._sales_lifecycle_conversion_problems()) for lead in leads
+        ]
+        self.env["res.company"]._sales_lifecycle_apply_rule(
+            problems,
+            self.env._(
+                "Only qualified leads become opportunities (setting \"Qualify "
+                "before conversion\"). Qualify these leads first (Qualification "
+                "tab, button Qualify) or ask a sales manager to convert them anyway:"
+            ),
+        )
+
+    # ------------------------------------------------------------
+    # Business helpers
+    # ------------------------------------------------------------
+
+    def _sales_lifecycle_applicable_criteria(self):
+        """Map each lead id to the criteria that apply to it (one query)."""
+        companies = self.company_id
+        criteria = self.env["sales_lifecycle.qualification.criterion"].search(
+            [("company_id", "in", companies.ids + [False])]
+        )
+        return {
+            lead.id: criteria.filtered(lambda c, lead=lead: c._is_applicable_to(lead))
+            for lead in self
+        }
+
+    def _sales_lifecycle_sync_qualification_lines(self, remove_obsolete=False):
+        """Give each lead one answer per applicable criterion, exactly once."""
+        leads = self.filtered(lambda lead: lead.id and lead.active)
+        if not leads:
+            return
+        applicable = leads._sales_lifecycle_applicable_criteria()
+        Answer = self.env["sales_lifecycle.qualification.answer"]
+        missing = {
+            lead.id: applicable[lead.id] - lead.qualification_line_ids.criterion_id
+            for lead in leads
+        }
+        if remove_obsolete:
+            obsolete = leads.qualification_line_ids.filtered(
+                lambda line: line.criterion_id not in applicable[line.lead_id.id]
+            )
+            obsolete.unlink()
+        to_fill = leads.filtered(lambda lead: missing[lead.id])
+        if not to_fill:
+            return
+        # Lock the leads, then read the answers again: another transaction may
+        # have created them while we were waiting
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM crm_lead WHERE id IN %s FOR NO KEY UPDATE",
+                tuple(to_fill.ids),
+            )
+        )
+        Answer.flush_model(["lead_id", "criterion_id"])
+        self.env.cr.execute(
+            SQL(
+                "SELECT lead_id, criterion_id FROM sales_lifecycle_qualification_answer"
+                " WHERE lead_id IN %s",
+                tuple(to_fill.ids),
+            )
+        )
+        existing = set(self.env.cr.fetchall())
+        vals_list = [
+            {"lead_id": lead.id, "criterion_id": criterion.id}
+            for lead in to_fill
+            for criterion in missing[lead.id]
+            if (lead.id, criterion.id) not in existing
+        ]
+        if not vals_list:
+            to_fill.invalidate_recordset(["qualification_line_ids"])
+            return
+        try:
+            with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+                Answer.create(vals_list)
+        except IntegrityError:
+            # A concurrent transaction created them first: keep its answers
+            to_fill.invalidate_recordset(["qualification_line_ids"])
+
+    def _sales_lifecycle_unmet_criteria_names(self):
+        self.ensure_one()
+        return [
+            line.criterion_id.name + (" (*)" if line.mandatory else "")
+            for line in self.qualification_line_ids
+            if line.answer != "met"
+        ]
+
+    def _sales_lifecycle_qualification_problems(self):
+        """What prevents the lead from being qualified, as sentences."""
+        self.ensure_one()
+        company = self.company_id or self.env.company
+        messages = []
+        if not self.active:
+            messages.append(self.env._("The lead is archived (lost or disqualified)."))
+        if not self.qualification_line_ids:
+            messages.append(
+                self.env._(
+                    "No qualification criterion applies to this lead: add some in "
+                    "CRM > Sales Lifecycle > Configuration > Qualification Criteria."
+                )
+            )
+            return messages
+        threshold = company.lead_qualification_threshold
+        if float_compare(self.qualification_score, threshold, precision_digits=1) < 0:
+            messages.append(
+                self.env._(
+                    "Score %(score)s%% is below the threshold of %(threshold)s%% "
+                    "(Settings > CRM > Sales Lifecycle).",
+                    score=self.qualification_score,
+                    threshold=threshold,
+                )
+            )
+        for line in self.qualification_line_ids:
+            if line.mandatory and line.answer != "met":
+                messages.append(
+                    self.env._(
+                        "Mandatory criterion not met: %(criterion)s.",
+                        criterion=line.criterion_id.name,
+                    )
+                )
+        return messages
+
+    def _sales_lifecycle_conversion_problems(self):
+        """Why the lead may not become an opportunity yet, as sentences."""
+        self.ensure_one()
+        state = dict(self._fields["qualification_state"]._description_selection(self.env))
+        messages = [
+            self.env._(
+                "The lead is %(state)s (score %(score)s%%), not qualified.",
+                state=state[self.qualification_state],
+                score=self.qualification_score,
+            )
+        ]
+        unmet = self._sales_lifecycle_unmet_criteria_names()
+        if unmet:
+            messages.append(
+                self.env._(
+                    "Criteria not met: %(criteria)s.", criteria=", ".join(unmet)
+                )
+            )
+        return messages
 
     # Negotiation rounds (stage 4)
     quote_revision_ids = fields.One2many(

@@ -142,3 +142,21 @@ class ResCompany(models.Model):
                 )
             advised.append(record)
         return advised
+
+
+class ResCompanyQualification(models.Model):
+    _inherit = "res.company"
+
+    # Qualification (stage 2)
+    lead_qualification_threshold = fields.Float(
+        string="Qualification Threshold (%)",
+        default=75.0,
+        help="Minimum qualification score (weighted share of met criteria, "
+        "0 to 100) for a lead to be qualified.",
+    )
+    lead_qualification_required = fields.Boolean(
+        string="Qualify Before Conversion",
+        default=True,
+        help="Only qualified leads can be converted into opportunities (convert "
+        "wizard, mass conversion, merge).",
+    )

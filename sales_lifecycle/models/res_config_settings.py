@@ -40,3 +40,13 @@ class ResConfigSettings(models.TransientModel):
     sales_lifecycle_min_margin = fields.Float(
         related="company_id.sales_lifecycle_min_margin", readonly=False
     )
+
+    # Qualification (stage 2)
+    lead_qualification_threshold = fields.Float(
+        related="company_id.lead_qualification_threshold",
+        readonly=False,
+    )
+    lead_qualification_required = fields.Boolean(
+        related="company_id.lead_qualification_required",
+        readonly=False,
+    )

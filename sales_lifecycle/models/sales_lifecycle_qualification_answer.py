@@ -1,0 +1,55 @@
+from odoo import fields, models
+
+ANSWERS = [
+    ("unknown", "Unknown"),
+    ("met", "Met"),
+    ("not_met", "Not Met"),
+]
+
+
+class SalesLifecycleQualificationAnswer(models.Model):
+    _name = "sales_lifecycle.qualification.answer"
+    _description = "Lead Qualification Answer"
+    _order = "lead_id, sequence, criterion_id, id"
+    _check_company_auto = True
+
+    _sql_constraints = [
+        (
+            "lead_criterion_unique",
+            "UNIQUE(lead_id, criterion_id)",
+            "A lead has only one answer per qualification criterion.",
+        ),
+    ]
+
+    lead_id = fields.Many2one(
+        "crm.lead",
+        string="Lead",
+        required=True,
+        index=True,
+        ondelete="cascade",
+    )
+    criterion_id = fields.Many2one(
+        "sales_lifecycle.qualification.criterion",
+        string="Criterion",
+        required=True,
+        index=True,
+        ondelete="cascade",
+        check_company=True,
+    )
+    answer = fields.Selection(ANSWERS, required=True, default="unknown")
+    note = fields.Char()
+
+    # Copied from the criterion and the lead for lists, rules and reports
+    sequence = fields.Integer(related="criterion_id.sequence", store=True)
+    weight = fields.Float(related="criterion_id.weight")
+    mandatory = fields.Boolean(related="criterion_id.mandatory")
+    description = fields.Text(related="criterion_id.description")
+    company_id = fields.Many2one(
+        related="lead_id.company_id", store=True, index=True, precompute=True
+    )
+    user_id = fields.Many2one(
+        related="lead_id.user_id", string="Salesperson", store=True, precompute=True
+    )
+    team_id = fields.Many2one(
+        related="lead_id.team_id", string="Sales Team", store=True, precompute=True
+    )

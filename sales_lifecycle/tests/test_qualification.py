@@ -1,0 +1,233 @@
+from odoo.exceptions import UserError
+from odoo.tests import Form, tagged
+
+from .qualification_common import QualificationCommon
+
+
+@tagged("post_install", "-at_install")
+class TestQualification(QualificationCommon):
+    # ------------------------------------------------------------
+    # Answer lines
+    # ------------------------------------------------------------
+
+    def test_answer_lines_created_once_per_criterion(self):
+        lead = self.create_leads()
+        self.assertEqual(lead.qualification_line_ids.criterion_id, self.criteria)
+        self.assertEqual(len(lead.qualification_line_ids), 4)
+        self.assertEqual(set(lead.qualification_line_ids.mapped("answer")), {"unknown"})
+        # Refreshing and opening the lead again never duplicates them
+        lead.action_refresh_qualification()
+        lead.web_read({"qualification_line_ids": {}})
+        self.assertEqual(len(lead.qualification_line_ids), 4)
+
+    def test_answer_lines_added_when_lead_first_opened(self):
+        lead = self.create_leads()
+        new_criterion = self.env["sales_lifecycle.qualification.criterion"].create(
+            {"name": "Test Competition", "weight": 1, "company_id": False}
+        )
+        self.assertNotIn(new_criterion, lead.qualification_line_ids.criterion_id)
+        result = lead.with_user(self.salesman).web_read(
+            {"qualification_line_ids": {"fields": {"criterion_id": {}}}}
+        )
+        self.assertEqual(len(result[0]["qualification_line_ids"]), 5)
+        self.assertIn(new_criterion, lead.qualification_line_ids.criterion_id)
+
+    def test_criteria_scope_team_and_company(self):
+        other_team = self.env["crm.team"].create({"name": "Other Team"})
+        team_criterion, company_b_criterion = self.env[
+            "sales_lifecycle.qualification.criterion"
+        ].create(
+            [
+                {"name": "Team only", "team_id": other_team.id, "company_id": False},
+                {"name": "Company B only", "company_id": self.company_b.id},
+            ]
+        )
+        lead = self.create_leads()
+        self.assertEqual(lead.qualification_line_ids.criterion_id, self.criteria)
+        lead.team_id = other_team
+        lead.action_refresh_qualification()
+        self.assertIn(team_criterion, lead.qualification_line_ids.criterion_id)
+        self.assertNotIn(company_b_criterion, lead.qualification_line_ids.criterion_id)
+        # Archived criteria disappear on refresh
+        team_criterion.action_archive()
+        lead.action_refresh_qualification()
+        self.assertEqual(lead.qualification_line_ids.criterion_id, self.criteria)
+
+    # ------------------------------------------------------------
+    # Score
+    # ------------------------------------------------------------
+
+    def test_score_is_weighted_share_of_met_criteria(self):
+        lead = self.create_leads()
+        self.assertEqual(lead.qualification_score, 0.0)
+        self.answer(lead, {self.crit_budget: "met"})
+        self.assertAlmostEqual(lead.qualification_score, 30.0)
+        self.answer(lead, {self.crit_need: "met", self.crit_timeline: "not_met"})
+        self.assertAlmostEqual(lead.qualification_score, 70.0)
+        self.answer(lead, {self.crit_timeline: "met"})
+        self.assertAlmostEqual(lead.qualification_score, 80.0)
+        # A weight change of a criterion changes every score
+        self.crit_authority.weight = 6  # total 14, met 8
+        self.assertAlmostEqual(lead.qualification_score, 57.1)
+
+    def test_salesman_answers_in_form(self):
+        lead = self.create_leads()
+        with Form(lead.with_user(self.salesman)) as form:
+            for index in range(len(form.qualification_line_ids)):
+                with form.qualification_line_ids.edit(index) as line:
+                    line.answer = "met"
+                    line.note = "Checked on the phone"
+            form.requirements = "<p>40 handheld scanners</p>"
+        self.assertEqual(lead.qualification_score, 100.0)
+        self.assertIn("scanners", lead.requirements)
+        self.assertEqual(
+            set(lead.qualification_line_ids.mapped("note")), {"Checked on the phone"}
+        )
+
+    # ------------------------------------------------------------
+    # Qualify / disqualify
+    # ------------------------------------------------------------
+
+    def test_qualify_reaching_threshold(self):
+        lead = self.create_leads()
+        self.answer(
+            lead,
+            {self.crit_budget: "met", self.crit_need: "met", self.crit_timeline: "met"},
+        )  # 80 >= 75, mandatory met
+        lead.with_user(self.salesman).action_qualify()
+        self.assertEqual(lead.qualification_state, "qualified")
+        self.assertEqual(lead.qualification_rate, 100.0)
+
+    def test_qualify_refusal_lists_missing(self):
+        lead = self.create_leads()
+        # 70% and the mandatory budget is not met
+        self.answer(
+            lead,
+            {
+                self.crit_authority: "met",
+                self.crit_need: "met",
+                self.crit_timeline: "met",
+            },
+        )
+        with self.assertRaises(UserError) as error:
+            lead.with_user(self.salesman).action_qualify()
+        message = str(error.exception)
+        self.assertIn(lead.name, message)
+        self.assertIn("Score 70.0% is below the threshold of 75.0%", message)
+        self.assertIn("Mandatory criterion not met: Test Budget", message)
+        self.assertEqual(lead.qualification_state, "pending")
+
+    def test_qualify_refused_on_mandatory_even_above_threshold(self):
+        lead = self.create_leads()
+        self.crit_budget.weight = 1  # total 8; others met: 7/8 = 87.5%
+        self.answer(
+            lead,
+            {
+                self.crit_authority: "met",
+                self.crit_need: "met",
+                self.crit_timeline: "met",
+            },
+        )
+        self.assertAlmostEqual(lead.qualification_score, 87.5)
+        with self.assertRaises(UserError) as error:
+            lead.action_qualify()
+        self.assertIn("Test Budget", str(error.exception))
+        self.assertNotIn("below the threshold", str(error.exception))
+        self.assertEqual(lead.qualification_state, "pending")
+
+    def test_threshold_is_a_company_setting(self):
+        lead = self.create_leads()
+        self.answer(lead, {self.crit_budget: "met", self.crit_need: "met"})  # 70%
+        settings = self.env["res.config.settings"].create({})
+        self.assertEqual(settings.lead_qualification_threshold, 75.0)
+        self.assertTrue(settings.lead_qualification_required)
+        settings.lead_qualification_threshold = 70.0
+        settings.execute()
+        self.assertEqual(self.company.lead_qualification_threshold, 70.0)
+        lead.action_qualify()
+        self.assertEqual(lead.qualification_state, "qualified")
+
+    def test_qualify_advise_mode_posts_warning(self):
+        self.set_mode("advise")
+        lead = self.create_leads()
+        lead.action_qualify()
+        self.assertEqual(lead.qualification_state, "qualified")
+        self.assertTrue(
+            any(
+                "Mandatory criterion not met" in body
+                for body in lead.message_ids.mapped("body")
+            )
+        )
+
+    def test_qualify_batch_from_server_action(self):
+        leads = self.create_leads(3)
+        self.answer_all(leads[:2])
+        action = self.env["ir.actions.server"].create(
+            {
+                "name": "Qualify",
+                "model_id": self.env.ref("crm.model_crm_lead").id,
+                "state": "code",
+                "code": "records.action_refresh_qualification()\n"
+                "records.action_qualify()",
+            }
+        )
+        action.with_context(active_model="crm.lead", active_ids=leads[:2].ids).run()
+        self.assertEqual(set(leads[:2].mapped("qualification_state")), {"qualified"})
+        with self.assertRaises(UserError) as error:
+            action.with_context(active_model="crm.lead", active_ids=leads.ids).run()
+        self.assertIn(leads[2].name, str(error.exception))
+        self.assertEqual(leads[2].qualification_state, "pending")
+
+    def test_disqualify_wizard_archives_with_reason(self):
+        leads = self.create_leads(2)
+        action = leads.with_user(self.salesman).action_disqualify()
+        self.assertEqual(action["res_model"], "crm.lead.disqualify")
+        wizard_form = Form(
+            self.env["crm.lead.disqualify"]
+            .with_user(self.salesman)
+            .with_context(action["context"])
+        )
+        wizard_form.lost_reason_id = self.lost_reason
+        wizard_form.note = "<p>They build it themselves</p>"
+        wizard_form.save().action_disqualify_apply()
+        self.assertEqual(set(leads.mapped("qualification_state")), {"disqualified"})
+        self.assertFalse(any(leads.mapped("active")))
+        self.assertEqual(leads.lost_reason_id, self.lost_reason)
+        self.assertIn("themselves", "".join(leads[0].message_ids.mapped("body")))
+
+    def test_disqualify_batch_with_reason_argument(self):
+        leads = self.create_leads(3)
+        leads.action_disqualify(lost_reason_id=self.lost_reason.id)
+        self.assertEqual(set(leads.mapped("qualification_state")), {"disqualified"})
+        self.assertEqual(leads.mapped("probability"), [0.0, 0.0, 0.0])
+        self.assertFalse(any(leads.mapped("active")))
+
+    # ------------------------------------------------------------
+    # Automation
+    # ------------------------------------------------------------
+
+    def test_pending_reminder_rule_shipped_inactive(self):
+        rule = self.env.ref("sales_lifecycle.base_automation_lead_pending_reminder")
+        self.assertFalse(rule.active)
+        self.assertEqual(rule.model_id.model, "crm.lead")
+        self.assertEqual(rule.trigger, "on_time_created")
+        self.assertEqual((rule.trg_date_range, rule.trg_date_range_type), (14, "day"))
+        self.assertEqual(rule.action_server_ids.state, "next_activity")
+        self.assertEqual(rule.action_server_ids.activity_user_field_name, "user_id")
+        # Shown in the automation rules list (archived filter)
+        self.assertIn(
+            rule,
+            self.env["base.automation"]
+            .with_context(active_test=False)
+            .search([("model_id.model", "=", "crm.lead")]),
+        )
+
+    def test_shipped_default_criteria(self):
+        for xmlid, name in [
+            ("qualification_criterion_budget", "Budget"),
+            ("qualification_criterion_authority", "Authority"),
+            ("qualification_criterion_need", "Need"),
+            ("qualification_criterion_timeline", "Timeline"),
+        ]:
+            criterion = self.env.ref(f"sales_lifecycle.{xmlid}")
+            self.assertEqual(criterion.name, name)

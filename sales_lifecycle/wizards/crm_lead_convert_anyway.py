@@ -1,0 +1,43 @@
+from markupsafe import Markup
+
+from odoo import fields, models
+from odoo.exceptions import AccessError
+
+from ..models.crm_lead import CONVERSION_GATE_DONE, GATE_CONTEXT_KEY
+
+
+class CrmLeadConvertAnyway(models.TransientModel):
+    _name = "crm.lead.convert.anyway"
+    _description = "Convert Leads Without Qualification"
+
+    lead_ids = fields.Many2many("crm.lead", string="Leads", required=True)
+    justification = fields.Text(
+        required=True,
+        help="Why these leads become opportunities without being qualified; "
+        "logged on each lead.",
+    )
+
+    def action_convert(self):
+        """Convert the leads despite the gate, logging the justification."""
+        if not self.env.user.has_group("sales_lifecycle.sales_lifecycle_group_manager"):
+            raise AccessError(
+                self.env._("Only a sales manager can convert a lead without qualification.")
+            )
+        leads = self.env["crm.lead"]
+        for wizard in self:
+            body = Markup("<p>%s</p><p>%s</p>") % (
+                self.env._(
+                    "Converted without qualification by %(user)s. Justification:",
+                    user=self.env.user.name,
+                ),
+                wizard.justification,
+            )
+            for lead in wizard.lead_ids:
+                lead.message_post(body=body, subtype_xmlid="mail.mt_note")
+            leads |= wizard.lead_ids
+        bypass = leads.with_context(**{GATE_CONTEXT_KEY: CONVERSION_GATE_DONE})
+        for lead in bypass:
+            lead.convert_opportunity(lead.partner_id)
+        if len(leads) == 1:
+            return leads.redirect_lead_opportunity_view()
+        return {"type": "ir.actions.act_window_close"}
