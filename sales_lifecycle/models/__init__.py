@@ -4,3 +4,13 @@ from . import crm_lead
 from . import sales_lifecycle_support_plan
 from . import sale_order
 from . import account_move
+from . import sales_lifecycle_pursuit_role
+from . import sales_lifecycle_pursuit_member
+from . import sales_lifecycle_stakeholder
+from . import sales_lifecycle_competitor
+from . import sales_lifecycle_lead_competitor
+from . import sales_lifecycle_swot
+from . import sales_lifecycle_swot_item
+from . import sales_lifecycle_stage_gate
+from . import crm_stage
+from . import sales_lifecycle_competitor_report

@@ -8,3 +8,13 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.lifecycle_mode",
         readonly=False,
     )
+
+    # Stage 3: demonstrate value
+    lifecycle_stage_gates = fields.Boolean(
+        related="company_id.lifecycle_stage_gates",
+        readonly=False,
+    )
+    lifecycle_pursuit_follow = fields.Boolean(
+        related="company_id.lifecycle_pursuit_follow",
+        readonly=False,
+    )

@@ -1,0 +1,70 @@
+from odoo import api, fields, models
+
+
+class SalesLifecyclePursuitMember(models.Model):
+    _name = "sales_lifecycle.pursuit.member"
+    _description = "Pursuit Team Member"
+    _order = "lead_id, sequence, id"
+
+    _sql_constraints = [
+        (
+            "user_unique",
+            "UNIQUE(lead_id, user_id)",
+            "A user is listed only once in the pursuit team of an opportunity.",
+        ),
+    ]
+
+    lead_id = fields.Many2one(
+        "crm.lead",
+        string="Opportunity",
+        required=True,
+        ondelete="cascade",
+        index=True,
+    )
+    sequence = fields.Integer(default=10)
+    user_id = fields.Many2one(
+        "res.users",
+        string="Member",
+        required=True,
+        index=True,
+        domain="[('share', '=', False)]",
+    )
+    role_id = fields.Many2one(
+        "sales_lifecycle.pursuit.role",
+        string="Role",
+        required=True,
+        ondelete="restrict",
+        default=lambda self: self.env.ref(
+            "sales_lifecycle.pursuit_role_other", raise_if_not_found=False
+        ),
+    )
+    allocation_note = fields.Char(
+        help="How much of this person's time the deal takes, or what they do in it.",
+    )
+    company_id = fields.Many2one(
+        related="lead_id.company_id", store=True, index=True, precompute=True
+    )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        members = super().create(vals_list)
+        members._subscribe_to_leads()
+        return members
+
+    def write(self, vals):
+        res = super().write(vals)
+        if "user_id" in vals or "lead_id" in vals:
+            self._subscribe_to_leads()
+        return res
+
+    def _subscribe_to_leads(self):
+        """Team members follow the opportunity they pursue."""
+        if not self.env.company.lifecycle_pursuit_follow:
+            return
+        partners_by_lead = {}
+        for member in self:
+            partners_by_lead.setdefault(member.lead_id, set()).add(
+                member.user_id.partner_id.id
+            )
+        for lead, partner_ids in partners_by_lead.items():
+            lead.message_subscribe(partner_ids=list(partner_ids))
