@@ -59,12 +59,16 @@ class SalesLifecyclePursuitMember(models.Model):
 
     def _subscribe_to_leads(self):
         """Team members follow the opportunity they pursue."""
-        if not self.env.company.lifecycle_pursuit_follow:
-            return
-        partners_by_lead = {}
+        Company = self.env["res.company"]
+        leads_by_partner = {}
         for member in self:
-            partners_by_lead.setdefault(member.lead_id, set()).add(
-                member.user_id.partner_id.id
-            )
-        for lead, partner_ids in partners_by_lead.items():
-            lead.message_subscribe(partner_ids=list(partner_ids))
+            company = Company._sales_lifecycle_record_company(member.lead_id)
+            if not company.lifecycle_pursuit_follow:
+                continue
+            partner = member.user_id.partner_id
+            leads_by_partner[partner] = leads_by_partner.get(partner, member.lead_id)
+            leads_by_partner[partner] |= member.lead_id
+        # one call per member rather than per opportunity: a batch of
+        # opportunities usually shares the same few team members
+        for partner, leads in leads_by_partner.items():
+            leads.message_subscribe(partner_ids=partner.ids)
