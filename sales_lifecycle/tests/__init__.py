@@ -1,2 +1,3 @@
 from . import test_foundation
 from . import test_pursuit
+from . import test_stage_gate
