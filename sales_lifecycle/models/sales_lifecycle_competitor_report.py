@@ -41,6 +41,26 @@ class SalesLifecycleCompetitorReport(models.Model):
     )
     currency_id = fields.Many2one("res.currency", readonly=True)
 
+    def _flush_search(self, domain, fields=None, order=None, seen=None):
+        """Flush the tables the view reads, so the figures include pending writes."""
+        self.env["crm.lead"].flush_model(
+            [
+                "active",
+                "stage_id",
+                "probability",
+                "expected_revenue",
+                "lost_competitor_id",
+                "date_closed",
+                "user_id",
+                "team_id",
+                "company_id",
+                "partner_id",
+            ]
+        )
+        self.env["sales_lifecycle.lead.competitor"].flush_model()
+        self.env["crm.stage"].flush_model(["is_won"])
+        return super()._flush_search(domain, fields=fields, order=order, seen=seen)
+
     def _select_won(self):
         return SQL(
             """
