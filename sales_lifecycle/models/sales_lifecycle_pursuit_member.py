@@ -31,7 +31,6 @@ class SalesLifecyclePursuitMember(models.Model):
     )
     role_id = fields.Many2one(
         "sales_lifecycle.pursuit.role",
-        string="Role",
         required=True,
         ondelete="restrict",
         default=lambda self: self.env.ref(

@@ -106,28 +106,64 @@ class SalesLifecycleSwot(models.Model):
                     "SWOT %(lead)s", lead=swot.lead_id.name or ""
                 )
 
-    @api.constrains("lead_id", "competitor_id")
-    def _check_one_per_competitor(self):
-        for swot in self:
-            duplicate = self.search_count(
+    def _check_one_per_competitor(self, pairs):
+        """Refuse a second analysis for an (opportunity, competitor) pair.
+
+        Called before writing, so the user gets this message rather than the
+        unique index's error; the index still guards concurrent creations.
+        """
+        Swot = (
+            self.sudo()
+        )  # only counts: unique even against SWOTs the user cannot read
+        seen = set()
+        for lead_id, competitor_id in pairs:
+            duplicate = (lead_id, competitor_id) in seen or Swot.search_count(
                 [
-                    ("id", "!=", swot.id),
-                    ("lead_id", "=", swot.lead_id.id),
-                    ("competitor_id", "=", swot.competitor_id.id),
+                    ("id", "not in", self.ids),
+                    ("lead_id", "=", lead_id),
+                    ("competitor_id", "=", competitor_id or False),
                 ],
                 limit=1,
             )
             if duplicate:
+                lead = self.env["crm.lead"].browse(lead_id)
+                competitor = self.env["sales_lifecycle.competitor"].browse(
+                    competitor_id
+                )
                 raise ValidationError(
                     self.env._(
                         "%(lead)s already has a SWOT analysis against "
                         "%(competitor)s: open it from the opportunity's SWOT "
                         "button instead of creating another one.",
-                        lead=swot.lead_id.display_name,
-                        competitor=swot.competitor_id.name
+                        lead=lead.sudo().display_name,  # the user's own lead
+                        competitor=competitor.sudo().name  # a name, same company
                         or self.env._("no competitor"),
                     )
                 )
+            seen.add((lead_id, competitor_id))
+
+    # ------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._check_one_per_competitor(
+            (vals.get("lead_id"), vals.get("competitor_id") or False)
+            for vals in vals_list
+        )
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "lead_id" in vals or "competitor_id" in vals:
+            self._check_one_per_competitor(
+                (
+                    vals.get("lead_id", swot.lead_id.id),
+                    vals.get("competitor_id", swot.competitor_id.id) or False,
+                )
+                for swot in self
+            )
+        return super().write(vals)
 
     # ------------------------------------------------------------
     # Actions

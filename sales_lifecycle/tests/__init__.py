@@ -2,3 +2,4 @@ from . import test_foundation
 from . import test_pursuit
 from . import test_stage_gate
 from . import test_competitor
+from . import test_swot
