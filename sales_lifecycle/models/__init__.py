@@ -13,3 +13,13 @@ from . import sales_lifecycle_qualification_answer
 from . import sales_lifecycle_lead_line
 from . import calendar_event
 from . import mail_message
+from . import sales_lifecycle_pursuit_role
+from . import sales_lifecycle_pursuit_member
+from . import sales_lifecycle_stakeholder
+from . import sales_lifecycle_competitor
+from . import sales_lifecycle_lead_competitor
+from . import sales_lifecycle_swot
+from . import sales_lifecycle_swot_item
+from . import sales_lifecycle_stage_gate
+from . import crm_stage
+from . import sales_lifecycle_competitor_report

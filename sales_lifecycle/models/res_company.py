@@ -143,6 +143,19 @@ class ResCompany(models.Model):
             advised.append(record)
         return advised
 
+    # Stage 3: demonstrate value
+    lifecycle_stage_gates = fields.Boolean(
+        string="Stage Gates",
+        default=True,
+        help="Check the gates of a stage (qualified, prime contact, pursuit "
+        "team, competitor, SWOT...) when an opportunity moves into it.",
+    )
+    lifecycle_pursuit_follow = fields.Boolean(
+        string="Pursuit Team Follows",
+        default=True,
+        help="Members added to an opportunity's pursuit team follow it.",
+    )
+
 
 class ResCompanyQualification(models.Model):
     _inherit = "res.company"

@@ -9,6 +9,16 @@ class ResConfigSettings(models.TransientModel):
         readonly=False,
     )
 
+    # Stage 3: demonstrate value
+    lifecycle_stage_gates = fields.Boolean(
+        related="company_id.lifecycle_stage_gates",
+        readonly=False,
+    )
+    lifecycle_pursuit_follow = fields.Boolean(
+        related="company_id.lifecycle_pursuit_follow",
+        readonly=False,
+    )
+
     # Negotiation rounds, customer decision and price approvals (stage 4)
     sales_lifecycle_freeze_sent_quotes = fields.Boolean(
         related="company_id.sales_lifecycle_freeze_sent_quotes", readonly=False

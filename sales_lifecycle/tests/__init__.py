@@ -4,3 +4,7 @@ from . import test_qualification
 from . import test_lead_product_line
 from . import test_conversion_gate
 from . import test_lead_generation
+from . import test_pursuit
+from . import test_stage_gate
+from . import test_competitor
+from . import test_swot
