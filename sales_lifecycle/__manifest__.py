@@ -39,6 +39,7 @@
         "data/sale_order_automation_data.xml",
         "data/sales_lifecycle_pursuit_role_data.xml",
         "data/sales_lifecycle_stage_gate_data.xml",
+        "data/sales_lifecycle_stage_gate_quotation_data.xml",
         "views/res_config_settings_views.xml",
         "views/sales_lifecycle_support_plan_views.xml",
         "views/sales_lifecycle_qualification_criterion_views.xml",

@@ -1,7 +1,7 @@
 from markupsafe import Markup, escape
 from psycopg2 import IntegrityError
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, float_compare, mute_logger
 
@@ -788,9 +788,72 @@ class CrmLead(models.Model):
     # Business helpers: negotiation (stage 4)
     # ------------------------------------------------------------
 
-    def _handle_last_quotation_rejected(self, reason, comment=None):
+    # ------------------------------------------------------------
+    # Actions: quotations (stage 4)
+    # ------------------------------------------------------------
+
+    def action_new_quotation(self):
+        # Adds: the quotation's lines come from the opportunity's product lines.
+        action = super().action_new_quotation()
+        action["context"]["default_order_line"] = self._prepare_quotation_lines()
+        return action
+
+    def _prepare_opportunity_quotation_context(self):
+        # Adds: the pricelist of the deal and the pursuit team's account
+        # executive as salesperson.
+        context = super()._prepare_opportunity_quotation_context()
+        pricelist = self._get_quotation_pricelist()
+        if pricelist:
+            context["default_pricelist_id"] = pricelist.id
+        executive = self._get_account_executive()
+        if executive:
+            context["default_user_id"] = executive.id
+        return context
+
+    def _get_account_executive(self):
+        """The user with the account executive role in the pursuit team."""
+        self.ensure_one()
+        role = self.env.ref(
+            "sales_lifecycle.pursuit_role_account_executive", raise_if_not_found=False
+        )
+        members = self.pursuit_member_ids.filtered(
+            lambda m: m.role_id == role and m.user_id.active
+        )
+        return members[:1].user_id
+
+    def _get_quotation_pricelist(self):
+        self.ensure_one()
+        return self.product_line_ids.pricelist_id[:1] or (
+            self.partner_id.with_company(
+                self.company_id or self.env.company
+            ).property_product_pricelist
+        )
+
+    def _prepare_quotation_lines(self):
+        """Order line commands seeded from the opportunity's product lines: the
+        price comes from the quotation's pricelist unless the line fixed it."""
+        self.ensure_one()
+        commands = []
+        for line in self.product_line_ids.sorted("sequence"):
+            if not line.product_id:
+                continue
+            values = {
+                "product_id": line.product_id.id,
+                "product_uom_qty": line.product_uom_qty,
+                "product_uom": line.product_uom_id.id or line.product_id.uom_id.id,
+            }
+            if line.price_manual:
+                values["price_unit"] = line.price_unit
+            commands.append(Command.create(values))
+        return commands
+
+    def _handle_last_quotation_rejected(self, reason, comment=None, competitors=None):
         """Move back or lose the opportunities whose last live quotation was
-        just rejected, per their company's setting."""
+        just rejected, per their company's setting.
+
+        :param competitors: ``{lead: sales_lifecycle.competitor}`` the customer
+            chose instead, recorded on the opportunities marked lost.
+        """
         if not self:
             return
         groups = self.env["sale.order"]._read_group(
@@ -811,15 +874,31 @@ class CrmLead(models.Model):
         for company, leads in done.grouped("company_id").items():
             company = company or self.env.company
             if company.sales_lifecycle_last_rejection == "lost":
-                leads.action_set_lost(
-                    lost_reason_id=reason._get_lost_reason().id,
-                    **self._prepare_rejection_lost_values(reason),
-                )
+                leads.action_set_lost(lost_reason_id=reason._get_lost_reason().id)
+                for lead in leads:
+                    competitor = (competitors or {}).get(lead)
+                    if competitor:
+                        lead.lost_competitor_id = competitor
             elif company.sales_lifecycle_rejection_stage_id:
                 leads.write({"stage_id": company.sales_lifecycle_rejection_stage_id.id})
             for lead in leads:
                 lead.message_post(body=note, subtype_xmlid="mail.mt_note")
 
-    def _prepare_rejection_lost_values(self, reason):
-        """Extra values written on an opportunity lost by a rejection."""
-        return {}
+    def _sales_lifecycle_gate_quotation_sent(self):
+        """Stage gate: a quotation was sent to the customer (it is sent,
+        confirmed, or reopened for a new negotiation round)."""
+        groups = (
+            self.env["sale.order"]
+            .sudo()  # counts quotations only; the leads were checked by the ORM
+            ._read_group(
+                [
+                    ("opportunity_id", "in", self.ids),
+                    "|",
+                    ("state", "in", ("sent", "sale")),
+                    ("revision_number", ">", 0),
+                ],
+                ["opportunity_id"],
+            )
+        )
+        sent = {lead.id for (lead,) in groups}
+        return self.filtered(lambda lead: lead.id not in sent)

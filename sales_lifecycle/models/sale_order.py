@@ -59,6 +59,14 @@ class SaleOrder(models.Model):
         "opportunity.",
     )
 
+    # The deal at hand while negotiating (stage 3 data, read-only here)
+    prime_contact_id = fields.Many2one(
+        related="opportunity_id.prime_contact_id", string="Prime Contact"
+    )
+    competitor_line_ids = fields.One2many(
+        related="opportunity_id.competitor_line_ids", string="Competitors in the Deal"
+    )
+
     # Customer decision (stage 4)
     rejection_reason_id = fields.Many2one(
         "sales_lifecycle.quote.rejection.reason",
@@ -68,6 +76,14 @@ class SaleOrder(models.Model):
         index="btree_not_null",
     )
     rejection_comment = fields.Text(copy=False, readonly=True)
+    rejection_competitor_id = fields.Many2one(
+        "sales_lifecycle.competitor",
+        string="Chosen Competitor",
+        copy=False,
+        readonly=True,
+        index="btree_not_null",
+        help="The competitor the customer chose instead.",
+    )
     superseded_by_id = fields.Many2one(
         "sale.order",
         copy=False,
@@ -348,7 +364,8 @@ class SaleOrder(models.Model):
                     names=", ".join(not_live.mapped("name")),
                 )
             )
-        self.write(self._prepare_rejection_values(reason, comment, competitor_line_id))
+        competitor = self._get_rejection_competitor(reason, competitor_line_id)
+        self.write(self._prepare_rejection_values(reason, comment, competitor))
         self.with_context(disable_cancel_warning=True).action_cancel()
         for order in self:
             order.message_post(
@@ -359,13 +376,47 @@ class SaleOrder(models.Model):
                 ),
                 subtype_xmlid="mail.mt_note",
             )
-        self.opportunity_id._handle_last_quotation_rejected(reason, comment)
+        self.opportunity_id._handle_last_quotation_rejected(
+            reason,
+            comment,
+            competitors={lead: competitor for lead in self.opportunity_id},
+        )
         return True
 
-    def _prepare_rejection_values(self, reason, comment, competitor_line_id):
+    def _get_rejection_competitor(self, reason, competitor_line_id):
+        """The competitor the customer chose, from one of the deal's lines."""
+        if not competitor_line_id:
+            return self.env["sales_lifecycle.competitor"]
+        line = self.env["sales_lifecycle.lead.competitor"].browse(competitor_line_id)
+        if not reason.is_competitor:
+            raise UserError(
+                self.env._(
+                    "A competitor is recorded only with a reason where the customer "
+                    "chose a competitor (%(reason)s is not one).",
+                    reason=reason.name,
+                )
+            )
+        if not line.exists() or line.lead_id not in self.opportunity_id:
+            raise UserError(
+                self.env._(
+                    "Pick the competitor among the competitor lines of the "
+                    "quotation's opportunity (Competitors tab)."
+                )
+            )
+        if len(self.opportunity_id) > 1:
+            raise UserError(
+                self.env._(
+                    "Reject the quotations of one opportunity at a time to record "
+                    "the competitor."
+                )
+            )
+        return line.competitor_id
+
+    def _prepare_rejection_values(self, reason, comment, competitor):
         return {
             "rejection_reason_id": reason.id,
             "rejection_comment": comment or False,
+            "rejection_competitor_id": competitor.id,
             "is_primary": False,
         }
 
