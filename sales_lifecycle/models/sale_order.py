@@ -1,6 +1,8 @@
 import hashlib
 from datetime import timedelta
 
+from markupsafe import Markup
+
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, float_compare, float_is_zero
@@ -245,16 +247,26 @@ class SaleOrder(models.Model):
         for order in self:
             if order.validity_date and order.validity_date < today:
                 order.validity_date = order._get_new_validity_date()
-            order.message_post(
-                body=self.env._(
+        self._log_notes(
+            {
+                order: self.env._(
                     "Revision %(number)s recorded; round %(round)s starts.%(reason)s",
                     number=order.revision_number,
                     round=order.revision_number + 1,
                     reason=f" {reason}" if reason else "",
-                ),
-                subtype_xmlid="mail.mt_note",
-            )
+                )
+                for order in self
+            }
+        )
         return True
+
+    def action_quotation_send(self):
+        # Adds: refuse at once, before the e-mail is written, to send prices a
+        # manager must approve (advise mode notes it when the e-mail goes).
+        self.filtered(
+            lambda o: o.state == "draft" and o.company_id.lifecycle_mode == "enforce"
+        )._check_price_approval()
+        return super().action_quotation_send()
 
     def action_open_new_revision(self):
         """Button: ask the reason of the new round."""
@@ -367,15 +379,12 @@ class SaleOrder(models.Model):
         competitor = self._get_rejection_competitor(reason, competitor_line_id)
         self.write(self._prepare_rejection_values(reason, comment, competitor))
         self.with_context(disable_cancel_warning=True).action_cancel()
-        for order in self:
-            order.message_post(
-                body=self.env._(
-                    "Rejected by the customer: %(reason)s. %(comment)s",
-                    reason=reason.name,
-                    comment=comment or "",
-                ),
-                subtype_xmlid="mail.mt_note",
-            )
+        note = self.env._(
+            "Rejected by the customer: %(reason)s. %(comment)s",
+            reason=reason.name,
+            comment=comment or "",
+        )
+        self._log_notes(dict.fromkeys(self, note))
         self.opportunity_id._handle_last_quotation_rejected(
             reason,
             comment,
@@ -658,6 +667,13 @@ class SaleOrder(models.Model):
             problems, self.env._("An expired quotation cannot be confirmed:")
         )
 
+    def _log_notes(self, notes):
+        """Log one internal note per order in a batch: ``{order: text}``."""
+        if notes:
+            self._message_log_batch(
+                {order.id: Markup("<p>%s</p>") % text for order, text in notes.items()}
+            )
+
     def _get_price_issues(self):
         """Lines beyond the company's discount and margin limits.
 
@@ -835,11 +851,10 @@ class SaleOrder(models.Model):
                 continue
             siblings.write({"superseded_by_id": order.id, "is_primary": False})
             siblings.with_context(disable_cancel_warning=True).action_cancel()
-            for sibling in siblings:
-                sibling.message_post(
-                    body=self.env._(
-                        "Cancelled: superseded by %(name)s", name=order.name
-                    ),
-                    subtype_xmlid="mail.mt_note",
+            siblings._log_notes(
+                dict.fromkeys(
+                    siblings,
+                    self.env._("Cancelled: superseded by %(name)s", name=order.name),
                 )
+            )
             alternatives -= siblings

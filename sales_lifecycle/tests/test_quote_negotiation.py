@@ -557,6 +557,13 @@ class TestPriceApproval(NegotiationCommon):
         as_salesman.action_confirm()
         self.assertEqual(order.state, "sale")
 
+    def test_send_by_email_refused_before_the_composer_opens(self):
+        order = self._quote(lines=[(self.product_a, 1, 100.0, 25.0)])
+        with self.assertRaises(UserError):
+            order.with_user(self.salesman).action_quotation_send()
+        action = order.with_user(self.sales_manager).action_quotation_send()
+        self.assertEqual(action["res_model"], "mail.compose.message")
+
     def test_manager_not_blocked_and_limits_off(self):
         order = self._quote(lines=[(self.product_a, 1, 100.0, 25.0)])
         order.with_user(self.sales_manager).action_quotation_sent()
@@ -694,3 +701,57 @@ class TestRejectionReasonAccess(NegotiationCommon):
         self.assertIn(self.reason_price, seen_b, "shared reasons are seen by all")
         with self.assertRaises(AccessError):
             reason_b.with_user(self.sales_manager).read(["name"])
+
+
+@tagged("post_install", "-at_install")
+class TestNegotiationQueryCounts(NegotiationCommon):
+    """Batch actions do not run queries per record (figures in the report)."""
+
+    def _sent_quotes(self, count):
+        orders = self.env["sale.order"]
+        for _i in range(count):
+            orders |= self._quote(
+                lines=[
+                    (self.product_a, 2, 100.0, 0.0),
+                    (self.product_b, 1, 50.0, 0.0),
+                    (self.product_c, 1, 200.0, 0.0),
+                ]
+            )
+        orders.action_quotation_sent()
+        self.env.flush_all()
+        self.env.invalidate_all()
+        return orders
+
+    def _count(self, func):
+        self.env.flush_all()
+        before = self.env.cr.sql_log_count
+        func()
+        self.env.flush_all()
+        return self.env.cr.sql_log_count - before
+
+    def test_new_revision_queries_do_not_grow_per_record(self):
+        self._sent_quotes(1).action_new_revision()  # warm the caches
+        one = self._sent_quotes(1)
+        ten = self._sent_quotes(10)
+        q_one = self._count(lambda: one.action_new_revision())
+        q_ten = self._count(lambda: ten.action_new_revision())
+        self.assertEqual(ten.revision_ids.mapped("revision_number"), [1] * 10)
+        self.assertLessEqual(q_ten, q_one + 5)
+
+    def test_reject_queries_do_not_grow_per_record(self):
+        """Rejecting adds a constant number of queries to stock cancellation
+        (which reads the lines' currency of each order on its own)."""
+        reason = self.reason_price
+        cancel = self._sent_quotes(1).with_context(disable_cancel_warning=True)
+        cancel.action_cancel()  # warm the caches
+        self._sent_quotes(1).action_reject(reason_id=reason.id)
+        stock_one = self._sent_quotes(1).with_context(disable_cancel_warning=True)
+        stock_ten = self._sent_quotes(10).with_context(disable_cancel_warning=True)
+        c_one = self._count(lambda: stock_one.action_cancel())
+        c_ten = self._count(lambda: stock_ten.action_cancel())
+        one = self._sent_quotes(1)
+        ten = self._sent_quotes(10)
+        q_one = self._count(lambda: one.action_reject(reason_id=reason.id))
+        q_ten = self._count(lambda: ten.action_reject(reason_id=reason.id))
+        self.assertEqual(set(ten.mapped("state")), {"cancel"})
+        self.assertLessEqual(q_ten - q_one, (c_ten - c_one) + 5)
