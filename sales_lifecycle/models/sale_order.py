@@ -849,6 +849,20 @@ class SaleOrder(models.Model):
             )
             if not siblings:
                 continue
+            if order.company_id.lifecycle_mode != "enforce":
+                # advise mode: the alternatives stay live, with a note
+                siblings._log_notes(
+                    dict.fromkeys(
+                        siblings,
+                        self.env._(
+                            "%(name)s of the same opportunity was accepted: this "
+                            "quotation would be cancelled as superseded by it.",
+                            name=order.name,
+                        ),
+                    )
+                )
+                alternatives -= siblings
+                continue
             siblings.write({"superseded_by_id": order.id, "is_primary": False})
             siblings.with_context(disable_cancel_warning=True).action_cancel()
             siblings._log_notes(

@@ -438,6 +438,16 @@ class TestQuoteDecision(NegotiationCommon):
             self.assertIn(f"superseded by {accepted.name}", order.message_ids[0].body)
         self.assertEqual(other_lead_quote.state, "draft")
 
+    def test_accept_in_advise_mode_notes_siblings(self):
+        self.set_mode("advise")
+        accepted, sibling = self._quote(), self._quote()
+        accepted.action_confirm()
+        self.assertEqual(sibling.state, "draft")
+        self.assertFalse(sibling.superseded_by_id)
+        self.assertIn(accepted.name, sibling.message_ids[0].body)
+        sibling.action_confirm()  # stock: both may be confirmed
+        self.assertEqual(sibling.state, "sale")
+
     def test_accept_keeps_siblings_when_setting_off(self):
         self.env.company.sales_lifecycle_cancel_siblings = False
         accepted, sibling = self._quote(), self._quote()
