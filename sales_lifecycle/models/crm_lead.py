@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from markupsafe import Markup, escape
 from psycopg2 import IntegrityError
 
@@ -226,9 +228,7 @@ class CrmLead(models.Model):
         if not leads:
             return True
         leads._sales_lifecycle_sync_qualification_lines()
-        problems = [
-            (lead, lead._sales_lifecycle_qualification_problems()) for lead in leads
-        ]
+        problems = leads._sales_lifecycle_qualification_problems()
         self.env["res.company"]._sales_lifecycle_apply_rule(
             problems,
             self.env._(
@@ -337,22 +337,22 @@ class CrmLead(models.Model):
         if self.env.context.get(GATE_CONTEXT_KEY) is CONVERSION_GATE_DONE:
             return
         leads = self.filtered(
-            lambda lead: lead.type == "lead"
-            and lead.active
-            and float_compare(lead.probability, 100.0, precision_digits=2) < 0
-            and (lead.company_id or self.env.company).lead_qualification_required
-            and lead.qualification_state != "qualified"
+            lambda lead: (
+                lead.type == "lead"
+                and lead.active
+                and float_compare(lead.probability, 100.0, precision_digits=2) < 0
+                and (lead.company_id or self.env.company).lead_qualification_required
+                and lead.qualification_state != "qualified"
+            )
         )
         if not leads:
             return
-        problems = [
-            (lead, lead._sales_lifecycle_conversion_problems()) for lead in leads
-        ]
+        problems = leads._sales_lifecycle_conversion_problems()
         self.env["res.company"]._sales_lifecycle_apply_rule(
             problems,
             self.env._(
-                "Only qualified leads become opportunities (setting \"Qualify "
-                "before conversion\"). Qualify these leads first (Qualification "
+                'Only qualified leads become opportunities (setting "Qualify '
+                'before conversion"). Qualify these leads first (Qualification '
                 "tab, button Qualify) or ask a sales manager to convert them anyway:"
             ),
         )
@@ -379,8 +379,15 @@ class CrmLead(models.Model):
             return
         applicable = leads._sales_lifecycle_applicable_criteria()
         Answer = self.env["sales_lifecycle.qualification.answer"]
+        answered = defaultdict(set)
+        for lead, criterion in Answer._read_group(
+            [("lead_id", "in", leads.ids)], ["lead_id", "criterion_id"]
+        ):
+            answered[lead.id].add(criterion.id)
         missing = {
-            lead.id: applicable[lead.id] - lead.qualification_line_ids.criterion_id
+            lead.id: applicable[lead.id].filtered(
+                lambda c, done=answered[lead.id]: c.id not in done
+            )
             for lead in leads
         }
         if remove_obsolete:
@@ -424,68 +431,98 @@ class CrmLead(models.Model):
             # A concurrent transaction created them first: keep its answers
             to_fill.invalidate_recordset(["qualification_line_ids"])
 
-    def _sales_lifecycle_unmet_criteria_names(self):
-        self.ensure_one()
-        return [
-            line.criterion_id.name + (" (*)" if line.mandatory else "")
-            for line in self.qualification_line_ids
-            if line.answer != "met"
-        ]
+    def _sales_lifecycle_answer_summary(self):
+        """Number of answers and criteria not met per lead, in two queries
+        whatever the number of leads."""
+        Answer = self.env["sales_lifecycle.qualification.answer"]
+        counts = {
+            lead.id: count
+            for lead, count in Answer._read_group(
+                [("lead_id", "in", self.ids)], ["lead_id"], ["__count"]
+            )
+        }
+        unmet = defaultdict(lambda: self.env["sales_lifecycle.qualification.criterion"])
+        for lead, criterion in Answer._read_group(
+            [("lead_id", "in", self.ids), ("answer", "!=", "met")],
+            ["lead_id", "criterion_id"],
+        ):
+            unmet[lead.id] |= criterion
+        return counts, unmet
 
     def _sales_lifecycle_qualification_problems(self):
-        """What prevents the lead from being qualified, as sentences."""
-        self.ensure_one()
-        company = self.company_id or self.env.company
-        messages = []
-        if not self.active:
-            messages.append(self.env._("The lead is archived (lost or disqualified)."))
-        if not self.qualification_line_ids:
-            messages.append(
-                self.env._(
-                    "No qualification criterion applies to this lead: add some in "
-                    "CRM > Sales Lifecycle > Configuration > Qualification Criteria."
+        """What prevents each lead from being qualified, as
+        ``[(lead, [sentences])]`` for the rollout-mode helper."""
+        counts, unmet = self._sales_lifecycle_answer_summary()
+        problems = []
+        for lead in self:
+            company = lead.company_id or self.env.company
+            messages = []
+            if not lead.active:
+                messages.append(
+                    self.env._("The lead is archived (lost or disqualified).")
                 )
-            )
-            return messages
-        threshold = company.lead_qualification_threshold
-        if float_compare(self.qualification_score, threshold, precision_digits=1) < 0:
-            messages.append(
-                self.env._(
-                    "Score %(score)s%% is below the threshold of %(threshold)s%% "
-                    "(Settings > CRM > Sales Lifecycle).",
-                    score=self.qualification_score,
-                    threshold=threshold,
-                )
-            )
-        for line in self.qualification_line_ids:
-            if line.mandatory and line.answer != "met":
+            if not counts.get(lead.id):
                 messages.append(
                     self.env._(
-                        "Mandatory criterion not met: %(criterion)s.",
-                        criterion=line.criterion_id.name,
+                        "No qualification criterion applies to this lead: add some "
+                        "in CRM > Sales Lifecycle > Configuration > Qualification "
+                        "Criteria."
                     )
                 )
-        return messages
+                problems.append((lead, messages))
+                continue
+            threshold = company.lead_qualification_threshold
+            if (
+                float_compare(lead.qualification_score, threshold, precision_digits=1)
+                < 0
+            ):
+                messages.append(
+                    self.env._(
+                        "Score %(score)s%% is below the threshold of %(threshold)s%% "
+                        "(Settings > CRM > Sales Lifecycle).",
+                        score=lead.qualification_score,
+                        threshold=threshold,
+                    )
+                )
+            for criterion in unmet[lead.id].sorted():
+                if criterion.mandatory:
+                    messages.append(
+                        self.env._(
+                            "Mandatory criterion not met: %(criterion)s.",
+                            criterion=criterion.name,
+                        )
+                    )
+            problems.append((lead, messages))
+        return problems
 
     def _sales_lifecycle_conversion_problems(self):
-        """Why the lead may not become an opportunity yet, as sentences."""
-        self.ensure_one()
-        state = dict(self._fields["qualification_state"]._description_selection(self.env))
-        messages = [
-            self.env._(
-                "The lead is %(state)s (score %(score)s%%), not qualified.",
-                state=state[self.qualification_state],
-                score=self.qualification_score,
-            )
-        ]
-        unmet = self._sales_lifecycle_unmet_criteria_names()
-        if unmet:
-            messages.append(
+        """Why each lead may not become an opportunity yet, as
+        ``[(lead, [sentences])]`` for the rollout-mode helper."""
+        _counts, unmet = self._sales_lifecycle_answer_summary()
+        states = dict(
+            self._fields["qualification_state"]._description_selection(self.env)
+        )
+        problems = []
+        for lead in self:
+            messages = [
                 self.env._(
-                    "Criteria not met: %(criteria)s.", criteria=", ".join(unmet)
+                    "The lead is %(state)s (score %(score)s%%), not qualified.",
+                    state=states[lead.qualification_state],
+                    score=lead.qualification_score,
                 )
-            )
-        return messages
+            ]
+            names = [
+                criterion.name + (" (*)" if criterion.mandatory else "")
+                for criterion in unmet[lead.id].sorted()
+            ]
+            if names:
+                messages.append(
+                    self.env._(
+                        "Criteria not met: %(criteria)s.", criteria=", ".join(names)
+                    )
+                )
+            problems.append((lead, messages))
+        return problems
 
     # Pursuit team and customer contacts (stage 3)
     pursuit_member_ids = fields.One2many(

@@ -156,10 +156,6 @@ class ResCompany(models.Model):
         help="Members added to an opportunity's pursuit team follow it.",
     )
 
-
-class ResCompanyQualification(models.Model):
-    _inherit = "res.company"
-
     # Qualification (stage 2)
     lead_qualification_threshold = fields.Float(
         string="Qualification Threshold (%)",

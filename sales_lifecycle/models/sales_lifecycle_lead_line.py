@@ -10,7 +10,6 @@ class SalesLifecycleLeadLine(models.Model):
 
     lead_id = fields.Many2one(
         "crm.lead",
-        string="Lead",
         required=True,
         index=True,
         ondelete="cascade",
@@ -29,7 +28,6 @@ class SalesLifecycleLeadLine(models.Model):
     # Product
     product_id = fields.Many2one(
         "product.product",
-        string="Product",
         required=True,
         check_company=True,
         domain="[('sale_ok', '=', True)]",
@@ -101,7 +99,8 @@ class SalesLifecycleLeadLine(models.Model):
         for line in self:
             if not line.product_uom_id or (
                 line.product_id
-                and line.product_uom_id.category_id != line.product_id.uom_id.category_id
+                and line.product_uom_id.category_id
+                != line.product_id.uom_id.category_id
             ):
                 line.product_uom_id = line.product_id.uom_id
 
@@ -159,7 +158,11 @@ class SalesLifecycleLeadLine(models.Model):
         date = fields.Date.context_today(self)
         if self.pricelist_id:
             return self.pricelist_id._get_product_price(
-                product, self.product_uom_qty or 1.0, currency=self.currency_id, uom=uom, date=date
+                product,
+                self.product_uom_qty or 1.0,
+                currency=self.currency_id,
+                uom=uom,
+                date=date,
             )
         price = product.uom_id._compute_price(product.lst_price, uom)
         return product.currency_id._convert(

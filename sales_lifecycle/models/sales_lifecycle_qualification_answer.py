@@ -23,14 +23,12 @@ class SalesLifecycleQualificationAnswer(models.Model):
 
     lead_id = fields.Many2one(
         "crm.lead",
-        string="Lead",
         required=True,
         index=True,
         ondelete="cascade",
     )
     criterion_id = fields.Many2one(
         "sales_lifecycle.qualification.criterion",
-        string="Criterion",
         required=True,
         index=True,
         ondelete="cascade",

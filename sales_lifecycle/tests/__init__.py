@@ -9,3 +9,6 @@ from . import test_stage_gate
 from . import test_competitor
 from . import test_swot
 from . import test_quote_from_opportunity
+from . import test_qualification_access
+from . import test_qualification_performance
+from . import test_qualification_concurrency

@@ -34,7 +34,12 @@ class QualificationCommon(SalesLifecycleCommon):
                         "sequence": 2,
                         "company_id": False,
                     },
-                    {"name": "Test Need", "weight": 4, "sequence": 3, "company_id": False},
+                    {
+                        "name": "Test Need",
+                        "weight": 4,
+                        "sequence": 3,
+                        "company_id": False,
+                    },
                     {
                         "name": "Test Timeline",
                         "weight": 1,
@@ -60,7 +65,9 @@ class QualificationCommon(SalesLifecycleCommon):
         cls.customer = cls.env["res.partner"].create(
             {"name": "Wingtip Toys", "email": "buyer@wingtip.example.com"}
         )
-        cls.lost_reason = cls.env["crm.lost.reason"].create({"name": "No budget at all"})
+        cls.lost_reason = cls.env["crm.lost.reason"].create(
+            {"name": "No budget at all"}
+        )
 
     @classmethod
     def create_leads(cls, count=1, user=None, **vals):

@@ -154,7 +154,9 @@ class TestConversionGate(QualificationCommon):
         self.answer_all(lead)
         lead.action_qualify()
         wizard = self._convert_wizard(lead)
-        wizard.write({"name": "merge", "duplicated_lead_ids": [(6, 0, (lead | duplicate).ids)]})
+        wizard.write(
+            {"name": "merge", "duplicated_lead_ids": [(6, 0, (lead | duplicate).ids)]}
+        )
         before = self._snapshot(lead | duplicate)
         with self.assertRaises(UserError) as error:
             wizard.action_apply()
@@ -237,7 +239,7 @@ class TestConversionGate(QualificationCommon):
         form = Form(
             self.env[action["res_model"]]
             .with_user(self.sales_manager)
-            .with_context(action["context"])
+            .with_context(**action["context"])
         )
         form.justification = "Board request before the audit"
         form.save().action_convert()

@@ -34,7 +34,9 @@ class TestLeadGeneration(QualificationCommon):
     # ------------------------------------------------------------
 
     def test_channel_email_alias(self):
-        self.assertEqual(self.team.alias_email, "lifecycle-sales@lifecycle-test.example.com")
+        self.assertEqual(
+            self.team.alias_email, "lifecycle-sales@lifecycle-test.example.com"
+        )
         self.env["mail.thread"].message_process(
             False,
             INCOMING_EMAIL.format(
@@ -102,7 +104,9 @@ class TestLeadGeneration(QualificationCommon):
         action = event.action_create_lead()
         self.assertEqual(action["res_model"], "crm.lead")
         with Form(
-            self.env["crm.lead"].with_user(self.salesman).with_context(action["context"])
+            self.env["crm.lead"]
+            .with_user(self.salesman)
+            .with_context(**action["context"])
         ) as form:
             self.assertEqual(form.name, "Discovery meeting Wingtip")
             self.assertEqual(form.partner_id, self.customer)
@@ -145,7 +149,9 @@ class TestLeadGeneration(QualificationCommon):
         )
         action = message.with_user(self.salesman).action_create_lead()
         with Form(
-            self.env["crm.lead"].with_user(self.salesman).with_context(action["context"])
+            self.env["crm.lead"]
+            .with_user(self.salesman)
+            .with_context(**action["context"])
         ) as form:
             self.assertEqual(form.generation_channel, "call")
             self.assertEqual(form.partner_id, self.customer)
@@ -187,6 +193,4 @@ class TestLeadGeneration(QualificationCommon):
             )
         }
         self.assertEqual(groups[("marketing", source)], (4, 50.0, 25.0))
-        self.assertEqual(
-            groups[("call", self.env["utm.source"])], (2, 50.0, 0.0)
-        )
+        self.assertEqual(groups[("call", self.env["utm.source"])], (2, 50.0, 0.0))

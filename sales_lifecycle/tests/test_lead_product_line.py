@@ -33,24 +33,30 @@ class TestLeadProductLine(QualificationCommon):
 
     def test_expected_price_from_pricelist_then_fixed(self):
         lead = self.create_leads(partner_id=self.customer.id)
-        with Form(lead.with_user(self.salesman)) as form:
-            with form.product_line_ids.new() as line:
-                line.product_id = self.product
-                line.product_uom_qty = 3
-                line.note = "for the pilot store"
+        with (
+            Form(lead.with_user(self.salesman)) as form,
+            form.product_line_ids.new() as line,
+        ):
+            line.product_id = self.product
+            line.product_uom_qty = 3
+            line.note = "for the pilot store"
         line = lead.product_line_ids
         self.assertEqual(line.pricelist_id, self.pricelist)
         self.assertAlmostEqual(line.price_unit, 180.0)
         self.assertAlmostEqual(line.price_subtotal, 540.0)
         self.assertFalse(line.price_manual)
         # The user types a price: it is kept when the quantity changes
-        with Form(lead.with_user(self.salesman)) as form:
-            with form.product_line_ids.edit(0) as form_line:
-                form_line.price_unit = 150.0
-                self.assertTrue(form_line.price_manual)
-        with Form(lead.with_user(self.salesman)) as form:
-            with form.product_line_ids.edit(0) as form_line:
-                form_line.product_uom_qty = 5
+        with (
+            Form(lead.with_user(self.salesman)) as form,
+            form.product_line_ids.edit(0) as form_line,
+        ):
+            form_line.price_unit = 150.0
+            self.assertTrue(form_line.price_manual)
+        with (
+            Form(lead.with_user(self.salesman)) as form,
+            form.product_line_ids.edit(0) as form_line,
+        ):
+            form_line.product_uom_qty = 5
         self.assertTrue(line.price_manual)
         self.assertAlmostEqual(line.price_unit, 150.0)
         self.assertAlmostEqual(line.price_subtotal, 750.0)

@@ -185,7 +185,7 @@ class TestQualification(QualificationCommon):
         wizard_form = Form(
             self.env["crm.lead.disqualify"]
             .with_user(self.salesman)
-            .with_context(action["context"])
+            .with_context(**action["context"])
         )
         wizard_form.lost_reason_id = self.lost_reason
         wizard_form.note = "<p>They build it themselves</p>"

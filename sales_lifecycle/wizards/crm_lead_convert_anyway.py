@@ -21,7 +21,9 @@ class CrmLeadConvertAnyway(models.TransientModel):
         """Convert the leads despite the gate, logging the justification."""
         if not self.env.user.has_group("sales_lifecycle.sales_lifecycle_group_manager"):
             raise AccessError(
-                self.env._("Only a sales manager can convert a lead without qualification.")
+                self.env._(
+                    "Only a sales manager can convert a lead without qualification."
+                )
             )
         leads = self.env["crm.lead"]
         for wizard in self:
