@@ -10,7 +10,11 @@ from odoo.tools import mute_logger
 
 @tagged("post_install", "-at_install")
 class TestSwotCopyConcurrency(BaseCase):
-    """Two concurrent "Copy from previous" on the same SWOT copy once."""
+    """Two concurrent "Copy from previous" on the same SWOT copy once.
+
+    The data must be committed to be seen by two transactions, hence the
+    commits (and the cleanup of what was committed).
+    """
 
     def setUp(self):
         super().setUp()
@@ -44,7 +48,7 @@ class TestSwotCopyConcurrency(BaseCase):
             target = env["sales_lifecycle.swot"].create(
                 {"lead_id": leads[1].id, "competitor_id": competitor.id}
             )
-            cr.commit()
+            cr.commit()  # pylint: disable=invalid-commit
             self.ids = {
                 "competitor": competitor.id,
                 "leads": leads.ids,
@@ -67,22 +71,23 @@ class TestSwotCopyConcurrency(BaseCase):
             env["sales_lifecycle.swot"].browse(self.ids["swots"]).unlink()
             env["crm.lead"].browse(self.ids["leads"]).unlink()
             env["sales_lifecycle.competitor"].browse(self.ids["competitor"]).unlink()
-            cr.commit()
+            cr.commit()  # pylint: disable=invalid-commit
 
     def test_copy_from_previous_once(self):
         target_id = self.ids["swots"][1]
         barrier = threading.Barrier(2)
         outcomes = []
+        items_seen = []
 
         def copy():
             with self._cursor() as cr:
                 env = api.Environment(cr, SUPERUSER_ID, {})
                 swot = env["sales_lifecycle.swot"].browse(target_id)
-                swot.item_ids.ids  # noqa: B018 - both snapshots see an empty SWOT
+                items_seen.append(len(swot.item_ids))  # both snapshots start empty
                 barrier.wait(timeout=30)
                 try:
                     swot.action_copy_from_previous()
-                    cr.commit()
+                    cr.commit()  # pylint: disable=invalid-commit
                     outcomes.append("copied")
                 except (UserError, SerializationFailure) as error:
                     cr.rollback()
@@ -94,6 +99,7 @@ class TestSwotCopyConcurrency(BaseCase):
                 thread.start()
             for thread in threads:
                 thread.join(timeout=60)
+        self.assertEqual(items_seen, [0, 0])
         self.assertEqual(outcomes.count("copied"), 1, outcomes)
         with self._cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
