@@ -181,9 +181,11 @@ class TestPursuitTeam(SalesLifecycleValueCommon):
         # internal user without sales rights do not
         for user in (self.other_salesman, self.outsider, self.internal_user):
             for line in (member, stakeholder):
-                with self.subTest(user=user.login, model=line._name):
-                    with self.assertRaises(AccessError):
-                        line.with_user(user).read(["lead_id"])
+                with (
+                    self.subTest(user=user.login, model=line._name),
+                    self.assertRaises(AccessError),
+                ):
+                    line.with_user(user).read(["lead_id"])
 
 
 @tagged("post_install", "-at_install")
