@@ -73,5 +73,6 @@
         "demo/res_partner_demo.xml",
         "demo/crm_lead_demo.xml",
         "demo/sales_lifecycle_support_plan_demo.xml",
+        "demo/sales_lifecycle_competitor_demo.xml",
     ],
 }

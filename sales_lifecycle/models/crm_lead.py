@@ -547,6 +547,11 @@ class CrmLead(models.Model):
         tracking=True,
         help="The customer's prime contact: the stakeholder flagged prime.",
     )
+    stakeholder_company_id = fields.Many2one(
+        related="partner_id.commercial_partner_id",
+        string="Customer Company",
+        help="Stakeholders and the prime contact are contacts of this company.",
+    )
     proposed_solution = fields.Html(
         help="The solution we propose for the customer's requirements.",
     )
@@ -636,31 +641,41 @@ class CrmLead(models.Model):
     )
     def _compute_gate_checklist(self):
         stages = self.env["crm.stage"].search([("is_won", "=", False)])
-        for lead in self:
+        Gate = self.env["sales_lifecycle.stage.gate"]
+        self.gate_next_stage_id = False
+        self.gate_checklist = False
+        self.gate_missing_count = 0
+        # one check per next stage, not per opportunity
+        leads_by_stage = {}
+        for lead in self.filtered(lambda lead: lead.id and lead.type == "opportunity"):
             next_stage = lead._sales_lifecycle_next_stage(stages)
             lead.gate_next_stage_id = next_stage
-            lead.gate_checklist = False
-            lead.gate_missing_count = 0
-            if not next_stage.gate_ids or lead.type != "opportunity" or not lead.id:
-                continue
-            missing = lead._sales_lifecycle_missing_gates(next_stage.gate_ids)
-            missing_gates = missing.get(lead, self.env["sales_lifecycle.stage.gate"])
-            items = Markup("").join(
-                Markup('<li class="%s"><i class="fa %s me-1"/>%s%s</li>')
-                % (
-                    "text-danger" if gate in missing_gates else "text-success",
-                    "fa-square-o" if gate in missing_gates else "fa-check-square-o",
-                    gate.name,
-                    Markup(" <small>(%s)</small>") % gate.description
-                    if gate in missing_gates and gate.description
-                    else "",
+            if next_stage.gate_ids:
+                leads_by_stage[next_stage] = leads_by_stage.get(next_stage, lead) | lead
+        for stage, leads in leads_by_stage.items():
+            missing = leads._sales_lifecycle_missing_gates(stage.gate_ids)
+            for lead in leads:
+                missing_gates = missing.get(lead, Gate)
+                lead.gate_checklist = self._sales_lifecycle_checklist_html(
+                    stage.gate_ids, missing_gates
                 )
-                for gate in next_stage.gate_ids
+                lead.gate_missing_count = len(missing_gates)
+
+    @api.model
+    def _sales_lifecycle_checklist_html(self, gates, missing_gates):
+        items = Markup("").join(
+            Markup('<li class="%s"><i class="fa %s me-1"/>%s%s</li>')
+            % (
+                "text-danger" if gate in missing_gates else "text-success",
+                "fa-square-o" if gate in missing_gates else "fa-check-square-o",
+                gate.name,
+                Markup(" <small>(%s)</small>") % gate.description
+                if gate in missing_gates and gate.description
+                else "",
             )
-            lead.gate_checklist = Markup('<ul class="list-unstyled mb-0">%s</ul>') % (
-                items
-            )
-            lead.gate_missing_count = len(missing_gates)
+            for gate in gates
+        )
+        return Markup('<ul class="list-unstyled mb-0">%s</ul>') % items
 
     # ------------------------------------------------------------
     # CRUD

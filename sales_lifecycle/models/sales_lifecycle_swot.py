@@ -1,5 +1,6 @@
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
 
 QUADRANTS = [
     ("strength", "Strength"),
@@ -63,6 +64,13 @@ class SalesLifecycleSwot(models.Model):
         context={"default_quadrant": "threat"},
     )
     note = fields.Html(string="Conclusion")
+    copied_from_id = fields.Many2one(
+        "sales_lifecycle.swot",
+        readonly=True,
+        copy=False,
+        ondelete="set null",
+        help="The earlier analysis whose items were copied into this one.",
+    )
     company_id = fields.Many2one(
         related="lead_id.company_id", store=True, index=True, precompute=True
     )
@@ -187,6 +195,20 @@ class SalesLifecycleSwot(models.Model):
     def action_copy_from_previous(self):
         """Fill empty SWOTs with the items of the latest SWOT against the same
         competitor on another opportunity."""
+        if not self:
+            return True
+        # Lock the analyses: two concurrent copies into the same SWOT must not
+        # both find it empty. The second waits, then fails to serialize on the
+        # row the first one updated (copied_from_id) and is retried by the
+        # server, when it sees the copied items.
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM %s WHERE id IN %s FOR UPDATE",
+                SQL.identifier(self._table),
+                tuple(self.ids),
+            )
+        )
+        self.invalidate_recordset(["item_ids"])
         problems = []
         sources = {}
         for swot in self:
@@ -231,6 +253,7 @@ class SalesLifecycleSwot(models.Model):
                     "Items copied from %(previous)s.", previous=previous.display_name
                 )
             )
+            swot.copied_from_id = previous
         self.env["sales_lifecycle.swot.item"].create(item_vals)
         return True
 

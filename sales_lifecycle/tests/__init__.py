@@ -12,3 +12,4 @@ from . import test_quote_from_opportunity
 from . import test_qualification_access
 from . import test_qualification_performance
 from . import test_qualification_concurrency
+from . import test_swot_concurrency

@@ -162,3 +162,69 @@ class TestPursuitTeam(SalesLifecycleValueCommon):
         self.assertEqual(lead.prime_contact_id, self.contact_a)
         self.assertEqual(lead.pursuit_member_ids.user_id, self.salesman_all)
         self.assertIn("Our best offer", lead.proposed_solution)
+
+    def test_lines_access(self):
+        lead = self._create_opportunity(
+            name="Lines deal",
+            user_id=self.salesman.id,
+            pursuit_member_ids=[(0, 0, {"user_id": self.salesman_all.id})],
+            stakeholder_ids=[(0, 0, {"partner_id": self.contact_a.id})],
+        )
+        member, stakeholder = lead.pursuit_member_ids, lead.stakeholder_ids
+        # the owner edits them
+        member.with_user(self.salesman).allocation_note = "Half time"
+        stakeholder.with_user(self.salesman).role = "technical_buyer"
+        # the manager too
+        stakeholder.with_user(self.sales_manager).is_prime = True
+        self.assertEqual(lead.prime_contact_id, self.contact_a)
+        # a salesman of another company, a salesman outside the team and an
+        # internal user without sales rights do not
+        for user in (self.other_salesman, self.outsider, self.internal_user):
+            for line in (member, stakeholder):
+                with (
+                    self.subTest(user=user.login, model=line._name),
+                    self.assertRaises(AccessError),
+                ):
+                    line.with_user(user).read(["lead_id"])
+
+
+@tagged("post_install", "-at_install")
+class TestValueViews(SalesLifecycleValueCommon):
+    def test_views_load_for_salesman(self):
+        """The stage 3 views load for a salesman (fields and groups are valid)."""
+        for model, view_types in (
+            ("crm.lead", ("form",)),
+            ("sales_lifecycle.swot", ("list", "form", "search")),
+            ("sales_lifecycle.competitor", ("list", "form", "search")),
+            ("sales_lifecycle.pursuit.role", ("list", "form", "search")),
+            ("sales_lifecycle.stage.gate", ("list", "form", "search")),
+            ("crm.lead.lost", ("form",)),
+        ):
+            views = (
+                self.env[model]
+                .with_user(self.salesman)
+                .get_views([(False, view_type) for view_type in view_types])
+            )
+            for view_type in view_types:
+                self.assertTrue(views["views"][view_type]["arch"])
+        arch = (
+            self.env["crm.lead"]
+            .with_user(self.salesman)
+            .get_views([(False, "form")])["views"]["form"]["arch"]
+        )
+        for name in (
+            "pursuit_member_ids",
+            "stakeholder_ids",
+            "prime_contact_id",
+            "proposed_solution",
+            "competitor_line_ids",
+            "swot_count",
+            "gate_checklist",
+        ):
+            self.assertIn(f'name="{name}"', arch)
+
+    def test_internal_user_has_no_access(self):
+        with self.assertRaises(AccessError):
+            self.competitor_x.with_user(self.internal_user).read(["name"])
+        with self.assertRaises(AccessError):
+            self.env["sales_lifecycle.swot"].with_user(self.internal_user).search([])

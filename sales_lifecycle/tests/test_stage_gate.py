@@ -1,4 +1,4 @@
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, tagged
 
 from .common_value import SalesLifecycleValueCommon
@@ -231,6 +231,17 @@ class TestStageGates(SalesLifecycleValueCommon):
         self.assertEqual(lead.stage_id, self.stage_gated)
         missing = lead._sales_lifecycle_missing_gates(self.all_gates | gate)
         self.assertEqual(missing[lead], self.all_gates)
+
+    def test_gate_configuration_access(self):
+        gate = self.gates["swot"]
+        self.assertEqual(gate.with_user(self.salesman).code, "swot")
+        with self.assertRaises(AccessError):
+            gate.with_user(self.salesman).write({"name": "SWOT done"})
+        gate.with_user(self.sales_manager).write({"description": "see the SWOT"})
+        self.stage_gated.with_user(self.sales_manager).gate_ids = gate
+        self.assertEqual(self.stage_gated.gate_ids, gate)
+        with self.assertRaises(AccessError):
+            self.stage_gated.with_user(self.salesman).gate_ids = False
 
     # ------------------------------------------------------------
     # advise mode
