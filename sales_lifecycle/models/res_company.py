@@ -22,6 +22,69 @@ class ResCompany(models.Model):
         "on the record's chatter.",
     )
 
+    # Negotiation rounds and customer decision (stage 4)
+    sales_lifecycle_freeze_sent_quotes = fields.Boolean(
+        string="Freeze sent quotations",
+        default=True,
+        help="Prices, quantities, discounts and taxes of a sent quotation cannot "
+        "be edited in place: the salesperson starts a new negotiation round.",
+    )
+    sales_lifecycle_revenue_from_primary = fields.Boolean(
+        string="Expected revenue follows the primary quotation",
+        help="The opportunity's expected revenue is kept equal to the untaxed "
+        "total of its primary quotation.",
+    )
+    sales_lifecycle_cancel_siblings = fields.Boolean(
+        string="Cancel alternatives on acceptance",
+        default=True,
+        help="When a quotation is confirmed, the other live quotations of the "
+        "same opportunity are cancelled as superseded.",
+    )
+    sales_lifecycle_block_expired = fields.Boolean(
+        string="Refuse expired quotations",
+        default=True,
+        help="A quotation past its validity date cannot be confirmed until a new "
+        "negotiation round sets a new validity date.",
+    )
+    sales_lifecycle_last_rejection = fields.Selection(
+        [("stage", "Move the opportunity back to a stage"), ("lost", "Mark it lost")],
+        string="When the last quotation is rejected",
+        default="lost",
+        required=True,
+    )
+    sales_lifecycle_rejection_stage_id = fields.Many2one(
+        "crm.stage",
+        string="Stage after the last rejection",
+        help="Stage the opportunity moves back to when its last live quotation "
+        "is rejected.",
+    )
+    sales_lifecycle_negotiation_stage_id = fields.Many2one(
+        "crm.stage",
+        string="Negotiation stage",
+        help="Stage the automation rule moves an opportunity to when a second "
+        "negotiation round starts; a stage named Negotiation when empty.",
+    )
+    sales_lifecycle_expiry_reminder_days = fields.Integer(
+        string="Expiry reminder (days)",
+        default=7,
+        help="The daily reminder job warns the salesperson of quotations that "
+        "expire within this many days.",
+    )
+
+    # Price approvals (stage 4)
+    sales_lifecycle_max_discount = fields.Float(
+        string="Maximum discount without approval (%)",
+        digits=(16, 2),
+        help="A line discount above this percentage needs a sales manager's "
+        "approval. 0 disables the limit.",
+    )
+    sales_lifecycle_min_margin = fields.Float(
+        string="Minimum margin without approval (%)",
+        digits=(16, 2),
+        help="A line whose margin (from the product cost, when known) is below "
+        "this percentage needs a sales manager's approval. 0 disables the limit.",
+    )
+
     @api.model
     def _default_lifecycle_mode(self):
         mode = (
@@ -79,6 +142,19 @@ class ResCompany(models.Model):
                 )
             advised.append(record)
         return advised
+
+    # Stage 3: demonstrate value
+    lifecycle_stage_gates = fields.Boolean(
+        string="Stage Gates",
+        default=True,
+        help="Check the gates of a stage (qualified, prime contact, pursuit "
+        "team, competitor, SWOT...) when an opportunity moves into it.",
+    )
+    lifecycle_pursuit_follow = fields.Boolean(
+        string="Pursuit Team Follows",
+        default=True,
+        help="Members added to an opportunity's pursuit team follow it.",
+    )
 
     # Qualification (stage 2)
     lead_qualification_threshold = fields.Float(

@@ -9,6 +9,48 @@ class ResConfigSettings(models.TransientModel):
         readonly=False,
     )
 
+    # Stage 3: demonstrate value
+    lifecycle_stage_gates = fields.Boolean(
+        related="company_id.lifecycle_stage_gates",
+        readonly=False,
+    )
+    lifecycle_pursuit_follow = fields.Boolean(
+        related="company_id.lifecycle_pursuit_follow",
+        readonly=False,
+    )
+
+    # Negotiation rounds, customer decision and price approvals (stage 4)
+    sales_lifecycle_freeze_sent_quotes = fields.Boolean(
+        related="company_id.sales_lifecycle_freeze_sent_quotes", readonly=False
+    )
+    sales_lifecycle_revenue_from_primary = fields.Boolean(
+        related="company_id.sales_lifecycle_revenue_from_primary", readonly=False
+    )
+    sales_lifecycle_cancel_siblings = fields.Boolean(
+        related="company_id.sales_lifecycle_cancel_siblings", readonly=False
+    )
+    sales_lifecycle_block_expired = fields.Boolean(
+        related="company_id.sales_lifecycle_block_expired", readonly=False
+    )
+    sales_lifecycle_last_rejection = fields.Selection(
+        related="company_id.sales_lifecycle_last_rejection", readonly=False
+    )
+    sales_lifecycle_rejection_stage_id = fields.Many2one(
+        related="company_id.sales_lifecycle_rejection_stage_id", readonly=False
+    )
+    sales_lifecycle_negotiation_stage_id = fields.Many2one(
+        related="company_id.sales_lifecycle_negotiation_stage_id", readonly=False
+    )
+    sales_lifecycle_expiry_reminder_days = fields.Integer(
+        related="company_id.sales_lifecycle_expiry_reminder_days", readonly=False
+    )
+    sales_lifecycle_max_discount = fields.Float(
+        related="company_id.sales_lifecycle_max_discount", readonly=False
+    )
+    sales_lifecycle_min_margin = fields.Float(
+        related="company_id.sales_lifecycle_min_margin", readonly=False
+    )
+
     # Qualification (stage 2)
     lead_qualification_threshold = fields.Float(
         related="company_id.lead_qualification_threshold",

@@ -1,4 +1,22 @@
-from odoo import fields, models
+import hashlib
+from datetime import timedelta
+
+from markupsafe import Markup
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL, float_compare, float_is_zero
+
+# Line fields a sent quotation freezes: the commercial terms of the round.
+FROZEN_LINE_FIELDS = (
+    "product_id",
+    "product_uom_qty",
+    "product_uom",
+    "price_unit",
+    "discount",
+    "tax_id",
+)
+LIVE_STATES = ("draft", "sent")
 
 
 class SaleOrder(models.Model):
@@ -12,3 +30,845 @@ class SaleOrder(models.Model):
         index="btree_not_null",
         help="The support terms sold with this quotation; copied to its invoices.",
     )
+
+    # Negotiation rounds (stage 4)
+    revision_ids = fields.One2many(
+        "sales_lifecycle.quote.revision", "order_id", string="Revisions"
+    )
+    revision_number = fields.Integer(
+        string="Revisions Recorded",
+        default=0,
+        copy=False,
+        readonly=True,
+        index=True,
+        help="Number of negotiation rounds recorded; the quotation is in round "
+        "revision number + 1.",
+    )
+    round_name = fields.Char(
+        string="Round",
+        compute="_compute_round_name",
+        help="The quotation's name and its negotiation round.",
+    )
+    quote_frozen = fields.Boolean(
+        compute="_compute_quote_frozen",
+        help="A sent quotation is frozen: start a new round to change its terms.",
+    )
+    is_primary = fields.Boolean(
+        string="Primary Quotation",
+        copy=False,
+        tracking=True,
+        help="The quotation the opportunity is negotiated on; at most one per "
+        "opportunity.",
+    )
+
+    # The deal at hand while negotiating (stage 3 data, read-only here)
+    prime_contact_id = fields.Many2one(
+        related="opportunity_id.prime_contact_id", string="Prime Contact"
+    )
+    competitor_line_ids = fields.One2many(
+        related="opportunity_id.competitor_line_ids", string="Competitors in the Deal"
+    )
+
+    # Customer decision (stage 4)
+    rejection_reason_id = fields.Many2one(
+        "sales_lifecycle.quote.rejection.reason",
+        copy=False,
+        readonly=True,
+        tracking=True,
+        index="btree_not_null",
+    )
+    rejection_comment = fields.Text(copy=False, readonly=True)
+    rejection_competitor_id = fields.Many2one(
+        "sales_lifecycle.competitor",
+        string="Chosen Competitor",
+        copy=False,
+        readonly=True,
+        index="btree_not_null",
+        help="The competitor the customer chose instead.",
+    )
+    superseded_by_id = fields.Many2one(
+        "sale.order",
+        copy=False,
+        readonly=True,
+        index="btree_not_null",
+        help="The quotation of the same opportunity the customer accepted instead.",
+    )
+    expiry_reminder_date = fields.Date(
+        copy=False,
+        readonly=True,
+        help="Validity date the salesperson was last reminded of.",
+    )
+
+    # Price approvals (stage 4)
+    price_approval_issues = fields.Text(
+        compute="_compute_price_approval",
+        help="Lines beyond the company's discount or margin limits.",
+    )
+    price_approval_state = fields.Selection(
+        [
+            ("not_needed", "Not Needed"),
+            ("needed", "Approval Needed"),
+            ("approved", "Approved"),
+        ],
+        compute="_compute_price_approval",
+    )
+    price_approved_by_id = fields.Many2one(
+        "res.users", string="Prices Approved By", copy=False, readonly=True
+    )
+    price_approved_date = fields.Datetime(
+        string="Prices Approved On", copy=False, readonly=True
+    )
+    price_approval_signature = fields.Char(
+        copy=False,
+        readonly=True,
+        help="Fingerprint of the lines the approval was given for.",
+    )
+
+    @api.depends("name", "revision_number")
+    def _compute_round_name(self):
+        for order in self:
+            order.round_name = self.env._(
+                "%(name)s — round %(round)s",
+                name=order.name,
+                round=order.revision_number + 1,
+            )
+
+    @api.depends(
+        "state",
+        "company_id.sales_lifecycle_freeze_sent_quotes",
+        "company_id.lifecycle_mode",
+    )
+    def _compute_quote_frozen(self):
+        for order in self:
+            order.quote_frozen = (
+                order.state == "sent"
+                and order.company_id.sales_lifecycle_freeze_sent_quotes
+                and order.company_id.lifecycle_mode == "enforce"
+            )
+
+    @api.depends(
+        "order_line.product_id",
+        "order_line.product_uom_qty",
+        "order_line.price_unit",
+        "order_line.discount",
+        "order_line.price_subtotal",
+        "company_id.sales_lifecycle_max_discount",
+        "company_id.sales_lifecycle_min_margin",
+        "price_approved_by_id",
+        "price_approval_signature",
+    )
+    def _compute_price_approval(self):
+        issues = self._get_price_issues()
+        for order in self:
+            messages = issues.get(order, [])
+            order.price_approval_issues = "\n".join(messages) or False
+            if not messages:
+                order.price_approval_state = "not_needed"
+            elif order._is_price_approved():
+                order.price_approval_state = "approved"
+            else:
+                order.price_approval_state = "needed"
+
+    # ------------------------------------------------------------
+    # Constraints
+    # ------------------------------------------------------------
+
+    def init(self):
+        res = super().init()
+        # At most one primary quotation per opportunity, also under concurrency.
+        self.env.cr.execute(
+            SQL(
+                "CREATE UNIQUE INDEX IF NOT EXISTS "
+                "sale_order_sales_lifecycle_primary_uniq ON sale_order "
+                "(opportunity_id) WHERE is_primary AND opportunity_id IS NOT NULL"
+            )
+        )
+        return res
+
+    # ------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------
+
+    def write(self, vals):
+        # Adds: price approval before a quotation goes out, one primary
+        # quotation per opportunity, expected revenue following it.
+        if vals.get("state") == "sent":
+            self.filtered(lambda o: o.state == "draft")._check_price_approval()
+        if vals.get("is_primary"):
+            self._unset_other_primaries(vals.get("opportunity_id"))
+        res = super().write(vals)
+        if {"is_primary", "opportunity_id", "order_line", "state"} & vals.keys():
+            self._sync_expected_revenue()
+        return res
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_negotiation_history(self):
+        if self.sudo().revision_ids:  # only checks existence, whoever may read them
+            raise UserError(
+                self.env._(
+                    "A quotation with negotiation rounds keeps its history: "
+                    "cancel it instead of deleting it."
+                )
+            )
+
+    # ------------------------------------------------------------
+    # Actions: negotiation rounds
+    # ------------------------------------------------------------
+
+    def action_new_revision(self, reason=None):
+        """Record the current round of each sent quotation as a revision and
+        reopen the quotation for the next round."""
+        if not self:
+            return True
+        self.check_access("write")
+        # Lock the quotations: two concurrent calls must record one round only.
+        self.env.cr.execute(
+            SQL("SELECT id FROM sale_order WHERE id IN %s FOR UPDATE", tuple(self.ids))
+        )
+        self.invalidate_recordset(["state", "revision_number"])
+        not_sent = self.filtered(lambda o: o.state != "sent")
+        if not_sent:
+            raise UserError(
+                self.env._(
+                    "Only a sent quotation starts a new negotiation round; "
+                    "send it first or edit it in place: %(names)s",
+                    names=", ".join(not_sent.mapped("name")),
+                )
+            )
+        revisions = (
+            self.env["sales_lifecycle.quote.revision"]
+            .sudo()  # read-only for users; write access to the orders checked above
+            .create([order._prepare_quote_revision_values(reason) for order in self])
+        )
+        for order, revision in zip(self, revisions, strict=True):
+            order.revision_number = revision.revision_number
+        self.action_draft()
+        today = fields.Date.context_today(self)
+        for order in self:
+            if order.validity_date and order.validity_date < today:
+                order.validity_date = order._get_new_validity_date()
+        self._log_notes(
+            {
+                order: self.env._(
+                    "Revision %(number)s recorded; round %(round)s starts.%(reason)s",
+                    number=order.revision_number,
+                    round=order.revision_number + 1,
+                    reason=f" {reason}" if reason else "",
+                )
+                for order in self
+            }
+        )
+        return True
+
+    def action_quotation_send(self):
+        # Adds: refuse at once, before the e-mail is written, to send prices a
+        # manager must approve (advise mode notes it when the e-mail goes).
+        self.filtered(
+            lambda o: o.state == "draft" and o.company_id.lifecycle_mode == "enforce"
+        )._check_price_approval()
+        return super().action_quotation_send()
+
+    def action_open_new_revision(self):
+        """Button: ask the reason of the new round."""
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("New Negotiation Round"),
+            "res_model": "sale.order.revise",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_order_ids": self.ids},
+        }
+
+    def action_compare_revisions(self, from_revision=None, to_revision=None):
+        self.ensure_one()
+        from_revision = from_revision or self.revision_ids[:1]
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Compare Negotiation Rounds"),
+            "res_model": "sales_lifecycle.quote.revision.compare",
+            "view_mode": "form",
+            "target": "new",
+            "context": {
+                "default_order_id": self.id,
+                "default_from_revision_id": from_revision.id,
+                "default_to_revision_id": to_revision.id if to_revision else False,
+            },
+        }
+
+    def action_view_revisions(self):
+        self.ensure_one()
+        action = self.env["ir.actions.actions"]._for_xml_id(
+            "sales_lifecycle.sales_lifecycle_quote_revision_action"
+        )
+        action["domain"] = [("order_id", "=", self.id)]
+        action["context"] = {"default_order_id": self.id}
+        return action
+
+    def action_set_primary(self):
+        """Mark each quotation as the primary one of its opportunity."""
+        for lead, orders in self.grouped("opportunity_id").items():
+            if not lead:
+                raise UserError(
+                    self.env._(
+                        "Only a quotation of an opportunity can be primary: "
+                        "set the opportunity on %(names)s.",
+                        names=", ".join(orders.mapped("name")),
+                    )
+                )
+            if len(orders) > 1:
+                raise UserError(
+                    self.env._(
+                        "An opportunity has one primary quotation: choose one of "
+                        "%(names)s.",
+                        names=", ".join(orders.mapped("name")),
+                    )
+                )
+        cancelled = self.filtered(lambda o: o.state == "cancel")
+        if cancelled:
+            raise UserError(
+                self.env._(
+                    "A cancelled quotation cannot be primary: %(names)s",
+                    names=", ".join(cancelled.mapped("name")),
+                )
+            )
+        self.write({"is_primary": True})
+        return True
+
+    # ------------------------------------------------------------
+    # Actions: customer decision
+    # ------------------------------------------------------------
+
+    def action_confirm(self):
+        # Adds: expired quotations and unapproved prices are refused.
+        self._check_not_expired()
+        self._check_price_approval()
+        return super().action_confirm()
+
+    def _action_confirm(self):
+        # Adds: the accepted quotation supersedes its live alternatives.
+        res = super()._action_confirm()
+        self._cancel_superseded_alternatives()
+        return res
+
+    def action_reject(self, reason_id=None, comment=None, competitor_line_id=None):
+        """The customer rejects the quotations: cancel them with the reason.
+
+        Without ``reason_id`` the rejection wizard opens to ask for it.
+        """
+        if not reason_id:
+            return {
+                "type": "ir.actions.act_window",
+                "name": self.env._("Reject Quotation"),
+                "res_model": "sale.order.reject",
+                "view_mode": "form",
+                "target": "new",
+                "context": {"default_order_ids": self.ids},
+            }
+        reason = self.env["sales_lifecycle.quote.rejection.reason"].browse(reason_id)
+        if not reason.exists():
+            raise UserError(self.env._("Choose an existing rejection reason."))
+        not_live = self.filtered(lambda o: o.state not in LIVE_STATES)
+        if not_live:
+            raise UserError(
+                self.env._(
+                    "Only a quotation not yet confirmed nor cancelled can be "
+                    "rejected: %(names)s",
+                    names=", ".join(not_live.mapped("name")),
+                )
+            )
+        competitor = self._get_rejection_competitor(reason, competitor_line_id)
+        self.write(self._prepare_rejection_values(reason, comment, competitor))
+        self.with_context(disable_cancel_warning=True).action_cancel()
+        note = self.env._(
+            "Rejected by the customer: %(reason)s. %(comment)s",
+            reason=reason.name,
+            comment=comment or "",
+        )
+        self._log_notes(dict.fromkeys(self, note))
+        self.opportunity_id._handle_last_quotation_rejected(
+            reason,
+            comment,
+            competitors={lead: competitor for lead in self.opportunity_id},
+        )
+        return True
+
+    def _get_rejection_competitor(self, reason, competitor_line_id):
+        """The competitor the customer chose, from one of the deal's lines."""
+        if not competitor_line_id:
+            return self.env["sales_lifecycle.competitor"]
+        line = self.env["sales_lifecycle.lead.competitor"].browse(competitor_line_id)
+        if not reason.is_competitor:
+            raise UserError(
+                self.env._(
+                    "A competitor is recorded only with a reason where the customer "
+                    "chose a competitor (%(reason)s is not one).",
+                    reason=reason.name,
+                )
+            )
+        if not line.exists() or line.lead_id not in self.opportunity_id:
+            raise UserError(
+                self.env._(
+                    "Pick the competitor among the competitor lines of the "
+                    "quotation's opportunity (Competitors tab)."
+                )
+            )
+        if len(self.opportunity_id) > 1:
+            raise UserError(
+                self.env._(
+                    "Reject the quotations of one opportunity at a time to record "
+                    "the competitor."
+                )
+            )
+        return line.competitor_id
+
+    def _prepare_rejection_values(self, reason, comment, competitor):
+        return {
+            "rejection_reason_id": reason.id,
+            "rejection_comment": comment or False,
+            "rejection_competitor_id": competitor.id,
+            "is_primary": False,
+        }
+
+    # ------------------------------------------------------------
+    # Actions: price approvals
+    # ------------------------------------------------------------
+
+    def action_request_approval(self):
+        """Ask the sales managers to approve the prices (an activity each)."""
+        to_approve = self.filtered(lambda o: o.price_approval_state == "needed")
+        if not to_approve:
+            raise UserError(
+                self.env._(
+                    "These quotations need no price approval: %(names)s",
+                    names=", ".join(self.mapped("name")),
+                )
+            )
+        managers = self.env.ref("sales_lifecycle.sales_lifecycle_group_manager").users
+        managers = managers.filtered(lambda u: u.active and not u.share)
+        for order in to_approve:
+            approvers = managers.filtered(
+                lambda u, o=order: o.company_id in u.company_ids
+            )
+            if not approvers:
+                raise UserError(
+                    self.env._(
+                        "No sales manager of %(company)s can approve %(name)s: "
+                        "give a user the Lifecycle: Manager group.",
+                        company=order.company_id.name,
+                        name=order.name,
+                    )
+                )
+            for approver in approvers:
+                order.activity_schedule(
+                    "mail.mail_activity_data_todo",
+                    user_id=approver.id,
+                    summary=self.env._(
+                        "Approve the prices of %(name)s", name=order.name
+                    ),
+                    note=order.price_approval_issues,
+                )
+        return True
+
+    def action_approve(self):
+        """A sales manager approves the current prices of the quotations."""
+        if not self.env.user.has_group("sales_lifecycle.sales_lifecycle_group_manager"):
+            raise AccessError(
+                self.env._("Only a sales manager (Lifecycle: Manager) approves prices.")
+            )
+        self.check_access("write")
+        now = fields.Datetime.now()
+        for order in self:
+            order.write(
+                {
+                    "price_approved_by_id": self.env.uid,
+                    "price_approved_date": now,
+                    "price_approval_signature": order._get_price_signature(),
+                }
+            )
+            order.message_post(
+                body=self.env._(
+                    "Prices approved by %(user)s.", user=self.env.user.name
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+        summary_prefix = self.env._("Approve the prices of")
+        self.activity_ids.filtered(
+            lambda a: (a.summary or "").startswith(summary_prefix)
+        ).action_feedback(feedback=self.env._("Approved"))
+        return True
+
+    # ------------------------------------------------------------
+    # Automation
+    # ------------------------------------------------------------
+
+    def _move_opportunity_to_negotiation(self):
+        """Automation rule: the opportunity enters the negotiation stage."""
+        for company, orders in (
+            self.filtered("opportunity_id").grouped("company_id").items()
+        ):
+            stage = company.sales_lifecycle_negotiation_stage_id or self.env[
+                "crm.stage"
+            ].search([("name", "=ilike", "negotiation")], limit=1)
+            if not stage:
+                continue
+            leads = orders.opportunity_id.filtered(
+                lambda lead, s=stage: lead.stage_id.sequence < s.sequence
+            )
+            leads.write({"stage_id": stage.id})
+        return True
+
+    @api.model
+    def _cron_remind_expiring_quotations(self):
+        """Remind the salespeople of the live quotations about to expire."""
+        today = fields.Date.context_today(self)
+        companies = self.env["res.company"].search(
+            [("sales_lifecycle_expiry_reminder_days", ">", 0)]
+        )
+        for company in companies:
+            days = company.sales_lifecycle_expiry_reminder_days
+            if days <= 0:
+                continue
+            orders = self.search(
+                [
+                    ("company_id", "=", company.id),
+                    ("state", "in", LIVE_STATES),
+                    ("validity_date", ">=", today),
+                    ("validity_date", "<=", today + timedelta(days=days)),
+                    ("user_id", "!=", False),
+                ]
+            ).filtered(lambda o: o.expiry_reminder_date != o.validity_date)
+            for order in orders:
+                order.activity_schedule(
+                    "mail.mail_activity_data_todo",
+                    date_deadline=order.validity_date,
+                    user_id=order.user_id.id,
+                    summary=self.env._(
+                        "%(name)s expires on %(date)s",
+                        name=order.name,
+                        date=order.validity_date,
+                    ),
+                )
+                order.expiry_reminder_date = order.validity_date
+        return True
+
+    # ------------------------------------------------------------
+    # Business helpers
+    # ------------------------------------------------------------
+
+    def _prepare_quote_revision_values(self, reason):
+        self.ensure_one()
+        return {
+            "order_id": self.id,
+            "revision_number": self.revision_number + 1,
+            "date": fields.Datetime.now(),
+            "author_id": self.env.uid,
+            "reason": reason or False,
+            "currency_id": self.currency_id.id,
+            "pricelist_id": self.pricelist_id.id,
+            "validity_date": self.validity_date,
+            "amount_untaxed": self.amount_untaxed,
+            "amount_tax": self.amount_tax,
+            "amount_total": self.amount_total,
+            "line_ids": [
+                Command.create(
+                    {
+                        "sale_line_id": line.id,
+                        "sequence": line.sequence,
+                        "display_type": line.display_type or False,
+                        "product_id": line.product_id.id,
+                        "name": line.name,
+                        "product_uom_qty": line.product_uom_qty,
+                        "product_uom_id": line.product_uom.id,
+                        "price_unit": line.price_unit,
+                        "discount": line.discount,
+                        "tax_ids": [Command.set(line.tax_id.ids)],
+                        "price_subtotal": line.price_subtotal,
+                        "price_total": line.price_total,
+                    }
+                )
+                for line in self.order_line
+            ],
+        }
+
+    def _get_round_snapshot(self):
+        """The current round as plain values (see the revision's)."""
+        self.ensure_one()
+        return {
+            "label": self.round_name,
+            "currency": self.currency_id,
+            "amount_untaxed": self.amount_untaxed,
+            "amount_total": self.amount_total,
+            "lines": {
+                ("line", line.id): {
+                    "product": line.product_id.display_name or line.name,
+                    "product_id": line.product_id.id,
+                    "quantity": line.product_uom_qty,
+                    "price_unit": line.price_unit,
+                    "discount": line.discount,
+                    "subtotal": line.price_subtotal,
+                }
+                for line in self.order_line
+                if not line.display_type
+            },
+        }
+
+    def _get_new_validity_date(self):
+        self.ensure_one()
+        days = self.company_id.quotation_validity_days
+        if days > 0:
+            return fields.Date.context_today(self) + timedelta(days)
+        return False
+
+    def _check_frozen(self, operation):
+        """Refuse to change the terms of sent quotations (per setting)."""
+        frozen = self.filtered(
+            lambda o: (
+                o.state == "sent" and o.company_id.sales_lifecycle_freeze_sent_quotes
+            )
+        )
+        if not frozen:
+            return
+        message = self.env._(
+            "it has been sent: its prices, quantities, discounts and taxes are "
+            "frozen (%(operation)s). Click New Round on the quotation to negotiate "
+            "again, or turn off Freeze sent quotations in the Sales Lifecycle "
+            "settings.",
+            operation=operation,
+        )
+        self.env["res.company"]._sales_lifecycle_apply_rule(
+            [(order, [message]) for order in frozen],
+            self.env._("A sent quotation cannot be edited in place:"),
+        )
+
+    def _check_not_expired(self):
+        today = fields.Date.context_today(self)
+        expired = self.filtered(
+            lambda o: (
+                o.state in LIVE_STATES
+                and o.validity_date
+                and o.validity_date < today
+                and o.company_id.sales_lifecycle_block_expired
+            )
+        )
+        problems = [
+            (
+                order,
+                [
+                    self.env._(
+                        "it expired on %(date)s: start a new negotiation round "
+                        "(New Round) to set a new expiration date.",
+                        date=order.validity_date,
+                    )
+                ],
+            )
+            for order in expired
+        ]
+        self.env["res.company"]._sales_lifecycle_apply_rule(
+            problems, self.env._("An expired quotation cannot be confirmed:")
+        )
+
+    def _log_notes(self, notes):
+        """Log one internal note per order in a batch: ``{order: text}``."""
+        if notes:
+            self._message_log_batch(
+                {order.id: Markup("<p>%s</p>") % text for order, text in notes.items()}
+            )
+
+    def _get_price_issues(self):
+        """Lines beyond the company's discount and margin limits.
+
+        :return: ``{order: [messages]}`` for the orders with issues.
+        """
+        today = fields.Date.context_today(self)
+        result = {}
+        for order in self:
+            company = order.company_id
+            max_discount = company.sales_lifecycle_max_discount
+            min_margin = company.sales_lifecycle_min_margin
+            if not max_discount and not min_margin:
+                continue
+            messages = []
+            for line in order.order_line:
+                if line.display_type or line.is_downpayment or not line.product_id:
+                    continue
+                label = line.product_id.display_name
+                if max_discount and float_compare(line.discount, max_discount, 2) > 0:
+                    messages.append(
+                        self.env._(
+                            "%(line)s: discount %(discount)s%% is above the "
+                            "%(limit)s%% allowed",
+                            line=label,
+                            discount=round(line.discount, 2),
+                            limit=max_discount,
+                        )
+                    )
+                if not min_margin or float_is_zero(line.price_subtotal, 2):
+                    continue
+                cost = line.product_id.with_company(company).standard_price
+                if not cost:
+                    continue  # margin unknown without a cost
+                cost = line.product_id.uom_id._compute_price(cost, line.product_uom)
+                cost = company.currency_id._convert(
+                    cost, order.currency_id, company, order.date_order or today
+                )
+                margin = (
+                    (line.price_subtotal - cost * line.product_uom_qty)
+                    / line.price_subtotal
+                    * 100
+                )
+                if float_compare(margin, min_margin, 2) < 0:
+                    messages.append(
+                        self.env._(
+                            "%(line)s: margin %(margin)s%% is below the "
+                            "%(limit)s%% required",
+                            line=label,
+                            margin=round(margin, 2),
+                            limit=min_margin,
+                        )
+                    )
+            if messages:
+                result[order] = messages
+        return result
+
+    def _get_price_signature(self):
+        self.ensure_one()
+        key = repr(
+            [
+                (
+                    str(line.id),
+                    line.product_id.id,
+                    line.product_uom.id,
+                    float(line.product_uom_qty),
+                    float(line.price_unit),
+                    float(line.discount),
+                )
+                for line in self.order_line.sorted(lambda line: str(line.id))
+                if not line.display_type
+            ]
+        )
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    def _is_price_approved(self):
+        self.ensure_one()
+        return bool(
+            self.price_approved_by_id
+            and self.price_approval_signature == self._get_price_signature()
+        )
+
+    def _check_price_approval(self):
+        """A salesman cannot send or confirm prices beyond the limits unless a
+        sales manager approved them."""
+        if self.env.su or self.env.user.has_group(
+            "sales_lifecycle.sales_lifecycle_group_manager"
+        ):
+            # Managers approve by acting; portal signature and payment run as
+            # superuser on a quotation that was checked when it was sent.
+            return
+        issues = self._get_price_issues()
+        problems = [
+            # mark_so_as_sent off: an advice note must not re-send the quotation
+            (order.with_context(mark_so_as_sent=False), messages)
+            for order, messages in issues.items()
+            if not order._is_price_approved()
+        ]
+        self.env["res.company"]._sales_lifecycle_apply_rule(
+            problems,
+            self.env._(
+                "A sales manager must approve these prices first (Request Approval "
+                "on the quotation):"
+            ),
+        )
+
+    def _unset_other_primaries(self, opportunity_id=None):
+        if len(self) > 1 and (opportunity_id or len(self.opportunity_id) < len(self)):
+            raise UserError(
+                self.env._("An opportunity has one primary quotation only.")
+            )
+        leads = (
+            self.env["crm.lead"].browse(opportunity_id)
+            if opportunity_id
+            else self.opportunity_id
+        )
+        if not leads:
+            return
+        others = self.search(
+            [
+                ("opportunity_id", "in", leads.ids),
+                ("is_primary", "=", True),
+                ("id", "not in", self.ids),
+            ]
+        )
+        if others:
+            # the primary flag is per opportunity, whoever owns the other quotation
+            others = others.sudo()  # see above: one primary per opportunity
+            others.write({"is_primary": False})
+            # unset in the database first: the unique index checks row by row
+            others.flush_recordset(["is_primary"])
+
+    def _sync_expected_revenue(self):
+        """Keep the opportunity's expected revenue on its primary quotation."""
+        today = fields.Date.context_today(self)
+        orders = self.filtered(
+            lambda o: (
+                o.is_primary
+                and o.opportunity_id
+                and o.state != "cancel"
+                and o.company_id.sales_lifecycle_revenue_from_primary
+            )
+        )
+        for order in orders:
+            lead = order.opportunity_id
+            currency = lead.company_currency or order.company_id.currency_id
+            amount = order.currency_id._convert(
+                order.amount_untaxed,
+                currency,
+                order.company_id,
+                order.date_order or today,
+            )
+            if currency.compare_amounts(lead.expected_revenue, amount):
+                lead_sudo = lead.sudo()  # the primary quotation owns the figure
+                lead_sudo.expected_revenue = amount
+
+    def _cancel_superseded_alternatives(self):
+        accepted = self.filtered(
+            lambda o: o.opportunity_id and o.company_id.sales_lifecycle_cancel_siblings
+        )
+        if not accepted:
+            return
+        orders_sudo = self.sudo()  # acceptance decides the alternatives' fate
+        alternatives = orders_sudo.search(
+            [
+                ("opportunity_id", "in", accepted.opportunity_id.ids),
+                ("state", "in", LIVE_STATES),
+                ("id", "not in", self.ids),
+            ]
+        )
+        for order in accepted:
+            siblings = alternatives.filtered(
+                lambda o, lead=order.opportunity_id: o.opportunity_id == lead
+            )
+            if not siblings:
+                continue
+            if order.company_id.lifecycle_mode != "enforce":
+                # advise mode: the alternatives stay live, with a note
+                siblings._log_notes(
+                    dict.fromkeys(
+                        siblings,
+                        self.env._(
+                            "%(name)s of the same opportunity was accepted: this "
+                            "quotation would be cancelled as superseded by it.",
+                            name=order.name,
+                        ),
+                    )
+                )
+                alternatives -= siblings
+                continue
+            siblings.write({"superseded_by_id": order.id, "is_primary": False})
+            siblings.with_context(disable_cancel_warning=True).action_cancel()
+            siblings._log_notes(
+                dict.fromkeys(
+                    siblings,
+                    self.env._("Cancelled: superseded by %(name)s", name=order.name),
+                )
+            )
+            alternatives -= siblings

@@ -1,0 +1,14 @@
+from odoo import fields, models
+
+
+class SaleOrderRevise(models.TransientModel):
+    _name = "sale.order.revise"
+    _description = "Start a New Negotiation Round"
+
+    order_ids = fields.Many2many("sale.order", string="Quotations", required=True)
+    reason = fields.Text(help="What the customer asked for in this round.")
+
+    def action_new_revision(self):
+        self.ensure_one()
+        self.order_ids.action_new_revision(reason=self.reason)
+        return {"type": "ir.actions.act_window_close"}
