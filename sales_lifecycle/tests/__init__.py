@@ -4,3 +4,4 @@ from . import test_stage_gate
 from . import test_competitor
 from . import test_swot
 from . import test_swot_concurrency
+from . import test_tour_value
