@@ -22,6 +22,12 @@
         "security/sales_lifecycle_support_plan_security.xml",
         "views/res_config_settings_views.xml",
         "views/sales_lifecycle_support_plan_views.xml",
+        "views/sale_order_views.xml",
+        "views/sale_order_template_views.xml",
+        "views/product_template_views.xml",
+        "views/account_move_views.xml",
+        "report/sales_lifecycle_support_plan_templates.xml",
+        "wizards/account_move_approve_deviation_views.xml",
         "views/sales_lifecycle_menus.xml",
     ],
     "assets": {

@@ -4,3 +4,5 @@ from . import crm_lead
 from . import sales_lifecycle_support_plan
 from . import sale_order
 from . import account_move
+from . import sale_order_template
+from . import product_template

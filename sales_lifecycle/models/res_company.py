@@ -8,6 +8,13 @@ LIFECYCLE_MODES = [
     ("advise", "Advise"),
 ]
 
+QUOTE_INVOICE_POLICIES = [
+    ("manual", "Manual"),
+    ("draft_on_accept", "Draft invoice on acceptance"),
+    ("post_on_accept", "Posted invoice on acceptance"),
+    ("on_signature", "Invoice once signed"),
+]
+
 
 class ResCompany(models.Model):
     _inherit = "res.company"
@@ -20,6 +27,37 @@ class ResCompany(models.Model):
         help="Enforce: the module's rules block the operation and explain what "
         "is missing. Advise: the operation goes on and the rule posts a warning "
         "on the record's chatter.",
+    )
+
+    # Closing (stage 5): quote-to-invoice policy, conformity, won on payment
+    quote_invoice_policy = fields.Selection(
+        QUOTE_INVOICE_POLICIES,
+        default="draft_on_accept",
+        required=True,
+        help="What accepting (confirming) a quotation does about its invoice: "
+        "nothing (manual), create it as a draft, create and post it, or create "
+        "it only once the customer's signature is on the quotation. A "
+        "quotation template may override it.",
+    )
+    invoice_require_signature = fields.Boolean(
+        string="Require signature before invoicing",
+        help="The automatic invoice (and Create Lifecycle Invoice) waits until "
+        "the customer's signature is on the quotation, whatever the policy; "
+        "the 'on_signature' policy always waits for it.",
+    )
+    invoice_conformity_check = fields.Boolean(
+        string="Invoice conformity with the quote",
+        default=True,
+        help="Posting a customer invoice that differs from its confirmed sale "
+        "orders (product, quantity, unit price, discount, taxes, extra "
+        "products) is refused (enforce) or logged on the invoice (advise), "
+        "unless an accounting manager approved the deviation.",
+    )
+    won_on_payment = fields.Boolean(
+        string="Won on payment",
+        default=True,
+        help="Mark the opportunity won once every posted invoice of its "
+        "confirmed orders is paid and none is left in draft.",
     )
 
     @api.model
