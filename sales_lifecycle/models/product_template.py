@@ -7,7 +7,7 @@ class ProductTemplate(models.Model):
     # Closing (stage 5)
     support_plan_id = fields.Many2one(
         "sales_lifecycle.support.plan",
-        check_company=True,
         help="Support plan proposed on a quotation selling this product when "
-        "its template proposes none.",
+        "its template proposes none (only a plan of the order's company or a "
+        "shared plan is taken).",
     )

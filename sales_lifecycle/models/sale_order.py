@@ -248,8 +248,10 @@ class SaleOrder(models.Model):
         for order in down_payment:
             invoices |= order._sales_lifecycle_create_down_payment_invoice()
         for company, company_orders in regular.grouped("company_id").items():
+            # final: deduct the down payments already invoiced, as the stock
+            # "Create Invoice" wizard does by default.
             invoices |= company_orders.with_company(company)._create_invoices(
-                grouped=True
+                grouped=True, final=True
             )
         to_post = invoices.filtered(
             lambda m: m.line_ids.sale_line_ids.order_id.quote_invoice_policy
