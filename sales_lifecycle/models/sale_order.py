@@ -306,9 +306,13 @@ class SaleOrder(models.Model):
                         ),
                         subtype_xmlid="mail.mt_note",
                     )
-                order.lifecycle_invoice_status = "waiting_delivery"
+                status = "waiting_delivery"
             else:
-                order.lifecycle_invoice_status = "invoiced"
+                status = "invoiced"
+            # Write only a change: an idle re-run must not touch the row that
+            # concurrent transactions lock.
+            if order.lifecycle_invoice_status != status:
+                order.lifecycle_invoice_status = status
 
     def _prepare_invoice(self):
         """Adds: the support plan of the quotation goes on its invoice."""

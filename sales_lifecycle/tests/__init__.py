@@ -1,2 +1,3 @@
 from . import test_foundation
 from . import test_closing
+from . import test_closing_concurrency
