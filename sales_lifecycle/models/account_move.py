@@ -40,8 +40,7 @@ class AccountMove(models.Model):
     support_date_end = fields.Date(
         string="Support Until",
         compute="_compute_support_dates",
-        help="End of the support coverage: the invoice date plus the plan's "
-        "duration.",
+        help="End of the support coverage: the invoice date plus the plan's duration.",
     )
 
     # Conformity with the accepted quotation (stage 5)
@@ -61,7 +60,6 @@ class AccountMove(models.Model):
     )
     deviation_approved_by_id = fields.Many2one(
         "res.users",
-        string="Deviation Approved By",
         readonly=True,
         copy=False,
     )
@@ -70,8 +68,7 @@ class AccountMove(models.Model):
     deviation_fingerprint = fields.Char(
         readonly=True,
         copy=False,
-        help="The invoice lines as they were approved; any change voids the "
-        "approval.",
+        help="The invoice lines as they were approved; any change voids the approval.",
     )
 
     @api.depends("support_plan_id.duration_months", "invoice_date", "date")
@@ -239,8 +236,9 @@ class AccountMove(models.Model):
         confirmed orders (before anything is posted), and the warning on won
         opportunities when a credit note reverses one of their invoices."""
         to_check = self.filtered(
-            lambda m: m.move_type == "out_invoice"
-            and m.company_id.invoice_conformity_check
+            lambda m: (
+                m.move_type == "out_invoice" and m.company_id.invoice_conformity_check
+            )
         )
         if to_check:
             to_check._compute_conformity()
@@ -268,7 +266,9 @@ class AccountMove(models.Model):
     # ------------------------------------------------------------
 
     def _sales_lifecycle_product_lines(self):
-        return self.invoice_line_ids.filtered(lambda line: line.display_type == "product")
+        return self.invoice_line_ids.filtered(
+            lambda line: line.display_type == "product"
+        )
 
     def _sales_lifecycle_lines_fingerprint(self):
         self.ensure_one()
@@ -296,7 +296,9 @@ class AccountMove(models.Model):
 
     def _sales_lifecycle_void_stale_approvals(self):
         stale = self.filtered(
-            lambda m: m.deviation_fingerprint and not m._sales_lifecycle_approval_valid()
+            lambda m: (
+                m.deviation_fingerprint and not m._sales_lifecycle_approval_valid()
+            )
         )
         for move in stale:
             move.message_post(
@@ -349,7 +351,8 @@ class AccountMove(models.Model):
                 if not sale_line:
                     diffs.append(
                         self.env._(
-                            "%(line)s: product not on the quotation: none → %(product)s",
+                            "%(line)s: product not on the quotation: "
+                            "none → %(product)s",
                             line=label,
                             product=line.product_id.display_name or line.name,
                         )
@@ -406,7 +409,10 @@ class AccountMove(models.Model):
                 elsewhere = 0.0
                 for other in sale_line.invoice_lines:
                     other_move = other.move_id
-                    if other_move._origin == move._origin or other_move.state == "cancel":
+                    if (
+                        other_move._origin == move._origin
+                        or other_move.state == "cancel"
+                    ):
                         continue
                     sign = -1 if other_move.move_type == "out_refund" else 1
                     elsewhere += sign * other.product_uom_id._compute_quantity(
@@ -441,11 +447,17 @@ class AccountMove(models.Model):
         # sudo: whoever registers the payment (often an accountant without
         # CRM rights) triggers the rule; it reads and wins the opportunities
         # of the paid invoices only.
-        leads = self.sudo()._sales_lifecycle_orders().opportunity_id.filtered(
-            lambda lead: lead.active
-            and lead.type == "opportunity"
-            and not lead.stage_id.is_won
-            and (lead.company_id or self.company_id[:1]).won_on_payment
+        leads = (
+            self.sudo()
+            ._sales_lifecycle_orders()
+            .opportunity_id.filtered(
+                lambda lead: (
+                    lead.active
+                    and lead.type == "opportunity"
+                    and not lead.stage_id.is_won
+                    and (lead.company_id or self.company_id[:1]).won_on_payment
+                )
+            )
         )
         for lead in leads:
             orders = lead.order_ids.filtered(lambda o: o.state == "sale")
@@ -492,5 +504,7 @@ class AccountMove(models.Model):
                         activity_type_id=todo.id,
                         summary=self.env._("Invoice reversed after the win"),
                         note=message,
-                        user_id=lead.user_id.id or orders.user_id[:1].id or self.env.uid,
+                        user_id=lead.user_id.id
+                        or orders.user_id[:1].id
+                        or self.env.uid,
                     )

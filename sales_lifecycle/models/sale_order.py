@@ -85,8 +85,10 @@ class SaleOrder(models.Model):
         res = super().write(vals)
         if vals.get("signature"):
             waiting = self.filtered(
-                lambda o: o.state == "sale"
-                and o.lifecycle_invoice_status == "waiting_signature"
+                lambda o: (
+                    o.state == "sale"
+                    and o.lifecycle_invoice_status == "waiting_signature"
+                )
             )
             if waiting:
                 waiting._sales_lifecycle_invoice_on_accept()
@@ -237,13 +239,19 @@ class SaleOrder(models.Model):
                 continue
             if order._sales_lifecycle_wants_down_payment():
                 down_payment |= order
-            elif order.order_line.filtered("is_downpayment").invoice_lines.move_id.filtered(
-                lambda m: m.state == "posted"
-                and m.payment_state not in ("paid", "in_payment")
+            elif order.order_line.filtered(
+                "is_downpayment"
+            ).invoice_lines.move_id.filtered(
+                lambda m: (
+                    m.state == "posted"
+                    and m.payment_state not in ("paid", "in_payment")
+                )
             ):
                 # The balance is invoiced once the requested down payment is paid.
                 continue
-            elif order._get_invoiceable_lines().filtered(lambda line: not line.display_type):
+            elif order._get_invoiceable_lines().filtered(
+                lambda line: not line.display_type
+            ):
                 regular |= order
         for order in down_payment:
             invoices |= order._sales_lifecycle_create_down_payment_invoice()
@@ -254,8 +262,10 @@ class SaleOrder(models.Model):
                 grouped=True, final=True
             )
         to_post = invoices.filtered(
-            lambda m: m.line_ids.sale_line_ids.order_id.quote_invoice_policy
-            == "post_on_accept"
+            lambda m: (
+                m.line_ids.sale_line_ids.order_id.quote_invoice_policy
+                == "post_on_accept"
+            )
         )
         if to_post:
             # sudo: the company's policy posts the invoice on acceptance, for
@@ -286,10 +296,12 @@ class SaleOrder(models.Model):
         is invoiced on delivered quantities, as stock Odoo does."""
         for order in self:
             waiting = order.order_line.filtered(
-                lambda line: not line.display_type
-                and not line.is_downpayment
-                and line.product_id.invoice_policy == "delivery"
-                and line.qty_delivered < line.product_uom_qty
+                lambda line: (
+                    not line.display_type
+                    and not line.is_downpayment
+                    and line.product_id.invoice_policy == "delivery"
+                    and line.qty_delivered < line.product_uom_qty
+                )
             )
             if waiting:
                 if order.lifecycle_invoice_status != "waiting_delivery":

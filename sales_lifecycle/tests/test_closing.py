@@ -88,25 +88,22 @@ class ClosingCommon(SalesLifecycleCommon):
     def make_order(cls, user=None, lines=None, **vals):
         lines = lines or [(cls.product_a, 2.0), (cls.product_b, 1.0)]
         env = cls.env(user=user) if user else cls.env
-        return (
-            env["sale.order"]
-            .create(
-                {
-                    "partner_id": cls.customer.id,
-                    "user_id": (user or cls.env.user).id,
-                    "order_line": [
-                        Command.create(
-                            {
-                                "product_id": line[0].id,
-                                "product_uom_qty": line[1],
-                                **({"price_unit": line[2]} if len(line) > 2 else {}),
-                            }
-                        )
-                        for line in lines
-                    ],
-                    **vals,
-                }
-            )
+        return env["sale.order"].create(
+            {
+                "partner_id": cls.customer.id,
+                "user_id": (user or cls.env.user).id,
+                "order_line": [
+                    Command.create(
+                        {
+                            "product_id": line[0].id,
+                            "product_uom_qty": line[1],
+                            **({"price_unit": line[2]} if len(line) > 2 else {}),
+                        }
+                    )
+                    for line in lines
+                ],
+                **vals,
+            }
         )
 
     @classmethod
@@ -153,9 +150,14 @@ class TestQuoteInvoicePolicy(ClosingCommon):
         self.assertEqual(len(invoice), 1)
         self.assertEqual(invoice.state, "draft")
         self.assertEqual(invoice.move_type, "out_invoice")
-        lines = invoice.invoice_line_ids.filtered(lambda l: l.display_type == "product")
+        lines = invoice.invoice_line_ids.filtered(
+            lambda aml: aml.display_type == "product"
+        )
         self.assertEqual(
-            [(l.product_id, l.quantity, l.price_unit, l.tax_ids) for l in lines],
+            [
+                (aml.product_id, aml.quantity, aml.price_unit, aml.tax_ids)
+                for aml in lines
+            ],
             [
                 (sl.product_id, sl.product_uom_qty, sl.price_unit, sl.tax_id)
                 for sl in order.order_line
@@ -243,15 +245,17 @@ class TestQuoteInvoicePolicy(ClosingCommon):
         self.assertEqual(len(invoice), 1)
         self.assertEqual(
             invoice.invoice_line_ids.filtered(
-                lambda l: l.display_type == "product"
+                lambda aml: aml.display_type == "product"
             ).product_id,
             self.product_a,
         )
         self.assertEqual(order.lifecycle_invoice_status, "waiting_delivery")
         self.assertTrue(
             order.message_ids.filtered(
-                lambda m: "invoiced on delivered quantities" in (m.body or "")
-                and "Closing Rack" in (m.body or "")
+                lambda m: (
+                    "invoiced on delivered quantities" in (m.body or "")
+                    and "Closing Rack" in (m.body or "")
+                )
             )
         )
 
@@ -289,7 +293,7 @@ class TestQuoteInvoicePolicy(ClosingCommon):
         self.assertEqual(len(final), 1)
         self.assertEqual(final.state, "posted")
         deduction = final.invoice_line_ids.filtered(
-            lambda l: l.sale_line_ids.is_downpayment
+            lambda aml: aml.sale_line_ids.is_downpayment
         )
         self.assertTrue(deduction)
         self.assertEqual(final.conformity_state, "conforming")
@@ -359,9 +363,8 @@ class TestQuoteInvoicePolicy(ClosingCommon):
 class TestInvoiceConformity(ClosingCommon):
     def test_price_changed_refused_with_difference(self):
         _order, invoice = self.confirmed_invoice()
-        with Form(invoice) as form:
-            with form.invoice_line_ids.edit(0) as line:
-                line.price_unit = 120.0
+        with Form(invoice) as form, form.invoice_line_ids.edit(0) as line:
+            line.price_unit = 120.0
         self.assertEqual(invoice.conformity_state, "not_conforming")
         self.assert_refused(
             invoice, "Line 1 (Closing Server): unit price: 100.00 → 120.00"
@@ -446,7 +449,7 @@ class TestInvoiceConformity(ClosingCommon):
         _order, invoice = self.confirmed_invoice(lines=[(self.product_a, 1.0, 100.3)])
         invoice.invoice_cash_rounding_id = rounding
         self.assertTrue(
-            invoice.line_ids.filtered(lambda l: l.display_type == "rounding"),
+            invoice.line_ids.filtered(lambda aml: aml.display_type == "rounding"),
             "the cash rounding adds a rounding line",
         )
         self.assertEqual(invoice.conformity_state, "conforming")
@@ -479,7 +482,9 @@ class TestInvoiceConformity(ClosingCommon):
         wizard.create({"advance_payment_method": "delivered"}).create_invoices()
         final = order.invoice_ids - down_payment
         self.assertTrue(
-            final.invoice_line_ids.filtered(lambda l: l.sale_line_ids.is_downpayment)
+            final.invoice_line_ids.filtered(
+                lambda aml: aml.sale_line_ids.is_downpayment
+            )
         )
         self.assertEqual(final.conformity_state, "conforming")
         final.action_post()
@@ -519,7 +524,11 @@ class TestInvoiceConformity(ClosingCommon):
         invoice.with_user(self.accountant).action_approve_deviation("Rebate")
         self.assertEqual(invoice.conformity_state, "deviation_approved")
         invoice.write(
-            {"invoice_line_ids": [Command.update(invoice.invoice_line_ids[0].id, {"price_unit": 70.0})]}
+            {
+                "invoice_line_ids": [
+                    Command.update(invoice.invoice_line_ids[0].id, {"price_unit": 70.0})
+                ]
+            }
         )
         self.assertEqual(invoice.conformity_state, "not_conforming")
         self.assertFalse(invoice.deviation_approved_by_id)
@@ -639,9 +648,11 @@ class TestSupportTerms(ClosingCommon):
 
     def test_support_terms_on_quotation_pdf(self):
         order = self.make_order(support_plan_id=self.plan.id)
-        html = self.env["ir.actions.report"]._render_qweb_html(
-            "sale.action_report_saleorder", order.ids
-        )[0].decode()
+        html = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html("sale.action_report_saleorder", order.ids)[0]
+            .decode()
+        )
         self.assertIn("Support terms", html)
         self.assertIn("Gold Support", html)
         self.assertIn("First response", html)
@@ -655,9 +666,11 @@ class TestSupportTerms(ClosingCommon):
         invoice.invoice_date = "2026-02-01"
         self.assertEqual(invoice.support_plan_id, self.plan)
         self.assertEqual(str(invoice.support_date_end), "2027-01-31")
-        html = self.env["ir.actions.report"]._render_qweb_html(
-            "account.account_invoices", invoice.ids
-        )[0].decode()
+        html = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html("account.account_invoices", invoice.ids)[0]
+            .decode()
+        )
         self.assertIn("Support terms", html)
         self.assertIn("Gold Support", html)
         self.assertIn("Coverage period", html)
@@ -667,9 +680,11 @@ class TestSupportTerms(ClosingCommon):
 
     def test_quotation_pdf_without_plan_has_no_support_terms(self):
         order = self.make_order()
-        html = self.env["ir.actions.report"]._render_qweb_html(
-            "sale.action_report_saleorder", order.ids
-        )[0].decode()
+        html = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html("sale.action_report_saleorder", order.ids)[0]
+            .decode()
+        )
         self.assertNotIn("Support terms", html)
 
 
@@ -829,9 +844,7 @@ class TestClosingAccess(ClosingCommon):
                 {
                     "partner_id": self.customer.id,
                     "company_id": self.company_b.id,
-                    "order_line": [
-                        Command.create({"product_id": self.product_a.id})
-                    ],
+                    "order_line": [Command.create({"product_id": self.product_a.id})],
                 }
             )
         )

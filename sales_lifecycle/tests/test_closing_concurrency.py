@@ -31,14 +31,16 @@ class TestClosingConcurrency(TransactionCase):
                 }
             )
             template = env["sale.order.template"].create(
-                {"name": "Concurrent template", "quote_invoice_policy": "draft_on_accept"}
+                {
+                    "name": "Concurrent template",
+                    "quote_invoice_policy": "draft_on_accept",
+                }
             )
             self.data_ids = {
                 "partner": partner.id,
                 "product": product.id,
                 "template": template.id,
             }
-            cr.commit()
         self.addCleanup(self._cleanup)
 
     def _cleanup(self):
@@ -55,7 +57,6 @@ class TestClosingConcurrency(TransactionCase):
             env["sale.order.template"].browse(self.data_ids["template"]).unlink()
             env["product.product"].browse(self.data_ids["product"]).unlink()
             env["res.partner"].browse(self.data_ids["partner"]).unlink()
-            cr.commit()
 
     def _create_order(self, policy, confirm=False):
         with db_connect(self.dbname).cursor() as cr:
@@ -68,14 +69,16 @@ class TestClosingConcurrency(TransactionCase):
                     "sale_order_template_id": template.id,
                     "order_line": [
                         Command.create(
-                            {"product_id": self.data_ids["product"], "product_uom_qty": 3}
+                            {
+                                "product_id": self.data_ids["product"],
+                                "product_uom_qty": 3,
+                            }
                         )
                     ],
                 }
             )
             if confirm:
                 order.action_confirm()
-            cr.commit()
             return order.id
 
     def _run_twice_at_once(self, order_id, method):
@@ -85,15 +88,16 @@ class TestClosingConcurrency(TransactionCase):
 
         def worker(index):
             try:
+                # The cursor commits on leaving the block, rolls back on error.
                 with db_connect(self.dbname).cursor() as cr:
                     env = api.Environment(cr, SUPERUSER_ID, {})
                     order = env["sale.order"].browse(order_id)
-                    order.read(["state"])  # both transactions start from the same snapshot
+                    # Both transactions take their snapshot before either writes.
+                    order.read(["state"])
                     barrier.wait()
                     getattr(order, method)()
-                    cr.commit()
-                    results[index] = "done"
-            except Exception as error:  # noqa: BLE001 - the losing transaction's error is the result
+                results[index] = "done"
+            except Exception as error:  # noqa: BLE001 - the loser's error is the result
                 results[index] = error
 
         threads = [threading.Thread(target=worker, args=(i,)) for i in range(2)]
