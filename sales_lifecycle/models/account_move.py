@@ -99,28 +99,9 @@ class AccountMove(models.Model):
         "deviation_fingerprint",
     )
     def _compute_conformity(self):
-        differences = self._sales_lifecycle_conformity_differences()
+        values = self._sales_lifecycle_conformity_values()
         for move in self:
-            diffs = differences.get(move)
-            if diffs is None:
-                move.conformity_state = False
-                move.conformity_differences = False
-                continue
-            if diffs and move._sales_lifecycle_approval_valid():
-                move.conformity_state = "deviation_approved"
-            elif diffs:
-                move.conformity_state = "not_conforming"
-                if move.deviation_fingerprint:
-                    diffs = diffs + [
-                        self.env._(
-                            "The deviation approved by %(user)s no longer "
-                            "applies: the lines changed since.",
-                            user=move.deviation_approved_by_id.name,
-                        )
-                    ]
-            else:
-                move.conformity_state = "conforming"
-            move.conformity_differences = "\n".join(diffs) or False
+            move.conformity_state, move.conformity_differences = values[move]
 
     # ------------------------------------------------------------
     # CRUD
@@ -156,7 +137,7 @@ class AccountMove(models.Model):
         Callable from server actions: recomputes the conformity state, then
         refuses (enforce) or logs on the invoice (advise) each difference of
         a non-approved invoice. Returns True when every invoice conforms."""
-        self._compute_conformity()
+        self._sales_lifecycle_refresh_conformity()
         problems = self._sales_lifecycle_conformity_problems()
         self.env["res.company"]._sales_lifecycle_apply_rule(
             problems, self.env._("The invoice does not match the accepted quotation:")
@@ -198,7 +179,7 @@ class AccountMove(models.Model):
             raise UserError(
                 self.env._("Give the justification of the deviation to approve it.")
             )
-        self._compute_conformity()
+        self._sales_lifecycle_refresh_conformity()
         moves = self.filtered(
             lambda m: m.state == "draft" and m.conformity_state == "not_conforming"
         )
@@ -241,7 +222,7 @@ class AccountMove(models.Model):
             )
         )
         if to_check:
-            to_check._compute_conformity()
+            to_check._sales_lifecycle_refresh_conformity()
             self.env["res.company"]._sales_lifecycle_apply_rule(
                 to_check._sales_lifecycle_conformity_problems(),
                 self.env._("The invoice does not match the accepted quotation:"),
@@ -314,6 +295,47 @@ class AccountMove(models.Model):
             # only granting one needs an accounting manager.
             stale.sudo().write(dict.fromkeys(APPROVAL_FIELDS, False))
 
+    def _sales_lifecycle_conformity_values(self):
+        """``{invoice: (conformity_state, conformity_differences)}``"""
+        differences = self._sales_lifecycle_conformity_differences()
+        values = {}
+        for move in self:
+            diffs = differences.get(move)
+            if diffs is None:
+                values[move] = (False, False)
+                continue
+            if diffs and move._sales_lifecycle_approval_valid():
+                state = "deviation_approved"
+            elif diffs:
+                state = "not_conforming"
+                if move.deviation_fingerprint:
+                    diffs = diffs + [
+                        self.env._(
+                            "The deviation approved by %(user)s no longer "
+                            "applies: the lines changed since.",
+                            user=move.deviation_approved_by_id.name,
+                        )
+                    ]
+            else:
+                state = "conforming"
+            values[move] = (state, "\n".join(diffs) or False)
+        return values
+
+    def _sales_lifecycle_refresh_conformity(self):
+        """Bring the stored conformity up to date, the confirmed orders
+        included (they are not dependencies of the stored fields); writes only
+        the invoices whose state or differences changed."""
+        values = self._sales_lifecycle_conformity_values()
+        for move in self:
+            state, differences = values[move]
+            if (move.conformity_state, move.conformity_differences or False) != (
+                state,
+                differences,
+            ):
+                move.write(
+                    {"conformity_state": state, "conformity_differences": differences}
+                )
+
     def _sales_lifecycle_conformity_problems(self):
         """``(invoice, [differences])`` of non-conforming, non-approved invoices."""
         return [
@@ -334,7 +356,16 @@ class AccountMove(models.Model):
             "Product Unit of Measure"
         )
         discount_digits = self.env["decimal.precision"].precision_get("Discount")
-        for move in self.filtered(lambda m: m.move_type == "out_invoice"):
+        moves = self.filtered(lambda m: m.move_type == "out_invoice")
+        # Read the lines, their order lines, taxes and the order lines' other
+        # invoice lines for all invoices at once instead of per invoice.
+        lines = moves.invoice_line_ids
+        lines.mapped("tax_ids")
+        sale_lines = lines.sale_line_ids
+        sale_lines.mapped("tax_id")
+        sale_lines.order_id.mapped("state")
+        sale_lines.invoice_lines.move_id.mapped("state")
+        for move in moves:
             lines = move._sales_lifecycle_product_lines()
             if not lines.sale_line_ids.order_id.filtered(lambda o: o.state == "sale"):
                 continue
