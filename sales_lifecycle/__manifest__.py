@@ -20,6 +20,7 @@
         "security/sales_lifecycle_groups.xml",
         "security/ir.model.access.csv",
         "security/sales_lifecycle_support_plan_security.xml",
+        "data/sales_lifecycle_closing_data.xml",
         "views/res_config_settings_views.xml",
         "views/sales_lifecycle_support_plan_views.xml",
         "views/sale_order_views.xml",

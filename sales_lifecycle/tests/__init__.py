@@ -1,3 +1,4 @@
 from . import test_foundation
 from . import test_closing
 from . import test_closing_concurrency
+from . import test_closing_portal

@@ -313,13 +313,8 @@ class TestQuoteInvoicePolicy(ClosingCommon):
         self.env.company.quote_invoice_policy = "manual"
         order = self.make_order()
         order.action_confirm()
-        server_action = self.env["ir.actions.server"].create(
-            {
-                "name": "Invoice per policy",
-                "model_id": self.env["ir.model"]._get_id("sale.order"),
-                "state": "code",
-                "code": "records.action_create_lifecycle_invoice()",
-            }
+        server_action = self.env.ref(
+            "sales_lifecycle.sale_order_action_create_lifecycle_invoice"
         )
         for _run in range(3):
             server_action.with_context(
@@ -327,6 +322,19 @@ class TestQuoteInvoicePolicy(ClosingCommon):
             ).run()
         self.assertEqual(len(order.invoice_ids), 1)
         self.assertEqual(order.invoice_ids.state, "draft")
+
+    def test_rules_run_without_shipped_actions(self):
+        """Deleting the shipped server actions stops neither rule."""
+        self.env.ref(
+            "sales_lifecycle.sale_order_action_create_lifecycle_invoice"
+        ).unlink()
+        self.env.ref("sales_lifecycle.account_move_action_check_conformity").unlink()
+        self.env.company.quote_invoice_policy = "draft_on_accept"
+        order = self.make_order()
+        order.action_confirm()
+        self.assertEqual(len(order.invoice_ids), 1)
+        order.invoice_ids.invoice_line_ids[0].price_unit = 1.0
+        self.assert_refused(order.invoice_ids, "unit price")
 
     def test_create_lifecycle_invoice_refuses_quotations(self):
         order = self.make_order()
@@ -571,13 +579,8 @@ class TestInvoiceConformity(ClosingCommon):
         _order, invoice = self.confirmed_invoice()
         self.assertTrue(invoice.action_check_conformity())
         invoice.invoice_line_ids[0].price_unit = 120.0
-        server_action = self.env["ir.actions.server"].create(
-            {
-                "name": "Check conformity",
-                "model_id": self.env["ir.model"]._get_id("account.move"),
-                "state": "code",
-                "code": "records.action_check_conformity()",
-            }
+        server_action = self.env.ref(
+            "sales_lifecycle.account_move_action_check_conformity"
         )
         with self.assertRaises(UserError):
             server_action.with_context(
