@@ -61,8 +61,9 @@ class SaleOrder(models.Model):
                 )[:1]
             order.support_plan_id = plan or order.support_plan_id
 
-    @api.depends("sale_order_template_id.quote_invoice_policy")
-    @api.depends_context("company")
+    @api.depends(
+        "sale_order_template_id.quote_invoice_policy", "company_id.quote_invoice_policy"
+    )
     def _compute_quote_invoice_policy(self):
         for order in self:
             order.quote_invoice_policy = (
