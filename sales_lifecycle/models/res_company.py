@@ -32,7 +32,7 @@ class ResCompany(models.Model):
     # Closing (stage 5): quote-to-invoice policy, conformity, won on payment
     quote_invoice_policy = fields.Selection(
         QUOTE_INVOICE_POLICIES,
-        default="draft_on_accept",
+        default=lambda self: self._default_quote_invoice_policy(),
         required=True,
         help="What accepting (confirming) a quotation does about its invoice: "
         "nothing (manual), create it as a draft, create and post it, or create "
@@ -68,6 +68,17 @@ class ResCompany(models.Model):
             .get_param("sales_lifecycle.default_mode", "enforce")
         )
         return mode if mode in dict(LIFECYCLE_MODES) else "enforce"
+
+    @api.model
+    def _default_quote_invoice_policy(self):
+        policy = (
+            self.env["ir.config_parameter"]
+            .sudo()  # a system parameter every company creation may read
+            .get_param(
+                "sales_lifecycle.default_quote_invoice_policy", "draft_on_accept"
+            )
+        )
+        return policy if policy in dict(QUOTE_INVOICE_POLICIES) else "draft_on_accept"
 
     # ------------------------------------------------------------
     # Business helpers shared by the rules of every stage

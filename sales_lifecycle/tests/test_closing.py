@@ -133,6 +133,14 @@ class TestQuoteInvoicePolicy(ClosingCommon):
         self.assertEqual(self.env.company.quote_invoice_policy, "post_on_accept")
         self.assertTrue(self.env.company.invoice_require_signature)
 
+    def test_new_company_policy_from_system_parameter(self):
+        self.assertEqual(self.company_b.quote_invoice_policy, "draft_on_accept")
+        self.env["ir.config_parameter"].set_param(
+            "sales_lifecycle.default_quote_invoice_policy", "manual"
+        )
+        company = self.env["res.company"].create({"name": "Manual Co"})
+        self.assertEqual(company.quote_invoice_policy, "manual")
+
     def test_policy_manual_creates_nothing(self):
         self.env.company.quote_invoice_policy = "manual"
         order = self.make_order(user=self.salesman)
