@@ -23,3 +23,5 @@ from . import sales_lifecycle_swot_item
 from . import sales_lifecycle_stage_gate
 from . import crm_stage
 from . import sales_lifecycle_competitor_report
+from . import sale_order_template
+from . import product_template

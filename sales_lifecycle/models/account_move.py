@@ -1,4 +1,25 @@
-from odoo import fields, models
+import hashlib
+from collections import defaultdict
+
+from dateutil.relativedelta import relativedelta
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import float_compare, float_repr
+
+CONFORMITY_STATES = [
+    ("conforming", "Conforming"),
+    ("deviation_approved", "Deviation approved"),
+    ("not_conforming", "Not conforming"),
+]
+
+APPROVAL_FIELDS = {
+    "deviation_approved_by_id",
+    "deviation_approved_on",
+    "deviation_justification",
+    "deviation_fingerprint",
+}
 
 
 class AccountMove(models.Model):
@@ -11,3 +32,510 @@ class AccountMove(models.Model):
         index="btree_not_null",
         help="The support terms of the quotation this invoice comes from.",
     )
+    support_date_start = fields.Date(
+        string="Support From",
+        compute="_compute_support_dates",
+        help="Start of the support coverage: the invoice date.",
+    )
+    support_date_end = fields.Date(
+        string="Support Until",
+        compute="_compute_support_dates",
+        help="End of the support coverage: the invoice date plus the plan's duration.",
+    )
+
+    # Conformity with the accepted quotation (stage 5)
+    conformity_state = fields.Selection(
+        CONFORMITY_STATES,
+        compute="_compute_conformity",
+        store=True,
+        index="btree_not_null",
+        help="Whether this customer invoice carries the lines of its confirmed "
+        "sale orders; empty for invoices that come from no confirmed order.",
+    )
+    conformity_differences = fields.Text(
+        compute="_compute_conformity",
+        store=True,
+        help="Each difference between the invoice and its confirmed orders: "
+        "line, field, quote value -> invoice value.",
+    )
+    deviation_approved_by_id = fields.Many2one(
+        "res.users",
+        readonly=True,
+        copy=False,
+    )
+    deviation_approved_on = fields.Datetime(readonly=True, copy=False)
+    deviation_justification = fields.Text(readonly=True, copy=False)
+    deviation_fingerprint = fields.Char(
+        readonly=True,
+        copy=False,
+        help="The invoice lines as they were approved; any change voids the approval.",
+    )
+
+    @api.depends("support_plan_id.duration_months", "invoice_date", "date")
+    def _compute_support_dates(self):
+        for move in self:
+            start = move.invoice_date or move.date
+            if move.support_plan_id and start:
+                move.support_date_start = start
+                move.support_date_end = (
+                    start
+                    + relativedelta(months=move.support_plan_id.duration_months)
+                    - relativedelta(days=1)
+                )
+            else:
+                move.support_date_start = False
+                move.support_date_end = False
+
+    @api.depends(
+        "move_type",
+        "invoice_line_ids.display_type",
+        "invoice_line_ids.product_id",
+        "invoice_line_ids.quantity",
+        "invoice_line_ids.product_uom_id",
+        "invoice_line_ids.price_unit",
+        "invoice_line_ids.discount",
+        "invoice_line_ids.tax_ids",
+        "invoice_line_ids.sale_line_ids",
+        "deviation_fingerprint",
+    )
+    def _compute_conformity(self):
+        values = self._sales_lifecycle_conformity_values()
+        for move in self:
+            move.conformity_state, move.conformity_differences = values[move]
+
+    # ------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------
+
+    def write(self, vals):
+        """Adds: only an accounting manager records a deviation approval, and
+        a change to the lines voids the approval given before it."""
+        if (
+            APPROVAL_FIELDS & set(vals)
+            and not self.env.su
+            and not self.env.user.has_group("account.group_account_manager")
+        ):
+            raise AccessError(
+                self.env._(
+                    "Only an accounting manager (Invoicing / Administrator) may "
+                    "approve a deviation from the quotation."
+                )
+            )
+        approved = self.filtered("deviation_fingerprint")
+        res = super().write(vals)
+        if approved and not APPROVAL_FIELDS & set(vals):
+            approved._sales_lifecycle_void_stale_approvals()
+        return res
+
+    # ------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------
+
+    def action_check_conformity(self):
+        """Check customer invoices against their confirmed sale orders.
+
+        Callable from server actions: recomputes the conformity state, then
+        refuses (enforce) or logs on the invoice (advise) each difference of
+        a non-approved invoice. Returns True when every invoice conforms."""
+        self._sales_lifecycle_refresh_conformity()
+        problems = self._sales_lifecycle_conformity_problems()
+        self.env["res.company"]._sales_lifecycle_apply_rule(
+            problems, self.env._("The invoice does not match the accepted quotation:")
+        )
+        return not problems
+
+    def action_open_deviation_approval(self):
+        """Open the wizard in which an accounting manager approves a deviation."""
+        if not self.env.user.has_group("account.group_account_manager"):
+            raise AccessError(
+                self.env._(
+                    "Only an accounting manager (Invoicing / Administrator) may "
+                    "approve a deviation from the quotation."
+                )
+            )
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Approve Deviation"),
+            "res_model": "sales_lifecycle.deviation.approve",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_move_ids": [fields.Command.set(self.ids)]},
+        }
+
+    def action_approve_deviation(self, justification):
+        """Approve the differences of draft non-conforming invoices.
+
+        Records who, when and why on each invoice; only an accounting manager
+        may do it; a later change to the lines voids the approval."""
+        if not self.env.user.has_group("account.group_account_manager"):
+            raise AccessError(
+                self.env._(
+                    "Only an accounting manager (Invoicing / Administrator) may "
+                    "approve a deviation from the quotation."
+                )
+            )
+        justification = (justification or "").strip()
+        if not justification:
+            raise UserError(
+                self.env._("Give the justification of the deviation to approve it.")
+            )
+        self._sales_lifecycle_refresh_conformity()
+        moves = self.filtered(
+            lambda m: m.state == "draft" and m.conformity_state == "not_conforming"
+        )
+        now = fields.Datetime.now()
+        for move in moves:
+            differences = move.conformity_differences
+            move.write(
+                {
+                    "deviation_approved_by_id": self.env.uid,
+                    "deviation_approved_on": now,
+                    "deviation_justification": justification,
+                    "deviation_fingerprint": move._sales_lifecycle_lines_fingerprint(),
+                }
+            )
+            move.message_post(
+                body=Markup("<p>%s</p><p>%s</p><pre>%s</pre>")
+                % (
+                    self.env._(
+                        "Deviation from the quotation approved by %(user)s.",
+                        user=self.env.user.name,
+                    ),
+                    justification,
+                    differences or "",
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+        return True
+
+    # ------------------------------------------------------------
+    # Posting and payment hooks
+    # ------------------------------------------------------------
+
+    def _post(self, soft=True):
+        """Adds: the conformity check of customer invoices with their
+        confirmed orders (before anything is posted), and the warning on won
+        opportunities when a credit note reverses one of their invoices."""
+        to_check = self.filtered(
+            lambda m: (
+                m.move_type == "out_invoice" and m.company_id.invoice_conformity_check
+            )
+        )
+        if to_check:
+            to_check._sales_lifecycle_refresh_conformity()
+            self.env["res.company"]._sales_lifecycle_apply_rule(
+                to_check._sales_lifecycle_conformity_problems(),
+                self.env._("The invoice does not match the accepted quotation:"),
+            )
+        posted = super()._post(soft=soft)
+        posted.filtered(
+            lambda m: m.move_type == "out_refund"
+        )._sales_lifecycle_warn_won_opportunities()
+        return posted
+
+    def _invoice_paid_hook(self):
+        """Adds: the opportunity is won once every posted invoice of its
+        confirmed orders is paid and none is left in draft."""
+        res = super()._invoice_paid_hook()
+        self.filtered(
+            lambda m: m.move_type == "out_invoice"
+        )._sales_lifecycle_win_opportunities()
+        return res
+
+    # ------------------------------------------------------------
+    # Business helpers
+    # ------------------------------------------------------------
+
+    def _sales_lifecycle_product_lines(self):
+        return self.invoice_line_ids.filtered(
+            lambda line: line.display_type == "product"
+        )
+
+    def _sales_lifecycle_lines_fingerprint(self):
+        self.ensure_one()
+        data = sorted(
+            (
+                line._origin.id or 0,
+                line.product_id.id or 0,
+                float_repr(line.quantity, 6),
+                float_repr(line.price_unit, 6),
+                float_repr(line.discount, 6),
+                line.product_uom_id.id or 0,
+                tuple(sorted(line.tax_ids._origin.ids)),
+                tuple(sorted(line.sale_line_ids._origin.ids)),
+            )
+            for line in self._sales_lifecycle_product_lines()
+        )
+        return hashlib.sha256(repr(data).encode()).hexdigest()
+
+    def _sales_lifecycle_approval_valid(self):
+        self.ensure_one()
+        return bool(
+            self.deviation_fingerprint
+            and self.deviation_fingerprint == self._sales_lifecycle_lines_fingerprint()
+        )
+
+    def _sales_lifecycle_void_stale_approvals(self):
+        stale = self.filtered(
+            lambda m: (
+                m.deviation_fingerprint and not m._sales_lifecycle_approval_valid()
+            )
+        )
+        for move in stale:
+            move.message_post(
+                body=self.env._(
+                    "The deviation approved by %(user)s is void: the invoice "
+                    "lines changed after the approval.",
+                    user=move.deviation_approved_by_id.name,
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+        if stale:
+            # sudo: voiding an approval is allowed to whoever edits the lines;
+            # only granting one needs an accounting manager.
+            stale.sudo().write(dict.fromkeys(APPROVAL_FIELDS, False))
+
+    def _sales_lifecycle_conformity_values(self):
+        """``{invoice: (conformity_state, conformity_differences)}``"""
+        differences = self._sales_lifecycle_conformity_differences()
+        values = {}
+        for move in self:
+            diffs = differences.get(move)
+            if diffs is None:
+                values[move] = (False, False)
+                continue
+            if diffs and move._sales_lifecycle_approval_valid():
+                state = "deviation_approved"
+            elif diffs:
+                state = "not_conforming"
+                if move.deviation_fingerprint:
+                    diffs = diffs + [
+                        self.env._(
+                            "The deviation approved by %(user)s no longer "
+                            "applies: the lines changed since.",
+                            user=move.deviation_approved_by_id.name,
+                        )
+                    ]
+            else:
+                state = "conforming"
+            values[move] = (state, "\n".join(diffs) or False)
+        return values
+
+    def _sales_lifecycle_refresh_conformity(self):
+        """Bring the stored conformity up to date, the confirmed orders
+        included (they are not dependencies of the stored fields); writes only
+        the invoices whose state or differences changed."""
+        values = self._sales_lifecycle_conformity_values()
+        for move in self:
+            state, differences = values[move]
+            if (move.conformity_state, move.conformity_differences or False) != (
+                state,
+                differences,
+            ):
+                move.write(
+                    {"conformity_state": state, "conformity_differences": differences}
+                )
+
+    def _sales_lifecycle_conformity_problems(self):
+        """``(invoice, [differences])`` of non-conforming, non-approved invoices."""
+        return [
+            (move, move.conformity_differences.split("\n"))
+            for move in self
+            if move.conformity_state == "not_conforming"
+        ]
+
+    def _sales_lifecycle_conformity_differences(self):
+        """Differences between customer invoices and their confirmed orders.
+
+        :return: dict invoice -> list of translated differences, for the
+            invoices that come from confirmed sale orders only.
+        """
+        result = {}
+        price_digits = self.env["decimal.precision"].precision_get("Product Price")
+        qty_digits = self.env["decimal.precision"].precision_get(
+            "Product Unit of Measure"
+        )
+        discount_digits = self.env["decimal.precision"].precision_get("Discount")
+        moves = self.filtered(lambda m: m.move_type == "out_invoice")
+        # Read the lines, their order lines, taxes and the order lines' other
+        # invoice lines for all invoices at once instead of per invoice.
+        lines = moves.invoice_line_ids
+        lines.mapped("tax_ids")
+        sale_lines = lines.sale_line_ids
+        sale_lines.mapped("tax_id")
+        sale_lines.order_id.mapped("state")
+        sale_lines.invoice_lines.move_id.mapped("state")
+        for move in moves:
+            lines = move._sales_lifecycle_product_lines()
+            if not lines.sale_line_ids.order_id.filtered(lambda o: o.state == "sale"):
+                continue
+            diffs = []
+            invoiced = defaultdict(float)
+            labels = {}
+            for index, line in enumerate(lines, start=1):
+                label = self.env._(
+                    "Line %(index)s (%(product)s)",
+                    index=index,
+                    product=line.product_id.display_name or line.name or "",
+                )
+                sale_line = line.sale_line_ids[:1]
+                if not sale_line:
+                    diffs.append(
+                        self.env._(
+                            "%(line)s: product not on the quotation: "
+                            "none → %(product)s",
+                            line=label,
+                            product=line.product_id.display_name or line.name,
+                        )
+                    )
+                    continue
+                if sale_line.is_downpayment:
+                    # Down-payment invoices and their deductions are accepted.
+                    continue
+                labels.setdefault(sale_line, label)
+                invoiced[sale_line] += line.product_uom_id._compute_quantity(
+                    line.quantity, sale_line.product_uom
+                )
+                if line.product_id != sale_line.product_id:
+                    diffs.append(
+                        self.env._(
+                            "%(line)s: product: %(quote)s → %(invoice)s",
+                            line=label,
+                            quote=sale_line.product_id.display_name,
+                            invoice=line.product_id.display_name,
+                        )
+                    )
+                if float_compare(
+                    line.price_unit, sale_line.price_unit, precision_digits=price_digits
+                ):
+                    diffs.append(
+                        self.env._(
+                            "%(line)s: unit price: %(quote)s → %(invoice)s",
+                            line=label,
+                            quote=float_repr(sale_line.price_unit, price_digits),
+                            invoice=float_repr(line.price_unit, price_digits),
+                        )
+                    )
+                if float_compare(
+                    line.discount, sale_line.discount, precision_digits=discount_digits
+                ):
+                    diffs.append(
+                        self.env._(
+                            "%(line)s: discount (%%): %(quote)s → %(invoice)s",
+                            line=label,
+                            quote=float_repr(sale_line.discount, discount_digits),
+                            invoice=float_repr(line.discount, discount_digits),
+                        )
+                    )
+                if line.tax_ids._origin != sale_line.tax_id:
+                    diffs.append(
+                        self.env._(
+                            "%(line)s: taxes: %(quote)s → %(invoice)s",
+                            line=label,
+                            quote=", ".join(sale_line.tax_id.mapped("name")) or "-",
+                            invoice=", ".join(line.tax_ids.mapped("name")) or "-",
+                        )
+                    )
+            for sale_line, quantity in invoiced.items():
+                elsewhere = 0.0
+                for other in sale_line.invoice_lines:
+                    other_move = other.move_id
+                    if (
+                        other_move._origin == move._origin
+                        or other_move.state == "cancel"
+                    ):
+                        continue
+                    sign = -1 if other_move.move_type == "out_refund" else 1
+                    elsewhere += sign * other.product_uom_id._compute_quantity(
+                        other.quantity, sale_line.product_uom
+                    )
+                if (
+                    float_compare(
+                        quantity + elsewhere,
+                        sale_line.product_uom_qty,
+                        precision_digits=qty_digits,
+                    )
+                    > 0
+                ):
+                    diffs.append(
+                        self.env._(
+                            "%(line)s: quantity: %(quote)s → %(invoice)s "
+                            "(already invoiced elsewhere: %(other)s)",
+                            line=labels[sale_line],
+                            quote=float_repr(sale_line.product_uom_qty, qty_digits),
+                            invoice=float_repr(quantity, qty_digits),
+                            other=float_repr(elsewhere, qty_digits),
+                        )
+                    )
+            result[move] = diffs
+        return result
+
+    def _sales_lifecycle_orders(self):
+        return self.line_ids.sale_line_ids.order_id
+
+    def _sales_lifecycle_win_opportunities(self):
+        """Win the opportunities whose confirmed orders are fully paid."""
+        # sudo: whoever registers the payment (often an accountant without
+        # CRM rights) triggers the rule; it reads and wins the opportunities
+        # of the paid invoices only.
+        leads = (
+            self.sudo()
+            ._sales_lifecycle_orders()
+            .opportunity_id.filtered(
+                lambda lead: (
+                    lead.active
+                    and lead.type == "opportunity"
+                    and not lead.stage_id.is_won
+                    and (lead.company_id or self.company_id[:1]).won_on_payment
+                )
+            )
+        )
+        for lead in leads:
+            orders = lead.order_ids.filtered(lambda o: o.state == "sale")
+            invoices = orders.invoice_ids.filtered(
+                lambda m: m.move_type == "out_invoice" and m.state != "cancel"
+            )
+            if not invoices or any(m.state == "draft" for m in invoices):
+                continue
+            posted = invoices.filtered(lambda m: m.payment_state != "reversed")
+            if not posted or any(
+                m.payment_state not in ("paid", "in_payment") for m in posted
+            ):
+                continue
+            lead.action_set_won()
+            lead.message_post(
+                body=self.env._(
+                    "Won on payment: every invoice of the confirmed orders is "
+                    "paid (%(invoices)s).",
+                    invoices=", ".join(posted.mapped("name")),
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+
+    def _sales_lifecycle_warn_won_opportunities(self):
+        """Warn won opportunities when a credit note reverses their invoice."""
+        todo = self.env.ref("mail.mail_activity_data_todo", raise_if_not_found=False)
+        for refund in self:
+            # sudo: an accountant posting the credit note may lack CRM rights;
+            # the note and the activity go to the opportunity's salesperson.
+            origin = refund.sudo().reversed_entry_id
+            orders = (origin | refund.sudo())._sales_lifecycle_orders()
+            leads = orders.opportunity_id.filtered(lambda lead: lead.stage_id.is_won)
+            for lead in leads:
+                message = self.env._(
+                    "Credit note %(refund)s reverses invoice %(invoice)s of "
+                    "this won opportunity: the opportunity stays won; check "
+                    "whether the deal still holds.",
+                    refund=refund.name,
+                    invoice=origin.name or "-",
+                )
+                lead.message_post(body=message, subtype_xmlid="mail.mt_note")
+                if todo:
+                    lead.activity_schedule(
+                        activity_type_id=todo.id,
+                        summary=self.env._("Invoice reversed after the win"),
+                        note=message,
+                        user_id=lead.user_id.id
+                        or orders.user_id[:1].id
+                        or self.env.uid,
+                    )

@@ -8,6 +8,13 @@ LIFECYCLE_MODES = [
     ("advise", "Advise"),
 ]
 
+QUOTE_INVOICE_POLICIES = [
+    ("manual", "Manual"),
+    ("draft_on_accept", "Draft invoice on acceptance"),
+    ("post_on_accept", "Posted invoice on acceptance"),
+    ("on_signature", "Invoice once signed"),
+]
+
 
 class ResCompany(models.Model):
     _inherit = "res.company"
@@ -85,6 +92,37 @@ class ResCompany(models.Model):
         "this percentage needs a sales manager's approval. 0 disables the limit.",
     )
 
+    # Closing (stage 5): quote-to-invoice policy, conformity, won on payment
+    quote_invoice_policy = fields.Selection(
+        QUOTE_INVOICE_POLICIES,
+        default=lambda self: self._default_quote_invoice_policy(),
+        required=True,
+        help="What accepting (confirming) a quotation does about its invoice: "
+        "nothing (manual), create it as a draft, create and post it, or create "
+        "it only once the customer's signature is on the quotation. A "
+        "quotation template may override it.",
+    )
+    invoice_require_signature = fields.Boolean(
+        string="Require signature before invoicing",
+        help="The automatic invoice (and Create Lifecycle Invoice) waits until "
+        "the customer's signature is on the quotation, whatever the policy; "
+        "the 'on_signature' policy always waits for it.",
+    )
+    invoice_conformity_check = fields.Boolean(
+        string="Invoice conformity with the quote",
+        default=True,
+        help="Posting a customer invoice that differs from its confirmed sale "
+        "orders (product, quantity, unit price, discount, taxes, extra "
+        "products) is refused (enforce) or logged on the invoice (advise), "
+        "unless an accounting manager approved the deviation.",
+    )
+    won_on_payment = fields.Boolean(
+        string="Won on payment",
+        default=True,
+        help="Mark the opportunity won once every posted invoice of its "
+        "confirmed orders is paid and none is left in draft.",
+    )
+
     @api.model
     def _default_lifecycle_mode(self):
         mode = (
@@ -93,6 +131,17 @@ class ResCompany(models.Model):
             .get_param("sales_lifecycle.default_mode", "enforce")
         )
         return mode if mode in dict(LIFECYCLE_MODES) else "enforce"
+
+    @api.model
+    def _default_quote_invoice_policy(self):
+        policy = (
+            self.env["ir.config_parameter"]
+            .sudo()  # a system parameter every company creation may read
+            .get_param(
+                "sales_lifecycle.default_quote_invoice_policy", "draft_on_accept"
+            )
+        )
+        return policy if policy in dict(QUOTE_INVOICE_POLICIES) else "draft_on_accept"
 
     # ------------------------------------------------------------
     # Business helpers shared by the rules of every stage

@@ -15,3 +15,6 @@ from . import test_qualification_performance
 from . import test_qualification_concurrency
 from . import test_swot_concurrency
 from . import test_tour_value
+from . import test_closing
+from . import test_closing_concurrency
+from . import test_closing_portal

@@ -6,3 +6,4 @@ from . import crm_lead_to_opportunity_mass
 from . import crm_lead_disqualify
 from . import crm_lead_convert_anyway
 from . import crm_lead_lost
+from . import account_move_approve_deviation

@@ -1,0 +1,13 @@
+from odoo import fields, models
+
+
+class ProductTemplate(models.Model):
+    _inherit = "product.template"
+
+    # Closing (stage 5)
+    support_plan_id = fields.Many2one(
+        "sales_lifecycle.support.plan",
+        help="Support plan proposed on a quotation selling this product when "
+        "its template proposes none (only a plan of the order's company or a "
+        "shared plan is taken).",
+    )
