@@ -4,3 +4,7 @@ from . import crm_lead
 from . import sales_lifecycle_support_plan
 from . import sale_order
 from . import account_move
+from . import sales_lifecycle_support_agreement
+from . import sales_lifecycle_call_log
+from . import helpdesk_ticket
+from . import res_partner

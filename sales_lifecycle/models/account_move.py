@@ -11,3 +11,19 @@ class AccountMove(models.Model):
         index="btree_not_null",
         help="The support terms of the quotation this invoice comes from.",
     )
+
+    def _invoice_paid_hook(self):
+        """Also start the support agreement of orders sold without an
+        opportunity once all their customer invoices are paid (an order with
+        an opportunity gets it when the opportunity is won)."""
+        res = super()._invoice_paid_hook()
+        orders = self.line_ids.sale_line_ids.order_id.filtered(
+            lambda o: o.state == "sale"
+            and o.support_plan_id
+            and not o.opportunity_id
+            and not o.support_agreement_id
+        )
+        paid = orders.filtered(lambda o: o._sales_lifecycle_invoices_paid())
+        if paid:
+            paid._sales_lifecycle_create_support_agreements()
+        return res
