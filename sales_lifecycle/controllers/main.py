@@ -31,7 +31,8 @@ class SalesLifecycleHelpdeskTicketController(HelpdeskTicketController):
         if stage and stage.close_from_portal and stage in applicable:
             # access checked above; portal customers have no write right
             ticket.sudo().stage_id = stage
-        return request.redirect(f"/my/ticket/{ticket.id}")
+        # same answer as the stock route (a 302 to the ticket's portal page)
+        return werkzeug.utils.redirect(f"/my/ticket/{ticket.id}")
 
     def _check_ticket_close_access(self, ticket):
         """Raise unless the current user may close ``ticket``."""

@@ -246,6 +246,7 @@ class HelpdeskTicket(models.Model):
                 "delivery"
             ]
 
+    @api.depends("call_log_ids")
     def _compute_call_log_count(self):
         counts = {
             ticket.id: count
