@@ -45,6 +45,4 @@ class SalesLifecycleHelpdeskTicketController(HelpdeskTicketController):
             ticket.check_access("write")
             return
         if ticket.sudo().commercial_partner_id != user.commercial_partner_id:
-            raise AccessError(
-                request.env._("Only the ticket's customer can close it.")
-            )
+            raise AccessError(request.env._("Only the ticket's customer can close it."))

@@ -18,10 +18,12 @@ class AccountMove(models.Model):
         an opportunity gets it when the opportunity is won)."""
         res = super()._invoice_paid_hook()
         orders = self.line_ids.sale_line_ids.order_id.filtered(
-            lambda o: o.state == "sale"
-            and o.support_plan_id
-            and not o.opportunity_id
-            and not o.support_agreement_id
+            lambda o: (
+                o.state == "sale"
+                and o.support_plan_id
+                and not o.opportunity_id
+                and not o.support_agreement_id
+            )
         )
         paid = orders.filtered(lambda o: o._sales_lifecycle_invoices_paid())
         if paid:

@@ -46,7 +46,10 @@ class CrmLead(models.Model):
         """Also create the support agreements of the confirmed orders of the
         leads reaching a won stage (once per order)."""
         res = super()._handle_won_lost(vals)
-        if vals.get("stage_id") and self.env["crm.stage"].browse(vals["stage_id"]).is_won:
+        if (
+            vals.get("stage_id")
+            and self.env["crm.stage"].browse(vals["stage_id"]).is_won
+        ):
             self._sales_lifecycle_create_support_agreements()
         return res
 

@@ -61,8 +61,7 @@ class HelpdeskTicket(models.Model):
         readonly=False,
         index=True,
         tracking=True,
-        help="How the request is served; defaults from the channel it came in "
-        "through.",
+        help="How the request is served; defaults from the channel it came in through.",
     )
     agreement_id = fields.Many2one(
         "sales_lifecycle.support.agreement",
@@ -94,14 +93,12 @@ class HelpdeskTicket(models.Model):
         compute="_compute_visit_address_id",
         store=True,
         readonly=False,
-        help="Where the visit takes place; the customer's delivery address by "
-        "default.",
+        help="Where the visit takes place; the customer's delivery address by default.",
     )
-    visit_start = fields.Datetime(string="Visit Start", copy=False)
-    visit_end = fields.Datetime(string="Visit End", copy=False)
+    visit_start = fields.Datetime(copy=False)
+    visit_end = fields.Datetime(copy=False)
     technician_id = fields.Many2one(
         "res.users",
-        string="Technician",
         domain="[('share', '=', False)]",
         tracking=True,
     )
@@ -113,9 +110,7 @@ class HelpdeskTicket(models.Model):
         help="A confirmed visit consumes one onsite visit of the agreement; "
         "cancelling it releases the visit.",
     )
-    visit_event_id = fields.Many2one(
-        "calendar.event", string="Visit Event", readonly=True, copy=False
-    )
+    visit_event_id = fields.Many2one("calendar.event", readonly=True, copy=False)
 
     # Calls
     call_log_ids = fields.One2many(
@@ -175,11 +170,12 @@ class HelpdeskTicket(models.Model):
             partner = ticket.commercial_partner_id
             day = ticket._sales_lifecycle_ticket_date()
             candidates = (
-                agreements_by_partner.get(partner.id, self.env[
-                    "sales_lifecycle.support.agreement"
-                ]).filtered(
-                    lambda a, t=ticket, d=day: a.company_id == t.company_id
-                    and a._covers_date(d)
+                agreements_by_partner.get(
+                    partner.id, self.env["sales_lifecycle.support.agreement"]
+                ).filtered(
+                    lambda a, t=ticket, d=day: (
+                        a.company_id == t.company_id and a._covers_date(d)
+                    )
                 )
                 if partner
                 else False
@@ -461,7 +457,9 @@ class HelpdeskTicket(models.Model):
             if event.exists():
                 event.sudo().write(values)  # the visit's own event, moved with it
             else:
-                event = self.env["calendar.event"].sudo().create(values)  # for the technician
+                event = (
+                    self.env["calendar.event"].sudo().create(values)
+                )  # for the technician
             ticket.write({"visit_state": "confirmed", "visit_event_id": event.id})
         return True
 
@@ -684,7 +682,9 @@ class HelpdeskTicket(models.Model):
         company's threshold of the allowed time is left."""
         self.ensure_one()
         start = self.sla_start_date
-        if not start or not (self.sla_response_deadline or self.sla_resolution_deadline):
+        if not start or not (
+            self.sla_response_deadline or self.sla_resolution_deadline
+        ):
             return False
         checks = []
         if self.sla_response_deadline:

@@ -30,7 +30,6 @@ class SalesLifecycleCallLog(models.Model):
     )
     ticket_id = fields.Many2one(
         "helpdesk.ticket",
-        string="Ticket",
         index="btree_not_null",
         check_company=True,
         ondelete="set null",

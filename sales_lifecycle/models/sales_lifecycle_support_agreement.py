@@ -95,7 +95,6 @@ class SalesLifecycleSupportAgreement(models.Model):
     team_id = fields.Many2one("crm.team", string="Sales Team", check_company=True)
     support_plan_id = fields.Many2one(
         "sales_lifecycle.support.plan",
-        string="Support Plan",
         required=True,
         check_company=True,
         tracking=True,
@@ -122,12 +121,8 @@ class SalesLifecycleSupportAgreement(models.Model):
         store=True,
         help="Onsite visits confirmed on the agreement's tickets.",
     )
-    onsite_visits_remaining = fields.Integer(
-        compute="_compute_onsite_visits_remaining"
-    )
-    response_time = fields.Float(
-        string="First Response (working hours)", tracking=True
-    )
+    onsite_visits_remaining = fields.Integer(compute="_compute_onsite_visits_remaining")
+    response_time = fields.Float(string="First Response (working hours)", tracking=True)
     resolution_time = fields.Float(string="Resolution (working hours)", tracking=True)
     resource_calendar_id = fields.Many2one(
         "resource.calendar",
@@ -322,7 +317,7 @@ class SalesLifecycleSupportAgreement(models.Model):
         """Create renewal opportunities for agreements ending soon."""
         today = fields.Date.context_today(self)
         leads = self.env["crm.lead"]
-        companies = self.env["res.company"].search([])
+        companies = self.env["res.company"].search([("id", "!=", False)])
         for company in companies:
             limit = today + relativedelta(days=company.support_renewal_days)
             agreements = self.search(

@@ -109,7 +109,9 @@ class TestPortalTicketClose(HttpCase):
         self.assertIn('name="csrf_token"', page.text[form_start : form_start + 600])
         resp = self._post_close(self.ticket_a)
         self.assertEqual(resp.status_code, 302)
-        self.assertTrue(resp.headers["Location"].endswith(f"/my/ticket/{self.ticket_a.id}"))
+        self.assertTrue(
+            resp.headers["Location"].endswith(f"/my/ticket/{self.ticket_a.id}")
+        )
         self.ticket_a.invalidate_recordset()
         self.assertTrue(self.ticket_a.closed)
         self.assertEqual(self.ticket_a.stage_id, self.stage_done)

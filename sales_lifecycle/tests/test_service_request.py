@@ -97,7 +97,9 @@ class TestEntitlement(SupportCommon):
     @freeze_time("2026-06-01 09:00:00")
     def test_policy_warn_posts_and_shows_banner(self):
         self.company.ticket_entitlement_policy = "warn"
-        ticket = self.make_ticket(user=self.helpdesk_user, partner_id=self.other_customer.id)
+        ticket = self.make_ticket(
+            user=self.helpdesk_user, partner_id=self.other_customer.id
+        )
         self.assertEqual(ticket.entitlement_state, "not_covered")
         self.assertTrue(
             ticket.message_ids.filtered(lambda m: "Not covered" in (m.body or ""))
@@ -160,7 +162,9 @@ class TestOnsiteVisit(SupportCommon):
     @freeze_time("2026-06-01 09:00:00")
     def test_confirm_consumes_visit_and_plans_event(self):
         ticket = self._onsite_ticket()
-        self.assertEqual(ticket.visit_address_id, self.customer_site, "delivery address")
+        self.assertEqual(
+            ticket.visit_address_id, self.customer_site, "delivery address"
+        )
         ticket.with_user(self.helpdesk_user).action_confirm_visit()
         self.assertEqual(ticket.visit_state, "confirmed")
         self.assertEqual(self.agreement.onsite_visits_used, 1)
@@ -261,9 +265,7 @@ class TestCallRequest(SupportCommon):
         # creating again does not duplicate the ticket
         log.action_create_ticket()
         self.assertEqual(
-            self.env["helpdesk.ticket"].search_count(
-                [("call_log_ids", "in", log.ids)]
-            ),
+            self.env["helpdesk.ticket"].search_count([("call_log_ids", "in", log.ids)]),
             1,
         )
 

@@ -136,7 +136,7 @@ class TestSupportAgreementCreation(SupportCommon):
                 "lead": lead.id,
                 "order": order.id,
             }
-            cr.commit()
+            cr.commit()  # pylint: disable=invalid-commit
         barrier = threading.Barrier(2)
         errors = []
 
@@ -148,8 +148,8 @@ class TestSupportAgreementCreation(SupportCommon):
                     tlead.order_ids.mapped("state")  # take the snapshot first
                     barrier.wait(timeout=30)
                     retrying(tlead._sales_lifecycle_create_support_agreements, tenv)
-                    tcr.commit()
-            except Exception as error:  # reported below, in the test thread
+                    tcr.commit()  # pylint: disable=invalid-commit
+            except Exception as error:  # noqa: BLE001 (reported by the test thread)
                 errors.append(error)
 
         threads = [threading.Thread(target=win) for _i in range(2)]
@@ -179,7 +179,7 @@ class TestSupportAgreementCreation(SupportCommon):
                 env["product.product"].browse(ids["product"]).unlink()
                 env["sales_lifecycle.support.plan"].browse(ids["plan"]).unlink()
                 env["res.partner"].browse(ids["partner"]).unlink()
-                cr.commit()
+                cr.commit()  # pylint: disable=invalid-commit
 
     def test_agreement_creation_query_count(self):
         """Creating agreements for many won orders costs queries per order
@@ -223,13 +223,19 @@ class TestSupportRenewal(SupportCommon):
             )
         with freeze_time("2026-12-15"):
             leads = Agreement._cron_create_renewals()
-            again = Agreement._cron_create_renewals() | agreement.action_create_renewal()
+            again = (
+                Agreement._cron_create_renewals() | agreement.action_create_renewal()
+            )
         lead = leads.filtered(lambda lead: lead.renewal_agreement_id == agreement)
         self.assertEqual(len(lead), 1)
-        self.assertFalse(again.filtered(lambda lead: lead.renewal_agreement_id == agreement))
+        self.assertFalse(
+            again.filtered(lambda lead: lead.renewal_agreement_id == agreement)
+        )
         self.assertEqual(agreement.renewal_lead_id, lead)
         self.assertEqual(
-            self.env["crm.lead"].search_count([("renewal_agreement_id", "=", agreement.id)]),
+            self.env["crm.lead"].search_count(
+                [("renewal_agreement_id", "=", agreement.id)]
+            ),
             1,
         )
         self.assertEqual(lead.type, "opportunity")
@@ -291,9 +297,9 @@ class TestCustomer360(SupportCommon):
         self.assertNotIn(self.other_customer, covered)
         action = self.customer_contact.action_view_support_agreements()
         self.assertEqual(
-            self.env[action["res_model"]].search(action["domain"]).filtered(
-                lambda a: a.state == "active"
-            ),
+            self.env[action["res_model"]]
+            .search(action["domain"])
+            .filtered(lambda a: a.state == "active"),
             agreement,
         )
         self.make_ticket(agreement_id=agreement.id)
@@ -351,7 +357,9 @@ class TestSupportAgreementAccess(SupportCommon):
         self.assertEqual(self.agreement.state, "cancelled")
 
     def test_salesman_reads_own_only_and_cannot_edit(self):
-        Agreement = self.env["sales_lifecycle.support.agreement"].with_user(self.salesman)
+        Agreement = self.env["sales_lifecycle.support.agreement"].with_user(
+            self.salesman
+        )
         visible = Agreement.search([])
         self.assertIn(self.agreement, visible)
         self.assertNotIn(self.agreement_other_salesman, visible)
@@ -368,7 +376,9 @@ class TestSupportAgreementAccess(SupportCommon):
         )
         with self.assertRaises(AccessError):
             self.agreement.with_user(self.other_salesman).read(["name"])
-        self.assertNotIn(self.agreement_b, Agreement.with_user(self.sales_manager).search([]))
+        self.assertNotIn(
+            self.agreement_b, Agreement.with_user(self.sales_manager).search([])
+        )
 
     def test_portal_and_internal_users_see_no_agreement(self):
         with self.assertRaises(AccessError):
