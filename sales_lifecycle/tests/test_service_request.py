@@ -366,4 +366,12 @@ class TestSla(SupportCommon):
             self.env.flush_all()
             count = self.env.cr.sql_log_count - before
         self.assertEqual(set(tickets.mapped("sla_state")), {"breached"})
-        self.assertLess(count, 10 * 12, f"SLA update of 10 tickets: {count} queries")
+        # one grouped write, then one notification per breached ticket
+        self.assertLess(count, 10 * 10, f"SLA update of 10 tickets: {count} queries")
+        self.env.invalidate_all()
+        with freeze_time("2026-01-05 15:00:00"):
+            before = self.env.cr.sql_log_count
+            tickets._sla_update_state()
+            self.env.flush_all()
+            unchanged = self.env.cr.sql_log_count - before
+        self.assertLess(unchanged, 10, f"nothing to change: {unchanged} queries")

@@ -201,7 +201,7 @@ class TestSupportAgreementCreation(SupportCommon):
         five = self.env.cr.sql_log_count - count_before
         self.assertEqual(len(orders_5.support_agreement_id), 5)
         # printed for the report: one order vs five orders
-        self.assertLess(five, one * 5, f"1 order: {one} queries, 5 orders: {five}")
+        self.assertLess(five, one * 2, f"1 order: {one} queries, 5 orders: {five}")
 
 
 @tagged("post_install", "-at_install")
