@@ -25,3 +25,7 @@ from . import crm_stage
 from . import sales_lifecycle_competitor_report
 from . import sale_order_template
 from . import product_template
+from . import sales_lifecycle_support_agreement
+from . import sales_lifecycle_call_log
+from . import helpdesk_ticket
+from . import res_partner

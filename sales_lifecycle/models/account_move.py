@@ -235,11 +235,25 @@ class AccountMove(models.Model):
 
     def _invoice_paid_hook(self):
         """Adds: the opportunity is won once every posted invoice of its
-        confirmed orders is paid and none is left in draft."""
+        confirmed orders is paid and none is left in draft; orders sold
+        without an opportunity start their support agreement once all their
+        customer invoices are paid (an order with an opportunity gets it when
+        the opportunity is won)."""
         res = super()._invoice_paid_hook()
         self.filtered(
             lambda m: m.move_type == "out_invoice"
         )._sales_lifecycle_win_opportunities()
+        orders = self.line_ids.sale_line_ids.order_id.filtered(
+            lambda o: (
+                o.state == "sale"
+                and o.support_plan_id
+                and not o.opportunity_id
+                and not o.support_agreement_id
+            )
+        )
+        paid = orders.filtered(lambda o: o._sales_lifecycle_invoices_paid())
+        if paid:
+            paid._sales_lifecycle_create_support_agreements()
         return res
 
     # ------------------------------------------------------------

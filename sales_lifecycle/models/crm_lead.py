@@ -43,6 +43,28 @@ class CrmLead(models.Model):
         copy=False,
     )
 
+    # Support (stage 6): renewal opportunities made from an agreement
+    support_plan_id = fields.Many2one(
+        "sales_lifecycle.support.plan",
+        check_company=True,
+        tracking=True,
+        index="btree_not_null",
+        help="The support terms the customer is interested in.",
+    )
+    renewal_agreement_id = fields.Many2one(
+        "sales_lifecycle.support.agreement",
+        string="Renewal of",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The support agreement this opportunity renews.",
+    )
+    support_agreement_ids = fields.One2many(
+        "sales_lifecycle.support.agreement",
+        "opportunity_id",
+        string="Support Agreements",
+    )
+
     # Lead generation (stage 1)
     generation_channel = fields.Selection(
         GENERATION_CHANNELS,
@@ -199,7 +221,12 @@ class CrmLead(models.Model):
         return leads
 
     def write(self, vals):
-        # A disqualified lead that is restored is pending again
+        # Adds: the gates of the target stage are checked before any stage
+        # change; a disqualified lead that is restored is pending again.
+        if vals.get("stage_id") and not self.env.context.get(
+            "sales_lifecycle_skip_gates"
+        ):
+            self._sales_lifecycle_check_stage_gates(vals)
         restored = self.env["crm.lead"]
         if vals.get("active") and "qualification_state" not in vals:
             restored = self.filtered(
@@ -692,18 +719,6 @@ class CrmLead(models.Model):
         return Markup('<ul class="list-unstyled mb-0">%s</ul>') % items
 
     # ------------------------------------------------------------
-    # CRUD
-    # ------------------------------------------------------------
-
-    def write(self, vals):
-        """Check the gates of the target stage before any stage change."""
-        if vals.get("stage_id") and not self.env.context.get(
-            "sales_lifecycle_skip_gates"
-        ):
-            self._sales_lifecycle_check_stage_gates(vals)
-        return super().write(vals)
-
-    # ------------------------------------------------------------
     # Stage gates
     # ------------------------------------------------------------
 
@@ -968,3 +983,22 @@ class CrmLead(models.Model):
         )
         sent = {lead.id for (lead,) in groups}
         return self.filtered(lambda lead: lead.id not in sent)
+
+    def _handle_won_lost(self, vals):
+        """Adds: the support agreements of the confirmed orders of the leads
+        reaching a won stage (once per order)."""
+        res = super()._handle_won_lost(vals)
+        if (
+            vals.get("stage_id")
+            and self.env["crm.stage"].browse(vals["stage_id"]).is_won
+        ):
+            self._sales_lifecycle_create_support_agreements()
+        return res
+
+    def _sales_lifecycle_create_support_agreements(self, start_date=None):
+        """Create the support agreements of the confirmed orders of these
+        opportunities that sold a support plan, starting on the win date."""
+        orders = self.order_ids.filtered(
+            lambda o: o.state == "sale" and o.support_plan_id
+        )
+        return orders._sales_lifecycle_create_support_agreements(start_date)

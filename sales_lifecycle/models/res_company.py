@@ -230,3 +230,34 @@ class ResCompany(models.Model):
                         company=company.name,
                     )
                 )
+
+    # ------------------------------------------------------------
+    # Stage 6: supporting the customer
+    # ------------------------------------------------------------
+
+    ticket_entitlement_policy = fields.Selection(
+        [
+            ("allow", "Allow (flag only)"),
+            ("warn", "Warn"),
+            ("block", "Block"),
+        ],
+        default="warn",
+        required=True,
+        help="What happens to a service request that its customer's support "
+        "agreement does not cover. Allow: the ticket is only flagged. Warn: the "
+        "ticket is accepted with a warning on its chatter and a banner on its "
+        "form. Block: the ticket is refused (in the Advise rollout mode the "
+        "refusal becomes a warning on the ticket).",
+    )
+    support_renewal_days = fields.Integer(
+        string="Renewal Lead Time (days)",
+        default=30,
+        help="A renewal opportunity is created for support agreements ending "
+        "within this number of days.",
+    )
+    ticket_sla_at_risk_percent = fields.Integer(
+        string="SLA At Risk Threshold (%)",
+        default=25,
+        help="A ticket is at risk when less than this share of the time allowed "
+        "by its agreement is left before a deadline.",
+    )

@@ -41,6 +41,14 @@ class SaleOrder(models.Model):
         readonly=False,
     )
 
+    # Support agreement made from this order when the deal is won (stage 6)
+    support_agreement_id = fields.Many2one(
+        "sales_lifecycle.support.agreement",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+    )
+
     # Closing (stage 5): quote-to-invoice policy and signature
     quote_invoice_policy = fields.Selection(
         QUOTE_INVOICE_POLICIES,
@@ -1175,3 +1183,21 @@ class SaleOrder(models.Model):
         if self.support_plan_id:
             values["support_plan_id"] = self.support_plan_id.id
         return values
+
+    def _sales_lifecycle_create_support_agreements(self, start_date=None):
+        """Create the support agreements of these orders (once per order)."""
+        return (
+            self.env["sales_lifecycle.support.agreement"]
+            .sudo()  # bookkeeping of the won deal, whoever marks it won
+            ._create_from_orders(self, start_date=start_date)
+        )
+
+    def _sales_lifecycle_invoices_paid(self):
+        """Whether the order has customer invoices and all of them are paid."""
+        self.ensure_one()
+        invoices = self.invoice_ids.filtered(
+            lambda m: m.move_type == "out_invoice" and m.state == "posted"
+        )
+        return bool(invoices) and all(
+            m.payment_state in ("paid", "in_payment") for m in invoices
+        )

@@ -18,3 +18,6 @@ from . import test_tour_value
 from . import test_closing
 from . import test_closing_concurrency
 from . import test_closing_portal
+from . import test_support_agreement
+from . import test_service_request
+from . import test_portal_ticket_close

@@ -1,0 +1,515 @@
+from dateutil.relativedelta import relativedelta
+from markupsafe import Markup, escape
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+AGREEMENT_STATES = [
+    ("draft", "Draft"),
+    ("active", "Active"),
+    ("expired", "Expired"),
+    ("cancelled", "Cancelled"),
+]
+
+CHANNEL_FIELDS = (
+    "channel_phone",
+    "channel_onsite",
+    "channel_email",
+    "channel_portal",
+    "channel_remote",
+)
+
+
+class SalesLifecycleSupportAgreement(models.Model):
+    _name = "sales_lifecycle.support.agreement"
+    _description = "Support Agreement"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "end_date desc, id desc"
+    _check_company_auto = True
+
+    _sql_constraints = [
+        (
+            "sale_order_unique",
+            "UNIQUE(sale_order_id)",
+            "A sale order gives at most one support agreement.",
+        ),
+        (
+            "dates_ordered",
+            "CHECK(end_date >= start_date)",
+            "A support agreement cannot end before it starts.",
+        ),
+        (
+            "visits_positive",
+            "CHECK(onsite_visits_included >= 0)",
+            "Onsite visits cannot be negative.",
+        ),
+    ]
+
+    # Identity and origin
+    name = fields.Char(
+        required=True, readonly=True, copy=False, default="/", tracking=True
+    )
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        required=True,
+        index=True,
+        tracking=True,
+        domain="[('is_company', '=', True)]",
+        help="The commercial entity of the customer the agreement covers, "
+        "with all its contacts.",
+    )
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        index=True,
+        default=lambda self: self.env.company,
+    )
+    sale_order_id = fields.Many2one(
+        "sale.order",
+        check_company=True,
+        index="btree_not_null",
+        readonly=True,
+        copy=False,
+    )
+    opportunity_id = fields.Many2one(
+        "crm.lead",
+        check_company=True,
+        index="btree_not_null",
+        readonly=True,
+        copy=False,
+    )
+    invoice_id = fields.Many2one(
+        "account.move",
+        check_company=True,
+        readonly=True,
+        copy=False,
+    )
+    user_id = fields.Many2one(
+        "res.users",
+        string="Salesperson",
+        index=True,
+        tracking=True,
+        help="The salesperson of the deal; renewals are assigned to them.",
+    )
+    team_id = fields.Many2one("crm.team", string="Sales Team", check_company=True)
+    support_plan_id = fields.Many2one(
+        "sales_lifecycle.support.plan",
+        required=True,
+        check_company=True,
+        tracking=True,
+    )
+
+    # Coverage period
+    start_date = fields.Date(required=True, tracking=True)
+    end_date = fields.Date(required=True, tracking=True)
+    cancelled = fields.Boolean(readonly=True, copy=False, tracking=True)
+    state = fields.Selection(
+        AGREEMENT_STATES,
+        compute="_compute_state",
+        store=True,
+        index=True,
+        tracking=True,
+        help="Draft until the start date, active until the end date, then "
+        "expired; cancelled when cancelled. Kept current by a daily job.",
+    )
+
+    # Entitlements copied from the plan when the agreement is made
+    onsite_visits_included = fields.Integer(tracking=True)
+    onsite_visits_used = fields.Integer(
+        compute="_compute_onsite_visits_used",
+        store=True,
+        help="Onsite visits confirmed on the agreement's tickets.",
+    )
+    onsite_visits_remaining = fields.Integer(compute="_compute_onsite_visits_remaining")
+    response_time = fields.Float(string="First Response (working hours)", tracking=True)
+    resolution_time = fields.Float(string="Resolution (working hours)", tracking=True)
+    resource_calendar_id = fields.Many2one(
+        "resource.calendar",
+        string="Working Hours",
+        check_company=True,
+        help="Calendar on which the response and resolution times are counted; "
+        "the company's calendar when empty.",
+    )
+    channel_phone = fields.Boolean(string="Phone")
+    channel_onsite = fields.Boolean(string="Onsite")
+    channel_email = fields.Boolean(string="E-mail")
+    channel_portal = fields.Boolean(string="Portal")
+    channel_remote = fields.Boolean(string="Remote")
+
+    # Service and renewal
+    ticket_ids = fields.One2many("helpdesk.ticket", "agreement_id", string="Tickets")
+    ticket_count = fields.Integer(compute="_compute_ticket_count")
+    renewal_lead_id = fields.Many2one(
+        "crm.lead",
+        string="Renewal Opportunity",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+    )
+
+    @api.depends("start_date", "end_date", "cancelled")
+    def _compute_state(self):
+        today = fields.Date.context_today(self)
+        for agreement in self:
+            agreement.state = agreement._state_on(today)
+
+    @api.depends("ticket_ids.visit_state", "onsite_visits_included")
+    def _compute_onsite_visits_used(self):
+        counts = {}
+        if self.ids:
+            counts = {
+                agreement.id: count
+                for agreement, count in self.env["helpdesk.ticket"]
+                .sudo()  # counting visits of every ticket, readable or not
+                .with_context(active_test=False)
+                ._read_group(
+                    [
+                        ("agreement_id", "in", self.ids),
+                        ("visit_state", "in", ("confirmed", "done")),
+                    ],
+                    ["agreement_id"],
+                    ["__count"],
+                )
+            }
+        for agreement in self:
+            agreement.onsite_visits_used = counts.get(agreement._origin.id, 0)
+
+    @api.depends("onsite_visits_included", "onsite_visits_used")
+    def _compute_onsite_visits_remaining(self):
+        for agreement in self:
+            agreement.onsite_visits_remaining = max(
+                agreement.onsite_visits_included - agreement.onsite_visits_used, 0
+            )
+
+    def _compute_ticket_count(self):
+        counts = {
+            agreement.id: count
+            for agreement, count in self.env["helpdesk.ticket"]._read_group(
+                [("agreement_id", "in", self.ids)], ["agreement_id"], ["__count"]
+            )
+        }
+        for agreement in self:
+            agreement.ticket_count = counts.get(agreement.id, 0)
+
+    @api.constrains("partner_id")
+    def _check_partner_id(self):
+        for agreement in self:
+            if agreement.partner_id != agreement.partner_id.commercial_partner_id:
+                raise ValidationError(
+                    self.env._(
+                        "The customer of support agreement %(name)s must be the "
+                        "company (%(company)s), not one of its contacts.",
+                        name=agreement.name,
+                        company=agreement.partner_id.commercial_partner_id.name,
+                    )
+                )
+
+    @api.onchange("support_plan_id")
+    def _onchange_support_plan_id(self):
+        if self.support_plan_id:
+            self.update(self._prepare_plan_values(self.support_plan_id))
+            if self.start_date:
+                self.end_date = self.start_date + relativedelta(
+                    months=self.support_plan_id.duration_months, days=-1
+                )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("name", "/") == "/":
+                company = self.env["res.company"].browse(
+                    vals.get("company_id") or self.env.company.id
+                )
+                vals["name"] = self.env["ir.sequence"].with_company(
+                    company
+                ).next_by_code("sales_lifecycle.support.agreement") or self.env._(
+                    "Support Agreement"
+                )
+        return super().create(vals_list)
+
+    # ------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------
+
+    def action_cancel(self):
+        """Cancel the agreements that are not cancelled yet."""
+        self.filtered(lambda a: not a.cancelled).write({"cancelled": True})
+        return True
+
+    def action_view_tickets(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "helpdesk_mgmt.helpdesk_ticket_action"
+        )
+        action["domain"] = [("agreement_id", "in", self.ids)]
+        action["context"] = {
+            "default_agreement_id": self[:1].id,
+            "default_partner_id": self[:1].partner_id.id,
+        }
+        return action
+
+    def action_create_renewal(self):
+        """Create the renewal opportunity of each agreement that has none.
+
+        Once per agreement: the agreement rows are locked before the check, so
+        concurrent calls (the daily job and a user) create a single lead.
+        """
+        agreements = self.filtered(lambda a: a.state in ("active", "expired"))
+        if not agreements:
+            return self.env["crm.lead"]
+        self.env.cr.execute(
+            "SELECT id FROM sales_lifecycle_support_agreement WHERE id IN %s "
+            "FOR UPDATE",
+            [tuple(agreements.ids)],
+        )
+        agreements.invalidate_recordset(["renewal_lead_id"])
+        agreements = agreements.filtered(lambda a: not a.renewal_lead_id)
+        leads = self.env["crm.lead"]
+        for agreement in agreements:
+            # the lead is the salesperson's, whoever runs the job or the action
+            lead = (
+                self.env["crm.lead"]
+                .sudo()  # created for the original salesperson, checked above
+                .with_company(agreement.company_id)
+                .create(agreement._prepare_renewal_lead_values())
+            )
+            agreement._create_renewal_lead_lines(lead)
+            agreement.renewal_lead_id = lead
+            agreement.message_post(
+                body=Markup(self.env._("Renewal opportunity %(link)s created."))
+                % {"link": lead._get_html_link()},
+                subtype_xmlid="mail.mt_note",
+            )
+            leads |= lead
+        return leads
+
+    # ------------------------------------------------------------
+    # Scheduled jobs
+    # ------------------------------------------------------------
+
+    @api.model
+    def _cron_update_state(self):
+        """Move agreements whose dates were crossed since the last run."""
+        today = fields.Date.context_today(self)
+        agreements = self.search(
+            [
+                ("cancelled", "=", False),
+                "|",
+                "|",
+                "&",
+                ("state", "=", "draft"),
+                ("start_date", "<=", today),
+                "&",
+                ("state", "=", "active"),
+                ("end_date", "<", today),
+                "&",
+                ("state", "in", ("expired", "active")),
+                ("start_date", ">", today),
+            ]
+        )
+        if agreements:
+            self.env.add_to_compute(self._fields["state"], agreements)
+            agreements.flush_recordset(["state"])
+        return agreements
+
+    @api.model
+    def _cron_create_renewals(self):
+        """Create renewal opportunities for agreements ending soon."""
+        today = fields.Date.context_today(self)
+        leads = self.env["crm.lead"]
+        companies = self.env["res.company"].search([("id", "!=", False)])
+        for company in companies:
+            limit = today + relativedelta(days=company.support_renewal_days)
+            agreements = self.search(
+                [
+                    ("company_id", "=", company.id),
+                    ("state", "=", "active"),
+                    ("end_date", "<=", limit),
+                    ("renewal_lead_id", "=", False),
+                ]
+            )
+            leads |= agreements.action_create_renewal()
+        return leads
+
+    # ------------------------------------------------------------
+    # Business helpers
+    # ------------------------------------------------------------
+
+    def _state_on(self, day):
+        self.ensure_one()
+        if self.cancelled:
+            return "cancelled"
+        if not self.start_date or self.start_date > day:
+            return "draft"
+        if self.end_date and self.end_date < day:
+            return "expired"
+        return "active"
+
+    def _covers_date(self, day):
+        """Whether the agreement is in force on ``day`` (a date)."""
+        self.ensure_one()
+        return self._state_on(day) == "active"
+
+    def _covers_channel(self, channel):
+        """Whether the agreement covers a service channel key: phone (or call),
+        onsite, email, portal, remote."""
+        self.ensure_one()
+        channel = {"call": "phone"}.get(channel, channel)
+        fname = f"channel_{channel}"
+        return bool(fname in CHANNEL_FIELDS and self[fname])
+
+    @api.model
+    def _prepare_plan_values(self, plan):
+        values = {
+            "onsite_visits_included": plan.onsite_visits,
+            "response_time": plan.response_time,
+            "resolution_time": plan.resolution_time,
+            "resource_calendar_id": plan.resource_calendar_id.id,
+        }
+        values.update({fname: plan[fname] for fname in CHANNEL_FIELDS})
+        return values
+
+    @api.model
+    def _prepare_values_from_order(self, order, start_date, invoice=None):
+        plan = order.support_plan_id
+        invoices = order.invoice_ids.filtered(
+            lambda m: m.move_type == "out_invoice" and m.state == "posted"
+        )
+        values = {
+            "partner_id": order.partner_id.commercial_partner_id.id,
+            "company_id": order.company_id.id,
+            "sale_order_id": order.id,
+            "opportunity_id": order.opportunity_id.id,
+            "invoice_id": (invoice or invoices.sorted("id")[-1:]).id,
+            "user_id": order.user_id.id or order.opportunity_id.user_id.id,
+            "team_id": order.team_id.id,
+            "support_plan_id": plan.id,
+            "start_date": start_date,
+            "end_date": start_date
+            + relativedelta(months=plan.duration_months, days=-1),
+        }
+        values.update(self._prepare_plan_values(plan))
+        return values
+
+    @api.model
+    def _create_from_orders(self, orders, start_date=None, invoice=None):
+        """Create the support agreement of each confirmed order with a support
+        plan that has none yet, starting on ``start_date`` (the win date).
+
+        Exactly once per order: the orders are locked (``FOR UPDATE``) before
+        the check and each creation writes the order's ``support_agreement_id``,
+        so a concurrent call waits, then fails to serialise and is retried by
+        the server, and sees the agreement; the unique constraint on
+        ``sale_order_id`` is the last guard.
+
+        :return: the agreements created.
+        """
+        orders = orders.filtered(lambda o: o.state == "sale" and o.support_plan_id)
+        if not orders:
+            return self.browse()
+        start_date = start_date or fields.Date.context_today(self)
+        self.env.cr.execute(
+            "SELECT id FROM sale_order WHERE id IN %s FOR UPDATE",
+            [tuple(orders.ids)],
+            log_exceptions=False,
+        )
+        orders.invalidate_recordset(["support_agreement_id"])
+        existing = (
+            self.sudo()  # existence check across record rules
+            .with_context(active_test=False)
+            .search([("sale_order_id", "in", orders.ids)])
+            .sale_order_id
+        )
+        orders = orders.filtered(
+            lambda o: not o.support_agreement_id and o not in existing
+        )
+        if not orders:
+            return self.browse()
+        agreements = self.create(
+            [
+                self._prepare_values_from_order(order, start_date, invoice=invoice)
+                for order in orders
+            ]
+        )
+        for agreement in agreements:
+            agreement.sale_order_id.support_agreement_id = agreement
+            agreement.message_post_with_source(
+                "mail.message_origin_link",
+                render_values={
+                    "self": agreement,
+                    "origin": agreement.sale_order_id,
+                },
+                subtype_xmlid="mail.mt_note",
+            )
+        return agreements
+
+    def _prepare_renewal_lead_values(self):
+        self.ensure_one()
+        order = self.sale_order_id
+        lines = order.order_line.filtered(lambda line: line.product_id)
+        products = Markup("").join(
+            Markup("<li>%s × %s</li>")
+            % (line.product_uom_qty, escape(line.product_id.display_name))
+            for line in lines
+        )
+        description = Markup("<p>%s</p>") % self.env._(
+            "Renewal of support agreement %(name)s (%(plan)s), ending on %(end)s.",
+            name=self.name,
+            plan=self.support_plan_id.name,
+            end=self.end_date,
+        )
+        if products:
+            description += Markup("<p>%s</p><ul>%s</ul>") % (
+                self.env._("Products:"),
+                products,
+            )
+        values = {
+            "name": self.env._("Renewal: %(name)s", name=self.name),
+            "type": "opportunity",
+            "partner_id": self.partner_id.id,
+            "user_id": self.user_id.id,
+            "team_id": self.team_id.id or self.opportunity_id.team_id.id,
+            "company_id": self.company_id.id,
+            "expected_revenue": order.amount_untaxed,
+            "date_deadline": self.end_date,
+            "description": description,
+            "renewal_agreement_id": self.id,
+            "support_plan_id": self.support_plan_id.id,
+        }
+        if not values["team_id"]:
+            values.pop("team_id")
+        return values
+
+    def _create_renewal_lead_lines(self, lead):
+        """Copy the order's products on the lead as product lines when the
+        lead has them (model ``sales_lifecycle.lead.line``)."""
+        self.ensure_one()
+        if "sales_lifecycle.lead.line" not in self.env:
+            return False
+        Line = self.env["sales_lifecycle.lead.line"].sudo()  # with the lead above
+        lead_field = next(
+            (
+                name
+                for name, field in Line._fields.items()
+                if field.type == "many2one" and field.comodel_name == "crm.lead"
+            ),
+            None,
+        )
+        qty_field = next(
+            (f for f in ("quantity", "product_uom_qty", "product_qty") if f in Line),
+            None,
+        )
+        price_field = next(
+            (f for f in ("expected_price", "price_unit") if f in Line), None
+        )
+        if not lead_field or "product_id" not in Line:
+            return False
+        vals_list = []
+        for line in self.sale_order_id.order_line.filtered("product_id"):
+            vals = {lead_field: lead.id, "product_id": line.product_id.id}
+            if qty_field:
+                vals[qty_field] = line.product_uom_qty
+            if price_field:
+                vals[price_field] = line.price_unit
+            vals_list.append(vals)
+        return Line.create(vals_list)

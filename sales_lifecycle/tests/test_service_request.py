@@ -1,0 +1,377 @@
+from datetime import datetime
+
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import Form, freeze_time, tagged
+
+from .support_common import SupportCommon
+
+
+@tagged("post_install", "-at_install")
+class TestEntitlement(SupportCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.agreement = cls.make_agreement(start="2026-01-01", end="2026-12-31")
+        cls.company.ticket_entitlement_policy = "allow"
+
+    @freeze_time("2026-06-01 09:00:00")
+    def test_covered_and_agreement_picked(self):
+        ticket = self.make_ticket(user=self.helpdesk_user, service_mode="call")
+        self.assertEqual(ticket.agreement_id, self.agreement)
+        self.assertEqual(ticket.entitlement_state, "covered")
+        self.assertFalse(ticket.entitlement_message)
+
+    @freeze_time("2026-06-01 09:00:00")
+    def test_service_mode_from_channel(self):
+        phone = self.env.ref("helpdesk_mgmt.helpdesk_ticket_channel_phone")
+        web = self.env.ref("helpdesk_mgmt.helpdesk_ticket_channel_web")
+        email = self.env.ref("helpdesk_mgmt.helpdesk_ticket_channel_email")
+        other = self.env.ref("helpdesk_mgmt.helpdesk_ticket_channel_other")
+        self.assertEqual(self.make_ticket(channel_id=phone.id).service_mode, "call")
+        self.assertEqual(self.make_ticket(channel_id=web.id).service_mode, "portal")
+        self.assertEqual(self.make_ticket(channel_id=email.id).service_mode, "email")
+        self.assertFalse(self.make_ticket(channel_id=other.id).service_mode)
+        self.assertEqual(
+            self.make_ticket(channel_id=other.id, service_mode="onsite").service_mode,
+            "onsite",
+        )
+
+    @freeze_time("2026-06-01 09:00:00")
+    def test_not_covered_without_agreement(self):
+        ticket = self.make_ticket(partner_id=self.other_customer.id)
+        self.assertFalse(ticket.agreement_id)
+        self.assertEqual(ticket.entitlement_state, "not_covered")
+        self.assertIn("no active support agreement", ticket.entitlement_message)
+
+    @freeze_time("2026-06-01 09:00:00")
+    def test_channel_not_covered(self):
+        ticket = self.make_ticket(service_mode="remote")
+        self.assertEqual(ticket.agreement_id, self.agreement)
+        self.assertEqual(ticket.entitlement_state, "channel_not_covered")
+
+    @freeze_time("2027-02-01 09:00:00")
+    def test_expired(self):
+        ticket = self.make_ticket(service_mode="call")
+        self.assertFalse(ticket.agreement_id)
+        self.assertEqual(ticket.entitlement_state, "expired")
+
+    @freeze_time("2026-06-01 09:00:00")
+    def test_exhausted_after_included_visits(self):
+        self.agreement.onsite_visits_included = 1
+        first = self.make_ticket(
+            service_mode="onsite",
+            technician_id=self.technician.id,
+            visit_start="2026-06-02 09:00:00",
+            visit_end="2026-06-02 11:00:00",
+        )
+        self.assertEqual(first.entitlement_state, "covered")
+        first.action_confirm_visit()
+        second = self.make_ticket(service_mode="onsite")
+        self.assertEqual(second.entitlement_state, "exhausted")
+        self.assertEqual(first.entitlement_state, "covered", "its visit is booked")
+        first.action_cancel_visit()
+        self.assertEqual(second.entitlement_state, "covered", "visit released")
+
+    @freeze_time("2026-06-01 09:00:00")
+    def test_choose_other_active_agreement_of_customer(self):
+        second = self.make_agreement(start="2026-03-01", end="2027-02-28")
+        other = self.make_agreement(partner=self.other_customer)
+        ticket = self.make_ticket(service_mode="call")
+        with Form(ticket.with_user(self.helpdesk_user)) as form:
+            form.agreement_id = second
+        self.assertEqual(ticket.agreement_id, second)
+        with self.assertRaises(ValidationError):
+            ticket.agreement_id = other
+        expired = self.make_agreement(start="2025-01-01", end="2025-12-31")
+        with self.assertRaises(ValidationError):
+            ticket.agreement_id = expired
+
+    @freeze_time("2026-06-01 09:00:00")
+    def test_policy_allow_only_flags(self):
+        ticket = self.make_ticket(partner_id=self.other_customer.id)
+        self.assertEqual(ticket.entitlement_state, "not_covered")
+        self.assertFalse(
+            ticket.message_ids.filtered(lambda m: "Not covered" in (m.body or ""))
+        )
+
+    @freeze_time("2026-06-01 09:00:00")
+    def test_policy_warn_posts_and_shows_banner(self):
+        self.company.ticket_entitlement_policy = "warn"
+        ticket = self.make_ticket(
+            user=self.helpdesk_user, partner_id=self.other_customer.id
+        )
+        self.assertEqual(ticket.entitlement_state, "not_covered")
+        self.assertTrue(
+            ticket.message_ids.filtered(lambda m: "Not covered" in (m.body or ""))
+        )
+        self.assertTrue(ticket.entitlement_message)
+        arch = ticket.get_view(view_type="form")["arch"]
+        self.assertIn('name="entitlement_banner"', arch)
+        # a covered ticket gets no warning
+        covered = self.make_ticket(service_mode="call")
+        self.assertFalse(
+            covered.message_ids.filtered(lambda m: "Not covered" in (m.body or ""))
+        )
+
+    @freeze_time("2026-06-01 09:00:00")
+    def test_policy_block_enforce_refuses_and_writes_nothing(self):
+        self.company.ticket_entitlement_policy = "block"
+        self.set_mode("enforce")
+        Ticket = self.env["helpdesk.ticket"]
+        count = Ticket.search_count([])
+        with self.assertRaisesRegex(UserError, "no active support agreement"):
+            self.make_ticket(user=self.helpdesk_user, partner_id=self.other_customer.id)
+        self.assertEqual(Ticket.search_count([]), count)
+        ticket = self.make_ticket(service_mode="call")
+        self.assertEqual(ticket.entitlement_state, "covered")
+        with self.assertRaisesRegex(UserError, "does not cover requests"):
+            ticket.with_user(self.helpdesk_user).service_mode = "remote"
+        self.assertEqual(ticket.service_mode, "call")
+
+    @freeze_time("2026-06-01 09:00:00")
+    def test_policy_block_advise_warns(self):
+        self.company.ticket_entitlement_policy = "block"
+        self.set_mode("advise")
+        ticket = self.make_ticket(partner_id=self.other_customer.id)
+        self.assertEqual(ticket.entitlement_state, "not_covered")
+        self.assertTrue(
+            ticket.message_ids.filtered(
+                lambda m: "no active support agreement" in (m.body or "")
+            )
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestOnsiteVisit(SupportCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.agreement = cls.make_agreement(start="2026-01-01", end="2026-12-31")
+        cls.agreement.onsite_visits_included = 1
+
+    def _onsite_ticket(self, **values):
+        vals = {
+            "service_mode": "onsite",
+            "technician_id": self.technician.id,
+            "visit_start": "2026-06-02 09:00:00",
+            "visit_end": "2026-06-02 11:00:00",
+        }
+        vals.update(values)
+        return self.make_ticket(**vals)
+
+    @freeze_time("2026-06-01 09:00:00")
+    def test_confirm_consumes_visit_and_plans_event(self):
+        ticket = self._onsite_ticket()
+        self.assertEqual(
+            ticket.visit_address_id, self.customer_site, "delivery address"
+        )
+        ticket.with_user(self.helpdesk_user).action_confirm_visit()
+        self.assertEqual(ticket.visit_state, "confirmed")
+        self.assertEqual(self.agreement.onsite_visits_used, 1)
+        self.assertEqual(self.agreement.onsite_visits_remaining, 0)
+        event = ticket.visit_event_id
+        self.assertTrue(event)
+        self.assertEqual(event.user_id, self.technician)
+        self.assertIn(self.technician.partner_id, event.partner_ids)
+        self.assertEqual(event.start, datetime(2026, 6, 2, 9, 0))
+        self.assertEqual(event.stop, datetime(2026, 6, 2, 11, 0))
+        self.assertIn("Lyon", event.location)
+        # confirming again consumes nothing more
+        ticket.action_confirm_visit()
+        self.assertEqual(self.agreement.onsite_visits_used, 1)
+        ticket.with_user(self.helpdesk_user).action_cancel_visit()
+        self.assertEqual(ticket.visit_state, "cancelled")
+        self.assertEqual(self.agreement.onsite_visits_used, 0)
+        self.assertFalse(event.exists())
+
+    @freeze_time("2026-06-01 09:00:00")
+    def test_confirm_requires_schedule_and_technician(self):
+        ticket = self._onsite_ticket(technician_id=False)
+        with self.assertRaisesRegex(UserError, "Technician"):
+            ticket.action_confirm_visit()
+        self.assertEqual(ticket.visit_state, "draft")
+
+    @freeze_time("2026-06-01 09:00:00")
+    def test_more_visits_than_included_block(self):
+        self.company.ticket_entitlement_policy = "block"
+        self.set_mode("enforce")
+        first = self._onsite_ticket()
+        second = self._onsite_ticket()
+        with self.assertRaisesRegex(UserError, "used all of its"):
+            (first | second).action_confirm_visit()
+        self.assertEqual(self.agreement.onsite_visits_used, 0, "nothing written")
+        self.assertFalse((first | second).visit_event_id)
+        first.action_confirm_visit()
+        self.assertEqual(second.entitlement_state, "exhausted")
+        with self.assertRaisesRegex(UserError, "used all of its"):
+            second.action_confirm_visit()
+
+    @freeze_time("2026-06-01 09:00:00")
+    def test_more_visits_than_included_warn(self):
+        self.company.ticket_entitlement_policy = "warn"
+        first = self._onsite_ticket()
+        first.action_confirm_visit()
+        second = self._onsite_ticket()
+        self.assertEqual(second.entitlement_state, "exhausted")
+        second.action_confirm_visit()
+        self.assertEqual(second.visit_state, "confirmed")
+        self.assertEqual(self.agreement.onsite_visits_used, 2)
+        self.assertTrue(
+            second.message_ids.filtered(lambda m: "used all of its" in (m.body or ""))
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestCallRequest(SupportCommon):
+    @freeze_time("2026-06-01 09:00:00")
+    def test_ticket_from_logged_call(self):
+        self.make_agreement(start="2026-01-01", end="2026-12-31")
+        Log = self.env["sales_lifecycle.call.log"].with_user(self.helpdesk_user)
+        log = Log.create(
+            {
+                "partner_id": self.customer_contact.id,
+                "call_start": "2026-06-01 08:50:00",
+                "duration": 7.5,
+                "summary": "Printer jams on page 2\nSince this morning",
+            }
+        )
+        action = log.action_create_ticket()
+        ticket = log.ticket_id
+        self.assertEqual(action["res_id"], ticket.id)
+        self.assertEqual(ticket.service_mode, "call")
+        self.assertEqual(ticket.name, "Printer jams on page 2")
+        self.assertEqual(ticket.partner_id, self.customer_contact)
+        self.assertEqual(ticket.entitlement_state, "covered")
+        self.assertEqual(ticket.call_log_ids, log)
+        self.assertEqual(ticket.call_log_count, 1)
+        self.assertEqual(ticket.sla_start_date, datetime(2026, 6, 1, 8, 50))
+        # a second call is logged on the same ticket
+        ticket.write(
+            {
+                "call_log_ids": [
+                    (
+                        0,
+                        0,
+                        {
+                            "partner_id": self.customer_contact.id,
+                            "duration": 3,
+                            "summary": "Called back",
+                        },
+                    )
+                ]
+            }
+        )
+        self.assertEqual(ticket.call_log_count, 2)
+        # creating again does not duplicate the ticket
+        log.action_create_ticket()
+        self.assertEqual(
+            self.env["helpdesk.ticket"].search_count([("call_log_ids", "in", log.ids)]),
+            1,
+        )
+
+    def test_call_log_access(self):
+        log = self.env["sales_lifecycle.call.log"].create(
+            {"partner_id": self.customer_contact.id, "summary": "Question"}
+        )
+        self.assertEqual(log.with_user(self.salesman).summary, "Question")
+        with self.assertRaises(AccessError):
+            log.with_user(self.salesman).write({"summary": "Changed"})
+        with self.assertRaises(AccessError):
+            log.with_user(self.other_salesman).read(["summary"])
+
+
+@tagged("post_install", "-at_install")
+class TestSla(SupportCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.agreement = cls.make_agreement(start="2026-01-01", end="2026-12-31")
+
+    def test_deadlines_on_working_calendar(self):
+        # Monday 5 January 2026, 09:00 UTC; calendar 8-12 and 13-17, Mon-Fri
+        with freeze_time("2026-01-05 09:00:00"):
+            ticket = self.make_ticket(service_mode="call")
+        self.assertEqual(ticket.agreement_id, self.agreement)
+        # 4 working hours: 09-12 then 13-14
+        self.assertEqual(ticket.sla_response_deadline, datetime(2026, 1, 5, 14, 0))
+        # 16 working hours: Mon 7h, Tue 8h, Wed 1h
+        self.assertEqual(ticket.sla_resolution_deadline, datetime(2026, 1, 7, 9, 0))
+
+    def test_weekend_skipped(self):
+        # Friday 9 January 2026, 16:00: one hour left that day
+        with freeze_time("2026-01-09 16:00:00"):
+            ticket = self.make_ticket(service_mode="call")
+        self.assertEqual(ticket.sla_response_deadline, datetime(2026, 1, 12, 11, 0))
+
+    def test_states_on_track_at_risk_breached(self):
+        with freeze_time("2026-01-05 09:00:00"):
+            ticket = self.make_ticket(service_mode="call")
+            self.assertEqual(ticket.sla_state, "on_track")
+        Ticket = self.env["helpdesk.ticket"]
+        with freeze_time("2026-01-05 12:00:00"):
+            Ticket._cron_update_sla_state()
+            self.assertEqual(ticket.sla_state, "on_track")
+        # response window 09:00-14:00 (5 h): less than 25 % left after 12:45
+        with freeze_time("2026-01-05 13:00:00"):
+            Ticket._cron_update_sla_state()
+            self.assertEqual(ticket.sla_state, "at_risk")
+            self.assertFalse(ticket.sla_breach_notified)
+        with freeze_time("2026-01-05 14:30:00"):
+            Ticket._cron_update_sla_state()
+            self.assertEqual(ticket.sla_state, "breached")
+        self.assertTrue(ticket.sla_breach_notified)
+        notes = ticket.message_ids.filtered(lambda m: "breached" in (m.body or ""))
+        self.assertEqual(len(notes), 1)
+        self.assertIn(self.team_leader.partner_id, notes.partner_ids)
+        with freeze_time("2026-01-05 15:00:00"):
+            Ticket._cron_update_sla_state()
+        notes = ticket.message_ids.filtered(lambda m: "breached" in (m.body or ""))
+        self.assertEqual(len(notes), 1, "the leader is notified once")
+
+    def test_first_response_keeps_ticket_on_track(self):
+        with freeze_time("2026-01-05 09:00:00"):
+            ticket = self.make_ticket(service_mode="call")
+        with freeze_time("2026-01-05 10:00:00"):
+            ticket.with_user(self.helpdesk_user).message_post(
+                body="We are on it.",
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+            )
+        self.assertEqual(ticket.sla_first_response_date, datetime(2026, 1, 5, 10, 0))
+        with freeze_time("2026-01-05 15:00:00"):
+            self.env["helpdesk.ticket"]._cron_update_sla_state()
+            self.assertEqual(ticket.sla_state, "on_track")
+        # resolution due Wednesday 09:00
+        with freeze_time("2026-01-07 10:00:00"):
+            self.env["helpdesk.ticket"]._cron_update_sla_state()
+            self.assertEqual(ticket.sla_state, "breached")
+
+    def test_sla_views(self):
+        list_arch = self.env["helpdesk.ticket"].get_view(view_type="list")["arch"]
+        self.assertIn('name="sla_state"', list_arch)
+        self.assertIn("decoration-danger", list_arch)
+        kanban_arch = self.env["helpdesk.ticket"].get_view(view_type="kanban")["arch"]
+        self.assertIn('name="sla_state"', kanban_arch)
+
+    def test_sla_cron_query_count(self):
+        with freeze_time("2026-01-05 09:00:00"):
+            tickets = self.env["helpdesk.ticket"]
+            for _i in range(10):
+                tickets |= self.make_ticket(service_mode="call", team_id=False)
+        self.env.flush_all()
+        self.env.invalidate_all()
+        with freeze_time("2026-01-05 14:30:00"):
+            before = self.env.cr.sql_log_count
+            tickets._sla_update_state()
+            self.env.flush_all()
+            count = self.env.cr.sql_log_count - before
+        self.assertEqual(set(tickets.mapped("sla_state")), {"breached"})
+        # one grouped write, then one notification per breached ticket
+        self.assertLess(count, 10 * 10, f"SLA update of 10 tickets: {count} queries")
+        self.env.invalidate_all()
+        with freeze_time("2026-01-05 15:00:00"):
+            before = self.env.cr.sql_log_count
+            tickets._sla_update_state()
+            self.env.flush_all()
+            unchanged = self.env.cr.sql_log_count - before
+        self.assertLess(unchanged, 10, f"nothing to change: {unchanged} queries")
