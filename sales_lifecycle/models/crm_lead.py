@@ -223,9 +223,7 @@ class CrmLead(models.Model):
     def write(self, vals):
         # Adds: the gates of the target stage are checked before any stage
         # change; a disqualified lead that is restored is pending again.
-        if vals.get("stage_id") and not self.env.context.get(
-            "sales_lifecycle_skip_gates"
-        ):
+        if vals.get("stage_id"):
             self._sales_lifecycle_check_stage_gates(vals)
         restored = self.env["crm.lead"]
         if vals.get("active") and "qualification_state" not in vals:
