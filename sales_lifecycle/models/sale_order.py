@@ -175,7 +175,7 @@ class SaleOrder(models.Model):
             self.quote_invoice_policy == "on_signature"
             or self.company_id.invoice_require_signature
         )
-        return required and not self.signature
+        return required and not self.is_signed
 
     def _sales_lifecycle_invoice_on_accept(self):
         """Apply the quote-to-invoice policy of confirmed orders."""
