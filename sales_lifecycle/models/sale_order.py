@@ -269,9 +269,8 @@ class SaleOrder(models.Model):
             )
         )
         if to_post:
-            # sudo: the company's policy posts the invoice on acceptance, for
-            # a salesman without accounting rights too; the lines are the
-            # order's own and the conformity check still runs in _post.
+            # The policy posts for a salesman without accounting rights too;
+            # the conformity check still runs in _post.
             to_post.sudo().action_post()  # sudo: policy posts the order's own lines
         orders._sales_lifecycle_note_waiting_delivery()
         return invoices
