@@ -307,7 +307,9 @@ class AccountMove(models.Model):
         if stale:
             # sudo: voiding an approval is allowed to whoever edits the lines;
             # only granting one needs an accounting manager.
-            stale.sudo().write(dict.fromkeys(APPROVAL_FIELDS, False))
+            stale.sudo().write(  # sudo: anyone editing the lines may void it
+                dict.fromkeys(APPROVAL_FIELDS, False)
+            )
 
     def _sales_lifecycle_conformity_values(self):
         """``{invoice: (conformity_state, conformity_differences)}``"""
@@ -493,7 +495,7 @@ class AccountMove(models.Model):
         # CRM rights) triggers the rule; it reads and wins the opportunities
         # of the paid invoices only.
         leads = (
-            self.sudo()
+            self.sudo()  # sudo: reads/wins only the paid invoices' opportunities
             ._sales_lifecycle_orders()
             .opportunity_id.filtered(
                 lambda lead: (
@@ -532,8 +534,9 @@ class AccountMove(models.Model):
         for refund in self:
             # sudo: an accountant posting the credit note may lack CRM rights;
             # the note and the activity go to the opportunity's salesperson.
-            origin = refund.sudo().reversed_entry_id
-            orders = (origin | refund.sudo())._sales_lifecycle_orders()
+            refund_sudo = refund.sudo()  # sudo: only this refund's own orders/leads
+            origin = refund_sudo.reversed_entry_id
+            orders = (origin | refund_sudo)._sales_lifecycle_orders()
             leads = orders.opportunity_id.filtered(lambda lead: lead.stage_id.is_won)
             for lead in leads:
                 message = self.env._(

@@ -1025,7 +1025,7 @@ class SaleOrder(models.Model):
             self.quote_invoice_policy == "on_signature"
             or self.company_id.invoice_require_signature
         )
-        return required and not self.signature
+        return required and not self.is_signed
 
     def _sales_lifecycle_invoice_on_accept(self):
         """Apply the quote-to-invoice policy of confirmed orders."""
@@ -1119,10 +1119,9 @@ class SaleOrder(models.Model):
             )
         )
         if to_post:
-            # sudo: the company's policy posts the invoice on acceptance, for
-            # a salesman without accounting rights too; the lines are the
-            # order's own and the conformity check still runs in _post.
-            to_post.sudo().action_post()
+            # The policy posts for a salesman without accounting rights too;
+            # the conformity check still runs in _post.
+            to_post.sudo().action_post()  # sudo: policy posts the order's own lines
         orders._sales_lifecycle_note_waiting_delivery()
         return invoices
 

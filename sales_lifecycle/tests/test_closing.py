@@ -366,13 +366,20 @@ class TestQuoteInvoicePolicy(ClosingCommon):
         self.assert_refused(invoice, "unit price")
 
     def test_signature_shown_on_order_form(self):
-        order = self.make_order()
-        form = Form(order)
+        """The salesman sees on the order form whether the customer signed."""
+        order = self.make_order(user=self.salesman)
+        form = Form(order.with_user(self.salesman))
         self.assertFalse(form.is_signed)
         order.write({"signature": SIGNATURE, "signed_by": "Bob Buyer"})
-        form = Form(order)
+        form = Form(order.with_user(self.salesman))
         self.assertTrue(form.is_signed)
         self.assertEqual(form.signed_by, "Bob Buyer")
+        self.assertEqual(
+            self.env["sale.order"].search(
+                [("is_signed", "=", True), ("id", "=", order.id)]
+            ),
+            order,
+        )
 
 
 @tagged("post_install", "-at_install")
@@ -509,6 +516,9 @@ class TestInvoiceConformity(ClosingCommon):
     def test_approval_lets_it_post(self):
         _order, invoice = self.confirmed_invoice()
         invoice.invoice_line_ids[0].price_unit = 80.0
+        form = Form(invoice.with_user(self.accountant))
+        self.assertEqual(form.conformity_state, "not_conforming")
+        self.assertIn("unit price: 100.00 → 80.00", form.conformity_differences)
         action = invoice.with_user(self.accountant).action_open_deviation_approval()
         self.assertEqual(action["res_model"], "sales_lifecycle.deviation.approve")
         wizard_form = Form(
