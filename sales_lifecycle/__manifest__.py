@@ -30,6 +30,7 @@
         "views/helpdesk_ticket_views.xml",
         "views/helpdesk_ticket_templates.xml",
         "views/res_partner_views.xml",
+        "views/sales_lifecycle_support_agreement_templates.xml",
         "views/sales_lifecycle_menus.xml",
     ],
     "assets": {

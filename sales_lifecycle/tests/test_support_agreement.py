@@ -380,9 +380,26 @@ class TestSupportAgreementAccess(SupportCommon):
             self.agreement_b, Agreement.with_user(self.sales_manager).search([])
         )
 
-    def test_portal_and_internal_users_see_no_agreement(self):
+    def test_portal_user_reads_own_agreements_only(self):
+        other = self.make_agreement(partner=self.other_customer)
+        Agreement = self.env["sales_lifecycle.support.agreement"].with_user(
+            self.portal_user
+        )
+        self.assertEqual(
+            Agreement.search([]),
+            self.agreement | self.agreement_other_salesman,
+        )
+        self.assertEqual(
+            self.agreement.with_user(self.portal_user).end_date, date(2026, 12, 31)
+        )
         with self.assertRaises(AccessError):
-            self.agreement.with_user(self.portal_user).read(["name"])
+            other.with_user(self.portal_user).read(["name"])
+        with self.assertRaises(AccessError):
+            self.agreement.with_user(self.portal_user).write({"end_date": "2030-01-01"})
+        with self.assertRaises(AccessError):
+            self.env["sales_lifecycle.call.log"].with_user(self.portal_user).search([])
+
+    def test_internal_user_sees_no_agreement(self):
         with self.assertRaises(AccessError):
             self.env["sales_lifecycle.support.agreement"].with_user(
                 self.internal_user
