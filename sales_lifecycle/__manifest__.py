@@ -67,6 +67,7 @@
         "views/helpdesk_ticket_views.xml",
         "views/helpdesk_ticket_templates.xml",
         "views/res_partner_views.xml",
+        "views/sales_lifecycle_support_agreement_templates.xml",
         "report/sales_lifecycle_swot_report.xml",
         "report/sales_lifecycle_support_plan_templates.xml",
         "wizards/crm_lead_disqualify_views.xml",

@@ -435,6 +435,7 @@ class HelpdeskTicket(models.Model):
                 "SELECT id FROM sales_lifecycle_support_agreement WHERE id IN %s "
                 "FOR UPDATE",
                 [tuple(agreements.ids)],
+                log_exceptions=False,  # a concurrent update is retried
             )
             agreements.invalidate_recordset(["onsite_visits_used"])
         remaining = {

@@ -261,6 +261,7 @@ class SalesLifecycleSupportAgreement(models.Model):
             "SELECT id FROM sales_lifecycle_support_agreement WHERE id IN %s "
             "FOR UPDATE",
             [tuple(agreements.ids)],
+            log_exceptions=False,  # a concurrent update is retried, not a bug
         )
         agreements.invalidate_recordset(["renewal_lead_id"])
         agreements = agreements.filtered(lambda a: not a.renewal_lead_id)

@@ -274,6 +274,9 @@ class TestCallRequest(SupportCommon):
             {"partner_id": self.customer_contact.id, "summary": "Question"}
         )
         self.assertEqual(log.with_user(self.salesman).summary, "Question")
+        self.assertEqual(log.with_user(self.sales_manager).summary, "Question")
+        log.with_user(self.helpdesk_user).write({"summary": "Question (edited)"})
+        self.assertEqual(log.summary, "Question (edited)")
         with self.assertRaises(AccessError):
             log.with_user(self.salesman).write({"summary": "Changed"})
         with self.assertRaises(AccessError):

@@ -253,6 +253,71 @@ class TestSupportRenewal(SupportCommon):
             lines = line_model.search([(lead_field, "=", lead.id)])
             self.assertEqual(lines.product_id, self.product)
 
+    def test_concurrent_renewals_create_one_opportunity(self):
+        """The daily job and a user renew the same agreement at once."""
+        dbname = self.env.cr.dbname
+        with sql_db.db_connect(dbname).cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            plan = env["sales_lifecycle.support.plan"].create(
+                {"name": "Concurrent renewal plan", "company_id": env.company.id}
+            )
+            partner = env["res.partner"].create(
+                {"name": "Concurrent Renewal Customer", "is_company": True}
+            )
+            today = fields.Date.today()
+            agreement = env["sales_lifecycle.support.agreement"].create(
+                {
+                    "partner_id": partner.id,
+                    "support_plan_id": plan.id,
+                    "start_date": today - relativedelta(months=11),
+                    "end_date": today + relativedelta(days=10),
+                }
+            )
+            ids = {"plan": plan.id, "partner": partner.id, "agreement": agreement.id}
+            cr.commit()  # pylint: disable=invalid-commit
+        barrier = threading.Barrier(2)
+        errors = []
+
+        def renew():
+            try:
+                with sql_db.db_connect(dbname).cursor() as tcr:
+                    tenv = api.Environment(tcr, SUPERUSER_ID, {})
+                    tagreement = tenv["sales_lifecycle.support.agreement"].browse(
+                        ids["agreement"]
+                    )
+                    tagreement.mapped("renewal_lead_id")  # take the snapshot first
+                    barrier.wait(timeout=30)
+                    retrying(tagreement.action_create_renewal, tenv)
+                    tcr.commit()  # pylint: disable=invalid-commit
+            except Exception as error:  # noqa: BLE001 (reported by the test thread)
+                errors.append(error)
+
+        threads = [threading.Thread(target=renew) for _i in range(2)]
+        try:
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=60)
+            self.assertFalse(errors, errors)
+            with sql_db.db_connect(dbname).cursor() as cr:
+                cr.execute(
+                    "SELECT count(*) FROM crm_lead WHERE renewal_agreement_id = %s",
+                    [ids["agreement"]],
+                )
+                self.assertEqual(cr.fetchone()[0], 1)
+        finally:
+            with sql_db.db_connect(dbname).cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                env["crm.lead"].with_context(active_test=False).search(
+                    [("renewal_agreement_id", "=", ids["agreement"])]
+                ).unlink()
+                env["sales_lifecycle.support.agreement"].browse(
+                    ids["agreement"]
+                ).unlink()
+                env["sales_lifecycle.support.plan"].browse(ids["plan"]).unlink()
+                env["res.partner"].browse(ids["partner"]).unlink()
+                cr.commit()  # pylint: disable=invalid-commit
+
     def test_renewal_days_setting(self):
         agreement = self.make_agreement(start="2026-01-01", end="2026-12-31")
         Agreement = self.env["sales_lifecycle.support.agreement"]
@@ -380,9 +445,26 @@ class TestSupportAgreementAccess(SupportCommon):
             self.agreement_b, Agreement.with_user(self.sales_manager).search([])
         )
 
-    def test_portal_and_internal_users_see_no_agreement(self):
+    def test_portal_user_reads_own_agreements_only(self):
+        other = self.make_agreement(partner=self.other_customer)
+        Agreement = self.env["sales_lifecycle.support.agreement"].with_user(
+            self.portal_user
+        )
+        self.assertEqual(
+            Agreement.search([]),
+            self.agreement | self.agreement_other_salesman,
+        )
+        self.assertEqual(
+            self.agreement.with_user(self.portal_user).end_date, date(2026, 12, 31)
+        )
         with self.assertRaises(AccessError):
-            self.agreement.with_user(self.portal_user).read(["name"])
+            other.with_user(self.portal_user).read(["name"])
+        with self.assertRaises(AccessError):
+            self.agreement.with_user(self.portal_user).write({"end_date": "2030-01-01"})
+        with self.assertRaises(AccessError):
+            self.env["sales_lifecycle.call.log"].with_user(self.portal_user).search([])
+
+    def test_internal_user_sees_no_agreement(self):
         with self.assertRaises(AccessError):
             self.env["sales_lifecycle.support.agreement"].with_user(
                 self.internal_user
