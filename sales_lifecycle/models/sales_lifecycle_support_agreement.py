@@ -482,35 +482,20 @@ class SalesLifecycleSupportAgreement(models.Model):
         return values
 
     def _create_renewal_lead_lines(self, lead):
-        """Copy the order's products on the lead as product lines when the
-        lead has them (model ``sales_lifecycle.lead.line``)."""
+        """Copy the order's products on the renewal opportunity as its
+        product lines, at the price the customer paid (kept as fixed)."""
         self.ensure_one()
-        if "sales_lifecycle.lead.line" not in self.env:
-            return False
         Line = self.env["sales_lifecycle.lead.line"].sudo()  # with the lead above
-        lead_field = next(
-            (
-                name
-                for name, field in Line._fields.items()
-                if field.type == "many2one" and field.comodel_name == "crm.lead"
-            ),
-            None,
+        return Line.create(
+            [
+                {
+                    "lead_id": lead.id,
+                    "product_id": line.product_id.id,
+                    "product_uom_qty": line.product_uom_qty,
+                    "product_uom_id": line.product_uom.id,
+                    "price_unit": line.price_unit,
+                    "price_manual": True,
+                }
+                for line in self.sale_order_id.order_line.filtered("product_id")
+            ]
         )
-        qty_field = next(
-            (f for f in ("quantity", "product_uom_qty", "product_qty") if f in Line),
-            None,
-        )
-        price_field = next(
-            (f for f in ("expected_price", "price_unit") if f in Line), None
-        )
-        if not lead_field or "product_id" not in Line:
-            return False
-        vals_list = []
-        for line in self.sale_order_id.order_line.filtered("product_id"):
-            vals = {lead_field: lead.id, "product_id": line.product_id.id}
-            if qty_field:
-                vals[qty_field] = line.product_uom_qty
-            if price_field:
-                vals[price_field] = line.price_unit
-            vals_list.append(vals)
-        return Line.create(vals_list)

@@ -243,15 +243,9 @@ class TestSupportRenewal(SupportCommon):
         self.assertEqual(lead.partner_id, self.customer)
         self.assertEqual(lead.support_plan_id, self.plan)
         self.assertIn(self.product.display_name, str(lead.description))
-        if "sales_lifecycle.lead.line" in self.env:
-            line_model = self.env["sales_lifecycle.lead.line"]
-            lead_field = next(
-                name
-                for name, field in line_model._fields.items()
-                if field.type == "many2one" and field.comodel_name == "crm.lead"
-            )
-            lines = line_model.search([(lead_field, "=", lead.id)])
-            self.assertEqual(lines.product_id, self.product)
+        self.assertEqual(lead.product_line_ids.product_id, self.product)
+        self.assertEqual(lead.product_line_ids.product_uom_qty, 3)
+        self.assertTrue(lead.product_line_ids.price_manual)
 
     def test_concurrent_renewals_create_one_opportunity(self):
         """The daily job and a user renew the same agreement at once."""
