@@ -6,3 +6,4 @@ from . import test_lead_generation
 from . import test_qualification_access
 from . import test_qualification_performance
 from . import test_qualification_concurrency
+from . import test_tour_qualification
