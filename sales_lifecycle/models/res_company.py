@@ -19,11 +19,13 @@ QUOTE_INVOICE_POLICIES = [
 class ResCompany(models.Model):
     _inherit = "res.company"
 
-    # Rollout mode shared by every rule of the module
+    # Rollout mode shared by every rule of the module. The module's company
+    # options are not required (no NOT NULL column): host add-ons create
+    # companies while the registry is loaded without this module (their
+    # at-install tests during an update); an empty mode counts as enforce.
     lifecycle_mode = fields.Selection(
         LIFECYCLE_MODES,
         default=lambda self: self._default_lifecycle_mode(),
-        required=True,
         help="Enforce: the module's rules block the operation and explain what "
         "is missing. Advise: the operation goes on and the rule posts a warning "
         "on the record's chatter.",
@@ -57,7 +59,6 @@ class ResCompany(models.Model):
         [("stage", "Move the opportunity back to a stage"), ("lost", "Mark it lost")],
         string="When the last quotation is rejected",
         default="lost",
-        required=True,
     )
     sales_lifecycle_rejection_stage_id = fields.Many2one(
         "crm.stage",
@@ -96,7 +97,6 @@ class ResCompany(models.Model):
     quote_invoice_policy = fields.Selection(
         QUOTE_INVOICE_POLICIES,
         default=lambda self: self._default_quote_invoice_policy(),
-        required=True,
         help="What accepting (confirming) a quotation does about its invoice: "
         "nothing (manual), create it as a draft, create and post it, or create "
         "it only once the customer's signature is on the quotation. A "
@@ -169,7 +169,7 @@ class ResCompany(models.Model):
         enforced = [
             (record, msgs)
             for record, msgs in problems
-            if self._sales_lifecycle_record_company(record).lifecycle_mode == "enforce"
+            if self._sales_lifecycle_record_company(record).lifecycle_mode != "advise"
         ]
         if enforced:
             lines = [title]
@@ -242,7 +242,6 @@ class ResCompany(models.Model):
             ("block", "Block"),
         ],
         default="warn",
-        required=True,
         help="What happens to a service request that its customer's support "
         "agreement does not cover. Allow: the ticket is only flagged. Warn: the "
         "ticket is accepted with a warning on its chatter and a banner on its "

@@ -182,3 +182,24 @@ class TestQualificationAccess(QualificationCommon):
             self.env["sales_lifecycle.qualification.answer"].create(
                 {"lead_id": self.own_lead.id, "criterion_id": self.criterion_b.id}
             )
+
+    def test_product_lines_per_role_and_company(self):
+        Line = self.env["sales_lifecycle.lead.line"]
+        # a manager sees and edits every line of his company
+        self.other_line.with_user(self.sales_manager).product_uom_qty = 4
+        self.assertEqual(self.other_line.product_uom_qty, 4)
+        # a user of another company sees none of them
+        self.assertFalse(
+            Line.with_user(self.other_salesman).search(
+                [("lead_id", "=", self.other_team_lead.id)]
+            )
+        )
+        with self.assertRaises(AccessError):
+            self.other_line.with_user(self.other_salesman).read(["product_id"])
+        # and works on the lines of his own company's leads
+        line_b = Line.with_user(self.other_salesman).create(
+            {"lead_id": self.lead_b.id, "product_id": self.product.id}
+        )
+        self.assertEqual(line_b.company_id, self.company_b)
+        with self.assertRaises(AccessError):
+            line_b.with_user(self.salesman).read(["product_id"])
