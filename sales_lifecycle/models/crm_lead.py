@@ -33,11 +33,13 @@ GATE_CONTEXT_KEY = "sales_lifecycle_conversion_gate"
 class CrmLead(models.Model):
     _inherit = "crm.lead"
 
-    # Qualification (stage 2): the state every later stage reads
+    # Qualification (stage 2): the state every later stage reads. Not
+    # required: a NOT NULL column would break the leads that host add-ons
+    # create while the registry is loaded without this module (their
+    # at-install tests during an update)
     qualification_state = fields.Selection(
         QUALIFICATION_STATES,
         default="pending",
-        required=True,
         index=True,
         tracking=True,
         copy=False,
@@ -191,12 +193,34 @@ class CrmLead(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         leads = super().create(vals_list)
-        leads._sales_lifecycle_sync_qualification_lines()
+        # Brand-new leads cannot have answers yet unless given (copy, import):
+        # they skip the lock and the re-read of the general case
+        given = self.env["crm.lead"].browse(
+            lead.id
+            for lead, vals in zip(leads, vals_list, strict=True)
+            if vals.get("qualification_line_ids")
+        )
+        (leads - given)._sales_lifecycle_create_qualification_lines()
+        given._sales_lifecycle_sync_qualification_lines()
         # The meeting shows the lead created from it
         for lead in leads.filtered("origin_event_id"):
             if not lead.origin_event_id.opportunity_id:
                 lead.origin_event_id.opportunity_id = lead
         return leads
+
+    def write(self, vals):
+        # A disqualified lead that is restored is pending again
+        restored = self.env["crm.lead"]
+        if vals.get("active") and "qualification_state" not in vals:
+            restored = self.filtered(
+                lambda lead: (
+                    not lead.active and lead.qualification_state == "disqualified"
+                )
+            )
+        res = super().write(vals)
+        if restored:
+            restored.write({"qualification_state": "pending"})
+        return res
 
     def web_read(self, specification):
         # Leads created before a criterion existed get its answer when opened
@@ -371,6 +395,20 @@ class CrmLead(models.Model):
             lead.id: criteria.filtered(lambda c, lead=lead: c._is_applicable_to(lead))
             for lead in self
         }
+
+    def _sales_lifecycle_create_qualification_lines(self):
+        """Create the answers of leads that have none (just created)."""
+        leads = self.filtered("active")
+        if not leads:
+            return
+        applicable = leads._sales_lifecycle_applicable_criteria()
+        self.env["sales_lifecycle.qualification.answer"].create(
+            [
+                {"lead_id": lead.id, "criterion_id": criterion.id}
+                for lead in leads
+                for criterion in applicable[lead.id]
+            ]
+        )
 
     def _sales_lifecycle_sync_qualification_lines(self, remove_obsolete=False):
         """Give each lead one answer per applicable criterion, exactly once."""

@@ -1,7 +1,7 @@
 from markupsafe import Markup, escape
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 
 LIFECYCLE_MODES = [
     ("enforce", "Enforce"),
@@ -169,3 +169,15 @@ class ResCompany(models.Model):
         help="Only qualified leads can be converted into opportunities (convert "
         "wizard, mass conversion, merge).",
     )
+
+    @api.constrains("lead_qualification_threshold")
+    def _check_lead_qualification_threshold(self):
+        for company in self:
+            if not 0.0 <= company.lead_qualification_threshold <= 100.0:
+                raise ValidationError(
+                    self.env._(
+                        "The qualification threshold of %(company)s must be between "
+                        "0 and 100 (Settings > CRM > Sales Lifecycle).",
+                        company=company.name,
+                    )
+                )

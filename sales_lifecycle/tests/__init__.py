@@ -14,3 +14,4 @@ from . import test_qualification_performance
 from . import test_qualification_concurrency
 from . import test_swot_concurrency
 from . import test_tour_negotiation
+from . import test_tour_qualification

@@ -1,4 +1,4 @@
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form, tagged
 
 from .qualification_common import QualificationCommon
@@ -195,6 +195,14 @@ class TestQualification(QualificationCommon):
         self.assertEqual(leads.lost_reason_id, self.lost_reason)
         self.assertIn("themselves", "".join(leads[0].message_ids.mapped("body")))
 
+    def test_restored_disqualified_lead_is_pending_again(self):
+        lead = self.create_leads()
+        lead.action_disqualify(lost_reason_id=self.lost_reason.id)
+        self.assertEqual(lead.qualification_state, "disqualified")
+        lead.with_user(self.salesman).action_unarchive()
+        self.assertTrue(lead.active)
+        self.assertEqual(lead.qualification_state, "pending")
+
     def test_disqualify_batch_with_reason_argument(self):
         leads = self.create_leads(3)
         leads.action_disqualify(lost_reason_id=self.lost_reason.id)
@@ -231,3 +239,7 @@ class TestQualification(QualificationCommon):
         ]:
             criterion = self.env.ref(f"sales_lifecycle.{xmlid}")
             self.assertEqual(criterion.name, name)
+
+    def test_threshold_must_be_a_percentage(self):
+        with self.assertRaises(ValidationError):
+            self.company.lead_qualification_threshold = 120.0
