@@ -721,9 +721,7 @@ class CrmLead(models.Model):
 
     def write(self, vals):
         """Check the gates of the target stage before any stage change."""
-        if vals.get("stage_id") and not self.env.context.get(
-            "sales_lifecycle_skip_gates"
-        ):
+        if vals.get("stage_id"):
             self._sales_lifecycle_check_stage_gates(vals)
         return super().write(vals)
 

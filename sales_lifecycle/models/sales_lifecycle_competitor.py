@@ -70,8 +70,5 @@ class SalesLifecycleCompetitor(models.Model):
             "sales_lifecycle.sales_lifecycle_swot_action"
         )
         action["domain"] = [("competitor_id", "in", self.ids)]
-        action["context"] = {
-            "default_competitor_id": self[:1].id,
-            "search_default_group_lead": 0,
-        }
+        action["context"] = {"default_competitor_id": self[:1].id}
         return action

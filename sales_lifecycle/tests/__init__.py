@@ -15,3 +15,4 @@ from . import test_qualification_concurrency
 from . import test_swot_concurrency
 from . import test_tour_negotiation
 from . import test_tour_qualification
+from . import test_tour_value

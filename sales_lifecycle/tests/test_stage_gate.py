@@ -44,7 +44,6 @@ class TestStageGates(SalesLifecycleValueCommon):
                 "gate_ids": [(6, 0, cls.all_gates.ids)],
             }
         )
-        cls.team_member = cls.team.member_ids  # empty, members are per lead
 
     @classmethod
     def _lead_values(cls, **values):
@@ -135,7 +134,7 @@ class TestStageGates(SalesLifecycleValueCommon):
                 for other in set(GATE_CODES) - {code}:
                     self.assertNotIn(self.gates[other].name, str(error.exception))
                 # once met, the lead moves
-                self._complete(lead.with_context(), skip=set(GATE_CODES) - {code})
+                self._complete(lead, skip=set(GATE_CODES) - {code})
                 lead.with_user(self.salesman).write({"stage_id": stage.id})
                 self.assertEqual(lead.stage_id, stage)
 
