@@ -209,6 +209,9 @@ class CrmLead(models.Model):
         return leads
 
     def write(self, vals):
+        # Stage 3: check the gates of the target stage before any stage change
+        if vals.get("stage_id"):
+            self._sales_lifecycle_check_stage_gates(vals)
         # A disqualified lead that is restored is pending again
         restored = self.env["crm.lead"]
         if vals.get("active") and "qualification_state" not in vals:
@@ -719,11 +722,8 @@ class CrmLead(models.Model):
     # CRUD
     # ------------------------------------------------------------
 
-    def write(self, vals):
-        """Check the gates of the target stage before any stage change."""
-        if vals.get("stage_id"):
-            self._sales_lifecycle_check_stage_gates(vals)
-        return super().write(vals)
+    # write(): the gate check is in the single write() override above
+    # (merge of the stage 2 and stage 3 overrides)
 
     # ------------------------------------------------------------
     # Stage gates
