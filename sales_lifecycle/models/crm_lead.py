@@ -909,7 +909,11 @@ class CrmLead(models.Model):
         if pricelist:
             context["default_pricelist_id"] = pricelist.id
         executive = self._get_account_executive()
-        if executive:
+        # an own-documents salesman cannot make a quotation for someone else
+        if executive and (
+            executive == self.env.user
+            or self.env.user.has_group("sales_team.group_sale_salesman_all_leads")
+        ):
             context["default_user_id"] = executive.id
         return context
 

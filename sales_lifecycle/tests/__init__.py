@@ -23,4 +23,6 @@ from . import test_service_request
 from . import test_portal_ticket_close
 from . import test_tour_closing
 from . import test_portal_support_agreement
+from . import test_tour_negotiation
 from . import test_tour_qualification
+from . import test_tour_value

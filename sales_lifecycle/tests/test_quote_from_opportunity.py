@@ -109,6 +109,14 @@ class TestQuoteFromOpportunity(NegotiationCommon):
         form = self._new_quotation_form(self.salesman)
         self.assertEqual(form.user_id, self.salesman)
 
+    def test_own_documents_salesman_stays_salesperson(self):
+        """The opportunity's own-documents salesman can still make the
+        quotation: it stays his, seeded from the opportunity."""
+        form = self._new_quotation_form(self.salesman)
+        self.assertEqual(form.user_id, self.salesman)
+        order = form.save()
+        self.assertEqual(len(order.order_line), 2)
+
     def test_quotation_template_still_applies(self):
         form = self._new_quotation_form()
         self.assertEqual(len(form.order_line), 2)

@@ -765,3 +765,39 @@ class TestNegotiationQueryCounts(NegotiationCommon):
         q_ten = self._count(lambda: ten.action_reject(reason_id=reason.id))
         self.assertEqual(set(ten.mapped("state")), {"cancel"})
         self.assertLessEqual(q_ten - q_one, (c_ten - c_one) + 5)
+
+
+@tagged("post_install", "-at_install")
+class TestNegotiationSettings(NegotiationCommon):
+    def test_settings_per_company(self):
+        company = self.env.company
+        self.assertTrue(company.sales_lifecycle_freeze_sent_quotes)
+        self.assertFalse(company.sales_lifecycle_revenue_from_primary)
+        self.assertTrue(company.sales_lifecycle_cancel_siblings)
+        self.assertTrue(company.sales_lifecycle_block_expired)
+        self.assertEqual(company.sales_lifecycle_last_rejection, "lost")
+        self.assertEqual(company.sales_lifecycle_expiry_reminder_days, 7)
+        self.assertEqual(company.sales_lifecycle_max_discount, 0.0)
+        self.assertEqual(company.sales_lifecycle_min_margin, 0.0)
+        settings = Form(self.env["res.config.settings"])
+        settings.sales_lifecycle_freeze_sent_quotes = False
+        settings.sales_lifecycle_revenue_from_primary = True
+        settings.sales_lifecycle_last_rejection = "stage"
+        settings.sales_lifecycle_rejection_stage_id = self.stage_new
+        settings.sales_lifecycle_max_discount = 15.0
+        settings.sales_lifecycle_min_margin = 20.0
+        settings.sales_lifecycle_negotiation_stage_id = self.stage_negotiation
+        settings.sales_lifecycle_expiry_reminder_days = 3
+        settings.save().execute()
+        self.assertFalse(company.sales_lifecycle_freeze_sent_quotes)
+        self.assertTrue(company.sales_lifecycle_revenue_from_primary)
+        self.assertEqual(company.sales_lifecycle_rejection_stage_id, self.stage_new)
+        self.assertEqual(company.sales_lifecycle_max_discount, 15.0)
+        self.assertEqual(company.sales_lifecycle_min_margin, 20.0)
+        self.assertEqual(
+            company.sales_lifecycle_negotiation_stage_id, self.stage_negotiation
+        )
+        self.assertEqual(company.sales_lifecycle_expiry_reminder_days, 3)
+        # the other company keeps its own values
+        self.assertTrue(self.company_b.sales_lifecycle_freeze_sent_quotes)
+        self.assertEqual(self.company_b.sales_lifecycle_max_discount, 0.0)
