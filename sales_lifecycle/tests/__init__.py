@@ -21,3 +21,4 @@ from . import test_closing_portal
 from . import test_support_agreement
 from . import test_service_request
 from . import test_portal_ticket_close
+from . import test_end_to_end
