@@ -105,7 +105,13 @@ class TestEndToEnd(SalesLifecycleCommon):
                 (
                     "code",
                     "in",
-                    ["qualified", "prime_contact", "pursuit_team", "competitor", "swot"],
+                    [
+                        "qualified",
+                        "prime_contact",
+                        "pursuit_team",
+                        "competitor",
+                        "swot",
+                    ],
                 )
             ]
         )
@@ -416,7 +422,9 @@ class TestEndToEnd(SalesLifecycleCommon):
             self.assertEqual(form.user_id, self.salesman, "the account executive")
         order = form.record
         self.assertEqual(
-            sorted((line.product_id, line.product_uom_qty) for line in order.order_line),
+            sorted(
+                (line.product_id, line.product_uom_qty) for line in order.order_line
+            ),
             sorted(
                 (line.product_id, line.product_uom_qty)
                 for line in opportunity.product_line_ids
