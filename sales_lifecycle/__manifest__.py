@@ -89,5 +89,6 @@
         "demo/crm_lead_demo.xml",
         "demo/sales_lifecycle_support_plan_demo.xml",
         "demo/sales_lifecycle_competitor_demo.xml",
+        "demo/sales_lifecycle_deal_demo.xml",
     ],
 }
