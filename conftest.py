@@ -49,11 +49,14 @@ def pytest_collection_finish(session):
 
     # a plain connection: loading the registry here would run Odoo's tests
     with odoo.sql_db.db_connect(db).cursor() as cr:
-        cr.execute(
-            "SELECT state FROM ir_module_module WHERE name = %s",
-            ["sales_lifecycle"],
-        )
-        row = cr.fetchone()
+        cr.execute("SELECT to_regclass('ir_module_module') IS NOT NULL")
+        row = None
+        if cr.fetchone()[0]:
+            cr.execute(
+                "SELECT state FROM ir_module_module WHERE name = %s",
+                ["sales_lifecycle"],
+            )
+            row = cr.fetchone()
     if not row or row[0] != "installed":
         raise pytest.UsageError(
             f"sales_lifecycle is not installed in the database {db!r} "

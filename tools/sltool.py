@@ -692,6 +692,15 @@ def cmd_regression(args):
             ),
             logs / f"{db}-tests.log",
         )
+        # the runner exits 0 on a mistyped tag, a missing add-on or skipped
+        # tours: a run that tested nothing real is no baseline
+        not_real = [
+            e
+            for e in check_odoo_test_log(text)
+            if not e.startswith("log line:")  # failing host tests log errors
+        ]
+        if not_real:
+            die(f"{db}: the host tests did not really run:\n" + "\n".join(not_real))
         results[with_module] = set(re.findall(r"(?:FAIL|ERROR): (\S+\.test\w*)", text))
         say(f"{db}: {len(results[with_module])} failing tests")
         if not args.keep_db:

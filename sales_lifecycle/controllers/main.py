@@ -30,7 +30,7 @@ class SalesLifecycleHelpdeskTicketController(HelpdeskTicketController):
         applicable = ticket.sudo().team_id._get_applicable_stages()  # stage lookup
         if stage and stage.close_from_portal and stage in applicable:
             # access checked above; portal customers have no write right
-            ticket.sudo().stage_id = stage
+            ticket.sudo().stage_id = stage  # checked by _check_ticket_close_access
         # same answer as the stock route (a 302 to the ticket's portal page)
         return werkzeug.utils.redirect(f"/my/ticket/{ticket.id}")
 
@@ -44,5 +44,6 @@ class SalesLifecycleHelpdeskTicketController(HelpdeskTicketController):
         if not user.share:
             ticket.check_access("write")
             return
-        if ticket.sudo().commercial_partner_id != user.commercial_partner_id:
+        customer = ticket.sudo().commercial_partner_id  # read access checked above
+        if customer != user.commercial_partner_id:
             raise AccessError(request.env._("Only the ticket's customer can close it."))

@@ -27,7 +27,7 @@ class SalesLifecycleCustomerPortal(CustomerPortal):
             {
                 # found under the user's own record rules; sudo only to show
                 # the plan's name, which portal users cannot read
-                "agreements": agreements.sudo(),
+                "agreements": agreements.sudo(),  # found under the user's rules
                 "page_name": "support_agreement",
             }
         )

@@ -458,9 +458,8 @@ class HelpdeskTicket(models.Model):
             if event.exists():
                 event.sudo().write(values)  # the visit's own event, moved with it
             else:
-                event = (
-                    self.env["calendar.event"].sudo().create(values)
-                )  # for the technician
+                Event = self.env["calendar.event"].sudo()  # the technician's event
+                event = Event.create(values)
             ticket.write({"visit_state": "confirmed", "visit_event_id": event.id})
         return True
 

@@ -120,9 +120,8 @@ class SalesLifecycleSwot(models.Model):
         Called before writing, so the user gets this message rather than the
         unique index's error; the index still guards concurrent creations.
         """
-        Swot = (
-            self.sudo()
-        )  # only counts: unique even against SWOTs the user cannot read
+        # only counts: unique even against SWOTs the user cannot read
+        Swot = self.sudo()  # counting only, nothing is returned to the user
         seen = set()
         for lead_id, competitor_id in pairs:
             duplicate = (lead_id, competitor_id) in seen or Swot.search_count(

@@ -25,5 +25,4 @@ from . import test_tour_closing
 from . import test_portal_support_agreement
 from . import test_tour_negotiation
 from . import test_tour_qualification
-from . import test_tour_value
 from . import test_end_to_end

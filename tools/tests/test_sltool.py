@@ -155,3 +155,37 @@ def test_error_logged_during_tests_fails():
     errors = sltool.pytest_failures(out, 0)
     assert len(errors) == 1
     assert "oops" in errors[0]
+
+
+def test_pytest_refuses_database_without_the_module():
+    """pytest-odoo against a database where sales_lifecycle is not installed
+    stops before any test with a message (conftest.py)."""
+    import os
+    import subprocess
+
+    _pkg, source_addons = sltool.check_odoo()
+    db = f"sl_not_installed_{os.getpid()}"
+    env = dict(os.environ, PGUSER=sltool.pg_settings()["user"])
+    subprocess.run(["createdb", db], env=env, check=True)
+    try:
+        addons = ",".join(p for p in (str(sltool.ROOT), str(source_addons or "")) if p)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                f"--odoo-database={db}",
+                f"--odoo-addons-path={addons}",
+                "sales_lifecycle/tests/test_foundation.py",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=sltool.ROOT,
+            env=env,
+            check=False,
+        )
+    finally:
+        subprocess.run(["dropdb", "--if-exists", db], env=env, check=False)
+    assert proc.returncode != 0
+    assert "sales_lifecycle is not installed" in proc.stdout + proc.stderr
+    assert " passed" not in proc.stdout
