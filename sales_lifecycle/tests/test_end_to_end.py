@@ -492,6 +492,9 @@ class TestEndToEnd(SalesLifecycleCommon):
         self.assertEqual(order.lifecycle_invoice_status, "invoiced")
         invoice = order.invoice_ids
         self.assertEqual(len(invoice), 1)
+        # the policy's invoice is made once: running the action again adds none
+        order.action_create_lifecycle_invoice()
+        self.assertEqual(order.invoice_ids, invoice)
         return invoice
 
     def _step_invoice_and_pay(self, order, invoice):
@@ -541,6 +544,8 @@ class TestEndToEnd(SalesLifecycleCommon):
             ),
             1,
         )
+        # once: winning again or re-running the creation adds nothing
+        self.assertFalse(opportunity._sales_lifecycle_create_support_agreements())
         self.assertEqual(agreement.state, "active")
         self.assertEqual(agreement.partner_id, self.customer)
         self.assertEqual(agreement.opportunity_id, opportunity)
