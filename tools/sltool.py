@@ -495,6 +495,10 @@ def lint():
             [sys.executable, "-m", "pylint", "--rcfile=.pylintrc", ADDON],
         ),
         ("oca-checks-odoo-module", ["oca-checks-odoo-module", "--no-verbose", ADDON]),
+        (
+            "oca-checks-po",
+            ["oca-checks-po", "--no-verbose", f"{ADDON}/i18n/{ADDON}.pot"],
+        ),
     ]
     for name, cmd in steps:
         if not shutil.which(cmd[0]) and cmd[0] != sys.executable:

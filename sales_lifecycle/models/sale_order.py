@@ -332,7 +332,7 @@ class SaleOrder(models.Model):
                     "Revision %(number)s recorded; round %(round)s starts.%(reason)s",
                     number=order.revision_number,
                     round=order.revision_number + 1,
-                    reason=f" {reason}" if reason else "",
+                    reason=(" " + reason) if reason else "",
                 )
                 for order in self
             }
