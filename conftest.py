@@ -62,3 +62,33 @@ def pytest_collection_finish(session):
             f"sales_lifecycle is not installed in the database {db!r} "
             f"(state: {row[0] if row else 'unknown'}); the tests would prove nothing."
         )
+
+
+class _ErrorCollector(logging.Handler):
+    """Collects the ERROR records Odoo logs while a test runs."""
+
+    def __init__(self):
+        super().__init__(level=logging.ERROR)
+        self.records = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """Fail a test that logs an ERROR, as Odoo's own test runner does (an
+    expected error is silenced with ``odoo.tools.mute_logger``)."""
+    collector = _ErrorCollector()
+    root = logging.getLogger()
+    root.addHandler(collector)
+    try:
+        result = yield
+    finally:
+        root.removeHandler(collector)
+    if collector.records:
+        messages = "\n".join(
+            f"{r.name}: {r.getMessage()}" for r in collector.records[:5]
+        )
+        pytest.fail(f"the test logged errors:\n{messages}", pytrace=False)
+    return result

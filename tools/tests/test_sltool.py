@@ -189,3 +189,44 @@ def test_pytest_refuses_database_without_the_module():
     assert proc.returncode != 0
     assert "sales_lifecycle is not installed" in proc.stdout + proc.stderr
     assert " passed" not in proc.stdout
+
+
+def test_test_that_logs_an_error_fails(tmp_path):
+    """As with Odoo's own runner, a test that logs an ERROR fails (conftest.py);
+    a muted one does not."""
+    import os
+    import subprocess
+
+    (tmp_path / "test_logs.py").write_text(
+        "import logging\n"
+        "from odoo.tools import mute_logger\n\n"
+        "def test_logs_error():\n"
+        "    logging.getLogger('odoo.addons.x').error('something broke')\n\n"
+        "def test_muted_error():\n"
+        "    with mute_logger('odoo.addons.y'):\n"
+        "        logging.getLogger('odoo.addons.y').error('expected')\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(sltool.ROOT))
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:odoo",
+            "-p",
+            "conftest",
+            "-q",
+            str(tmp_path / "test_logs.py"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        check=False,
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "1 failed, 1 passed" in proc.stdout
+    assert "something broke" in proc.stdout
