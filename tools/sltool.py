@@ -422,6 +422,14 @@ def problems_in_test_output(text):
     return found
 
 
+FAILING_TEST = re.compile(r"(?:FAIL|ERROR): (?:Subtest )?(\w+\.test\w*)")
+
+
+def failing_tests(text):
+    """Names (Class.test) of the tests Odoo's runner reports as failed."""
+    return set(FAILING_TEST.findall(text))
+
+
 def pytest_failures(text, returncode):
     """Why a pytest run of the test command counts as failed (empty: passed)."""
     errors = check_pytest_output(text, returncode)
@@ -705,7 +713,7 @@ def cmd_regression(args):
         ]
         if not_real:
             die(f"{db}: the host tests did not really run:\n" + "\n".join(not_real))
-        results[with_module] = set(re.findall(r"(?:FAIL|ERROR): (\S+\.test\w*)", text))
+        results[with_module] = failing_tests(text)
         say(f"{db}: {len(results[with_module])} failing tests")
         if not args.keep_db:
             drop_db(db)

@@ -230,3 +230,19 @@ def test_test_that_logs_an_error_fails(tmp_path):
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "1 failed, 1 passed" in proc.stdout
     assert "something broke" in proc.stdout
+
+
+def test_regression_reads_failing_tests_of_odoo_runner():
+    log = (
+        "2026-11-26 16:29:28,331 1 ERROR db odoo.addons.crm.tests.test_convert:"
+        " ERROR: Subtest TestLeadConvert.test_lead_merge_user (login='user_sales')\n"
+        "2026-11-26 16:32:38,936 1 ERROR db odoo.addons.crm.tests.test_performances:"
+        " FAIL: Subtest TestLeadAssignPerf.test_assign_perf_no_duplicates (<subtest>)\n"
+        "2026-11-26 16:32:39,936 1 ERROR db odoo.addons.sale.tests.test_x:"
+        " FAIL: TestSale.test_confirm\n"
+    )
+    assert sltool.failing_tests(log) == {
+        "TestLeadConvert.test_lead_merge_user",
+        "TestLeadAssignPerf.test_assign_perf_no_duplicates",
+        "TestSale.test_confirm",
+    }
