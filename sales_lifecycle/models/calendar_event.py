@@ -60,12 +60,4 @@ class CalendarEvent(models.Model):
         }
         if contact:
             context["default_partner_id"] = contact.id
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("New Lead"),
-            "res_model": "crm.lead",
-            "view_mode": "form",
-            "views": [(self.env.ref("crm.crm_lead_view_form").id, "form")],
-            "target": "current",
-            "context": context,
-        }
+        return self.env["crm.lead"]._sales_lifecycle_new_lead_action(context)

@@ -1010,6 +1010,20 @@ class CrmLead(models.Model):
         sent = {lead.id for (lead,) in groups}
         return self.filtered(lambda lead: lead.id not in sent)
 
+    @api.model
+    def _sales_lifecycle_new_lead_action(self, context):
+        """The lead form, opened on a new lead pre-filled by ``context``
+        (leads made from a meeting or a logged call)."""
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("New Lead"),
+            "res_model": "crm.lead",
+            "view_mode": "form",
+            "views": [(self.env.ref("crm.crm_lead_view_form").id, "form")],
+            "target": "current",
+            "context": context,
+        }
+
     def _handle_won_lost(self, vals):
         """Adds: the support agreements of the confirmed orders of the leads
         reaching a won stage (once per order)."""

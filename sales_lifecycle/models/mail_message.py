@@ -72,12 +72,4 @@ class MailMessage(models.Model):
         }
         if partner:
             context["default_partner_id"] = partner.id
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("New Lead"),
-            "res_model": "crm.lead",
-            "view_mode": "form",
-            "views": [(self.env.ref("crm.crm_lead_view_form").id, "form")],
-            "target": "current",
-            "context": context,
-        }
+        return self.env["crm.lead"]._sales_lifecycle_new_lead_action(context)

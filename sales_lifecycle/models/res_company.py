@@ -153,6 +153,11 @@ class ResCompany(models.Model):
             return record.company_id
         return self.env.company
 
+    def _sales_lifecycle_enforced(self):
+        """Whether the company's rules block (``enforce``, or no mode set)."""
+        self.ensure_one()
+        return self.lifecycle_mode != "advise"
+
     @api.model
     def _sales_lifecycle_apply_rule(self, problems, title):
         """Enforce or advise a rule on records, per their company's mode.
@@ -169,7 +174,7 @@ class ResCompany(models.Model):
         enforced = [
             (record, msgs)
             for record, msgs in problems
-            if self._sales_lifecycle_record_company(record).lifecycle_mode != "advise"
+            if self._sales_lifecycle_record_company(record)._sales_lifecycle_enforced()
         ]
         if enforced:
             lines = [title]

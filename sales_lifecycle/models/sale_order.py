@@ -211,7 +211,7 @@ class SaleOrder(models.Model):
             order.quote_frozen = (
                 order.state == "sent"
                 and order.company_id.sales_lifecycle_freeze_sent_quotes
-                and order.company_id.lifecycle_mode != "advise"
+                and order.company_id._sales_lifecycle_enforced()
             )
 
     @api.depends(
@@ -343,7 +343,7 @@ class SaleOrder(models.Model):
         # Adds: refuse at once, before the e-mail is written, to send prices a
         # manager must approve (advise mode notes it when the e-mail goes).
         self.filtered(
-            lambda o: o.state == "draft" and o.company_id.lifecycle_mode != "advise"
+            lambda o: o.state == "draft" and o.company_id._sales_lifecycle_enforced()
         )._check_price_approval()
         return super().action_quotation_send()
 
@@ -933,7 +933,7 @@ class SaleOrder(models.Model):
             )
             if not siblings:
                 continue
-            if order.company_id.lifecycle_mode == "advise":
+            if not order.company_id._sales_lifecycle_enforced():
                 # advise mode: the alternatives stay live, with a note
                 siblings._log_notes(
                     dict.fromkeys(
