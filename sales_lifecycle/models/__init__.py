@@ -1,3 +1,5 @@
+from . import sales_lifecycle_rule_mixin
+from . import sales_lifecycle_approval
 from . import res_company
 from . import res_config_settings
 from . import crm_lead

@@ -1,11 +1,10 @@
-import hashlib
 from collections import defaultdict
 
 from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import UserError
 from odoo.tools import float_compare, float_repr
 
 CONFORMITY_STATES = [
@@ -14,16 +13,19 @@ CONFORMITY_STATES = [
     ("not_conforming", "Not conforming"),
 ]
 
-APPROVAL_FIELDS = {
-    "deviation_approved_by_id",
-    "deviation_approved_on",
-    "deviation_justification",
-    "deviation_fingerprint",
-}
-
 
 class AccountMove(models.Model):
-    _inherit = "account.move"
+    _name = "account.move"
+    _inherit = ["account.move", "sales_lifecycle.approval.mixin"]
+    _sales_lifecycle_approval_kind = "deviation"
+    _sales_lifecycle_approval_groups = ("account.group_account_manager",)
+    _sales_lifecycle_result_fields = (
+        "conformity_state",
+        "conformity_differences",
+        "deviation_approved_by_id",
+        "deviation_approved_on",
+        "deviation_justification",
+    )
 
     # Support terms of the contract (stages 5 and 6)
     support_plan_id = fields.Many2one(
@@ -60,16 +62,11 @@ class AccountMove(models.Model):
     )
     deviation_approved_by_id = fields.Many2one(
         "res.users",
-        readonly=True,
-        copy=False,
+        compute="_compute_deviation_approval",
+        help="The accounting manager whose approval covers the current lines.",
     )
-    deviation_approved_on = fields.Datetime(readonly=True, copy=False)
-    deviation_justification = fields.Text(readonly=True, copy=False)
-    deviation_fingerprint = fields.Char(
-        readonly=True,
-        copy=False,
-        help="The invoice lines as they were approved; any change voids the approval.",
-    )
+    deviation_approved_on = fields.Datetime(compute="_compute_deviation_approval")
+    deviation_justification = fields.Text(compute="_compute_deviation_approval")
 
     @api.depends("support_plan_id.duration_months", "invoice_date", "date")
     def _compute_support_dates(self):
@@ -96,34 +93,30 @@ class AccountMove(models.Model):
         "invoice_line_ids.discount",
         "invoice_line_ids.tax_ids",
         "invoice_line_ids.sale_line_ids",
-        "deviation_fingerprint",
     )
     def _compute_conformity(self):
         values = self._sales_lifecycle_conformity_values()
         for move in self:
             move.conformity_state, move.conformity_differences = values[move]
 
+    def _compute_deviation_approval(self):
+        approvals = self._sales_lifecycle_valid_approvals()
+        for move in self:
+            approval = approvals.get(move)
+            move.deviation_approved_by_id = approval.user_id if approval else False
+            move.deviation_approved_on = approval.date if approval else False
+            move.deviation_justification = approval.justification if approval else False
+
     # ------------------------------------------------------------
     # CRUD
     # ------------------------------------------------------------
 
     def write(self, vals):
-        """Adds: only an accounting manager records a deviation approval, and
-        a change to the lines voids the approval given before it."""
-        if (
-            APPROVAL_FIELDS & set(vals)
-            and not self.env.su
-            and not self.env.user.has_group("account.group_account_manager")
-        ):
-            raise AccessError(
-                self.env._(
-                    "Only an accounting manager (Invoicing / Administrator) may "
-                    "approve a deviation from the quotation."
-                )
-            )
-        approved = self.filtered("deviation_fingerprint")
+        """Adds: a change to the lines voids the deviation approval given
+        before it."""
+        approved = self.browse(self._sales_lifecycle_current_approvals())
         res = super().write(vals)
-        if approved and not APPROVAL_FIELDS & set(vals):
+        if approved:
             approved._sales_lifecycle_void_stale_approvals()
         return res
 
@@ -139,20 +132,14 @@ class AccountMove(models.Model):
         a non-approved invoice. Returns True when every invoice conforms."""
         self._sales_lifecycle_refresh_conformity()
         problems = self._sales_lifecycle_conformity_problems()
-        self.env["res.company"]._sales_lifecycle_apply_rule(
+        self._sales_lifecycle_apply_rule(
             problems, self.env._("The invoice does not match the accepted quotation:")
         )
         return not problems
 
     def action_open_deviation_approval(self):
         """Open the wizard in which an accounting manager approves a deviation."""
-        if not self.env.user.has_group("account.group_account_manager"):
-            raise AccessError(
-                self.env._(
-                    "Only an accounting manager (Invoicing / Administrator) may "
-                    "approve a deviation from the quotation."
-                )
-            )
+        self._sales_lifecycle_check_approver()
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Approve Deviation"),
@@ -167,13 +154,7 @@ class AccountMove(models.Model):
 
         Records who, when and why on each invoice; only an accounting manager
         may do it; a later change to the lines voids the approval."""
-        if not self.env.user.has_group("account.group_account_manager"):
-            raise AccessError(
-                self.env._(
-                    "Only an accounting manager (Invoicing / Administrator) may "
-                    "approve a deviation from the quotation."
-                )
-            )
+        self._sales_lifecycle_check_approver()
         justification = (justification or "").strip()
         if not justification:
             raise UserError(
@@ -183,17 +164,20 @@ class AccountMove(models.Model):
         moves = self.filtered(
             lambda m: m.state == "draft" and m.conformity_state == "not_conforming"
         )
-        now = fields.Datetime.now()
+        moves._sales_lifecycle_grant_approval(
+            justification,
+            summaries={move: move.conformity_differences for move in moves},
+        )
+        differences = {move: move.conformity_differences for move in moves}
+        moves._sales_lifecycle_refresh_conformity()
+        moves.invalidate_recordset(
+            [
+                "deviation_approved_by_id",
+                "deviation_approved_on",
+                "deviation_justification",
+            ]
+        )
         for move in moves:
-            differences = move.conformity_differences
-            move.write(
-                {
-                    "deviation_approved_by_id": self.env.uid,
-                    "deviation_approved_on": now,
-                    "deviation_justification": justification,
-                    "deviation_fingerprint": move._sales_lifecycle_lines_fingerprint(),
-                }
-            )
             move.message_post(
                 body=Markup("<p>%s</p><p>%s</p><pre>%s</pre>")
                 % (
@@ -202,7 +186,7 @@ class AccountMove(models.Model):
                         user=self.env.user.name,
                     ),
                     justification,
-                    differences or "",
+                    differences[move] or "",
                 ),
                 subtype_xmlid="mail.mt_note",
             )
@@ -223,7 +207,7 @@ class AccountMove(models.Model):
         )
         if to_check:
             to_check._sales_lifecycle_refresh_conformity()
-            self.env["res.company"]._sales_lifecycle_apply_rule(
+            self._sales_lifecycle_apply_rule(
                 to_check._sales_lifecycle_conformity_problems(),
                 self.env._("The invoice does not match the accepted quotation:"),
             )
@@ -265,71 +249,51 @@ class AccountMove(models.Model):
             lambda line: line.display_type == "product"
         )
 
-    def _sales_lifecycle_lines_fingerprint(self):
+    def _sales_lifecycle_approval_snapshot(self):
+        """What a deviation approval covers: the product lines as they are."""
         self.ensure_one()
-        data = sorted(
-            (
+        return sorted(
+            [
                 line._origin.id or 0,
                 line.product_id.id or 0,
                 float_repr(line.quantity, 6),
                 float_repr(line.price_unit, 6),
                 float_repr(line.discount, 6),
                 line.product_uom_id.id or 0,
-                tuple(sorted(line.tax_ids._origin.ids)),
-                tuple(sorted(line.sale_line_ids._origin.ids)),
-            )
+                sorted(line.tax_ids._origin.ids),
+                sorted(line.sale_line_ids._origin.ids),
+            ]
             for line in self._sales_lifecycle_product_lines()
         )
-        return hashlib.sha256(repr(data).encode()).hexdigest()
 
-    def _sales_lifecycle_approval_valid(self):
-        self.ensure_one()
-        return bool(
-            self.deviation_fingerprint
-            and self.deviation_fingerprint == self._sales_lifecycle_lines_fingerprint()
+    def _sales_lifecycle_approver_message(self):
+        return self.env._(
+            "Only an accounting manager (Invoicing / Administrator) may "
+            "approve a deviation from the quotation."
         )
-
-    def _sales_lifecycle_void_stale_approvals(self):
-        stale = self.filtered(
-            lambda m: (
-                m.deviation_fingerprint and not m._sales_lifecycle_approval_valid()
-            )
-        )
-        for move in stale:
-            move.message_post(
-                body=self.env._(
-                    "The deviation approved by %(user)s is void: the invoice "
-                    "lines changed after the approval.",
-                    user=move.deviation_approved_by_id.name,
-                ),
-                subtype_xmlid="mail.mt_note",
-            )
-        if stale:
-            # sudo: voiding an approval is allowed to whoever edits the lines;
-            # only granting one needs an accounting manager.
-            stale.sudo().write(  # sudo: anyone editing the lines may void it
-                dict.fromkeys(APPROVAL_FIELDS, False)
-            )
 
     def _sales_lifecycle_conformity_values(self):
         """``{invoice: (conformity_state, conformity_differences)}``"""
         differences = self._sales_lifecycle_conformity_differences()
+        current = self._sales_lifecycle_current_approvals()
+        valid = self._sales_lifecycle_valid_approvals()
         values = {}
         for move in self:
             diffs = differences.get(move)
             if diffs is None:
                 values[move] = (False, False)
                 continue
-            if diffs and move._sales_lifecycle_approval_valid():
+            if diffs and move in valid:
                 state = "deviation_approved"
             elif diffs:
                 state = "not_conforming"
-                if move.deviation_fingerprint:
+                approval = current.get(move._origin.id)
+                if approval:
                     diffs = diffs + [
                         self.env._(
                             "The deviation approved by %(user)s no longer "
                             "applies: the lines changed since.",
-                            user=move.deviation_approved_by_id.name,
+                            user=approval.user_id.name,
                         )
                     ]
             else:
@@ -348,7 +312,7 @@ class AccountMove(models.Model):
                 state,
                 differences,
             ):
-                move.write(
+                move._sales_lifecycle_system().write(
                     {"conformity_state": state, "conformity_differences": differences}
                 )
 

@@ -31,7 +31,8 @@ GATE_CONTEXT_KEY = "sales_lifecycle_conversion_gate"
 
 
 class CrmLead(models.Model):
-    _inherit = "crm.lead"
+    _name = "crm.lead"
+    _inherit = ["crm.lead", "sales_lifecycle.rule.mixin"]
 
     # Qualification (stage 2): the state every later stage reads. Not
     # required: a NOT NULL column would break the leads that host add-ons
@@ -278,7 +279,7 @@ class CrmLead(models.Model):
             return True
         leads._sales_lifecycle_sync_qualification_lines()
         problems = leads._sales_lifecycle_qualification_problems()
-        self.env["res.company"]._sales_lifecycle_apply_rule(
+        self._sales_lifecycle_apply_rule(
             problems,
             self.env._(
                 "These leads cannot be qualified yet. Answer their criteria "
@@ -397,7 +398,7 @@ class CrmLead(models.Model):
         if not leads:
             return
         problems = leads._sales_lifecycle_conversion_problems()
-        self.env["res.company"]._sales_lifecycle_apply_rule(
+        self._sales_lifecycle_apply_rule(
             problems,
             self.env._(
                 'Only qualified leads become opportunities (setting "Qualify '
@@ -463,12 +464,7 @@ class CrmLead(models.Model):
             return
         # Lock the leads, then read the answers again: another transaction may
         # have created them while we were waiting
-        self.env.cr.execute(
-            SQL(
-                "SELECT id FROM crm_lead WHERE id IN %s FOR NO KEY UPDATE",
-                tuple(to_fill.ids),
-            )
-        )
+        to_fill._sales_lifecycle_lock("write", [], no_key=True)
         Answer.flush_model(["lead_id", "criterion_id"])
         self.env.cr.execute(
             SQL(
@@ -773,9 +769,7 @@ class CrmLead(models.Model):
                     not lead.stage_id
                     or (lead.stage_id.sequence, lead.stage_id.id) < key
                 )
-                and self.env["res.company"]
-                ._sales_lifecycle_record_company(lead)
-                .lifecycle_stage_gates
+                and lead._sales_lifecycle_company().lifecycle_stage_gates
             )
         )
 
@@ -815,7 +809,7 @@ class CrmLead(models.Model):
             )
             for lead, gates in missing.items()
         ]
-        self.env["res.company"]._sales_lifecycle_apply_rule(
+        self._sales_lifecycle_apply_rule(
             problems,
             self.env._(
                 "Stage gates: these opportunities cannot enter stage %(stage)s "

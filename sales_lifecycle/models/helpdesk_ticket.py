@@ -51,7 +51,8 @@ ENTITLEMENT_FIELDS = {
 
 
 class HelpdeskTicket(models.Model):
-    _inherit = "helpdesk.ticket"
+    _name = "helpdesk.ticket"
+    _inherit = ["helpdesk.ticket", "sales_lifecycle.rule.mixin"]
 
     # Service request (stage 6)
     service_mode = fields.Selection(
@@ -428,16 +429,10 @@ class HelpdeskTicket(models.Model):
             )
         if not tickets:
             return True
+        tickets.check_access("write")
         agreements = tickets.agreement_id
-        if agreements:
-            # serialise the consumption of visits of one agreement
-            self.env.cr.execute(
-                "SELECT id FROM sales_lifecycle_support_agreement WHERE id IN %s "
-                "FOR UPDATE",
-                [tuple(agreements.ids)],
-                log_exceptions=False,  # a concurrent update is retried
-            )
-            agreements.invalidate_recordset(["onsite_visits_used"])
+        # serialise the consumption of visits of one agreement
+        agreements._sales_lifecycle_lock("read", ["onsite_visits_used"])
         remaining = {
             agreement.id: agreement.onsite_visits_included
             - agreement.onsite_visits_used
@@ -622,7 +617,7 @@ class HelpdeskTicket(models.Model):
             lambda t: t.company_id.ticket_entitlement_policy == "warn"
         )
         if blocked:
-            self.env["res.company"]._sales_lifecycle_apply_rule(
+            self._sales_lifecycle_apply_rule(
                 [
                     (
                         ticket,

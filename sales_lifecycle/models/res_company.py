@@ -1,7 +1,5 @@
-from markupsafe import Markup, escape
-
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import ValidationError
 
 LIFECYCLE_MODES = [
     ("enforce", "Enforce"),
@@ -147,55 +145,10 @@ class ResCompany(models.Model):
     # Business helpers shared by the rules of every stage
     # ------------------------------------------------------------
 
-    @api.model
-    def _sales_lifecycle_record_company(self, record):
-        if "company_id" in record._fields and record.company_id:
-            return record.company_id
-        return self.env.company
-
     def _sales_lifecycle_enforced(self):
         """Whether the company's rules block (``enforce``, or no mode set)."""
         self.ensure_one()
         return self.lifecycle_mode != "advise"
-
-    @api.model
-    def _sales_lifecycle_apply_rule(self, problems, title):
-        """Enforce or advise a rule on records, per their company's mode.
-
-        :param problems: list of ``(record, [messages])`` for the records that
-            break the rule; records without messages are ignored.
-        :param title: translated sentence that introduces the list.
-        :raise UserError: when a record's company is in ``enforce`` mode; the
-            error lists every problem of every enforced record, so the caller
-            must call this before it writes anything.
-        :return: the records on which a warning was posted (``advise`` mode).
-        """
-        problems = [(record, msgs) for record, msgs in problems if msgs]
-        enforced = [
-            (record, msgs)
-            for record, msgs in problems
-            if self._sales_lifecycle_record_company(record)._sales_lifecycle_enforced()
-        ]
-        if enforced:
-            lines = [title]
-            for record, msgs in enforced:
-                lines.append(f"- {record.display_name}:")
-                lines.extend(f"    • {msg}" for msg in msgs)
-            raise UserError("\n".join(lines))
-        advised = []
-        for record, msgs in problems:
-            if hasattr(record, "message_post"):
-                body = Markup("<p>%s</p><ul>%s</ul>") % (
-                    escape(title),
-                    Markup("").join(Markup("<li>%s</li>") % msg for msg in msgs),
-                )
-                record.message_post(
-                    body=body,
-                    message_type="comment",
-                    subtype_xmlid="mail.mt_note",
-                )
-            advised.append(record)
-        return advised
 
     # Stage 3: demonstrate value
     lifecycle_stage_gates = fields.Boolean(

@@ -1,11 +1,10 @@
-import hashlib
 from datetime import timedelta
 
 from markupsafe import Markup
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import AccessError, UserError
-from odoo.tools import SQL, float_compare, float_is_zero
+from odoo.exceptions import UserError
+from odoo.tools import SQL, float_compare, float_is_zero, float_repr
 
 from .res_company import QUOTE_INVOICE_POLICIES
 
@@ -27,7 +26,18 @@ LIFECYCLE_INVOICE_STATUSES = [
 
 
 class SaleOrder(models.Model):
-    _inherit = "sale.order"
+    _name = "sale.order"
+    _inherit = ["sale.order", "sales_lifecycle.approval.mixin"]
+    _sales_lifecycle_approval_kind = "price"
+    _sales_lifecycle_approval_groups = (
+        "sales_lifecycle.sales_lifecycle_group_manager",
+    )
+    _sales_lifecycle_result_fields = (
+        "price_approval_state",
+        "price_approval_issues",
+        "price_approved_by_id",
+        "price_approved_date",
+    )
 
     # Support terms sold with the quotation (stages 5 and 6)
     support_plan_id = fields.Many2one(
@@ -155,15 +165,13 @@ class SaleOrder(models.Model):
         compute="_compute_price_approval",
     )
     price_approved_by_id = fields.Many2one(
-        "res.users", string="Prices Approved By", copy=False, readonly=True
+        "res.users",
+        string="Prices Approved By",
+        compute="_compute_price_approval",
+        help="The sales manager whose approval covers the current prices.",
     )
     price_approved_date = fields.Datetime(
-        string="Prices Approved On", copy=False, readonly=True
-    )
-    price_approval_signature = fields.Char(
-        copy=False,
-        readonly=True,
-        help="Fingerprint of the lines the approval was given for.",
+        string="Prices Approved On", compute="_compute_price_approval"
     )
 
     @api.depends("sale_order_template_id", "order_line.product_id")
@@ -222,17 +230,19 @@ class SaleOrder(models.Model):
         "order_line.price_subtotal",
         "company_id.sales_lifecycle_max_discount",
         "company_id.sales_lifecycle_min_margin",
-        "price_approved_by_id",
-        "price_approval_signature",
     )
     def _compute_price_approval(self):
         issues = self._get_price_issues()
+        approvals = self._sales_lifecycle_valid_approvals()
         for order in self:
-            messages = issues.get(order, [])
+            messages = [message for _line, message in issues.get(order, [])]
+            approval = approvals.get(order)
             order.price_approval_issues = "\n".join(messages) or False
+            order.price_approved_by_id = approval.user_id if approval else False
+            order.price_approved_date = approval.date if approval else False
             if not messages:
                 order.price_approval_state = "not_needed"
-            elif order._is_price_approved():
+            elif approval:
                 order.price_approval_state = "approved"
             else:
                 order.price_approval_state = "needed"
@@ -299,12 +309,8 @@ class SaleOrder(models.Model):
         reopen the quotation for the next round."""
         if not self:
             return True
-        self.check_access("write")
         # Lock the quotations: two concurrent calls must record one round only.
-        self.env.cr.execute(
-            SQL("SELECT id FROM sale_order WHERE id IN %s FOR UPDATE", tuple(self.ids))
-        )
-        self.invalidate_recordset(["state", "revision_number"])
+        self._sales_lifecycle_lock("write", ["state", "revision_number"])
         not_sent = self.filtered(lambda o: o.state != "sent")
         if not_sent:
             raise UserError(
@@ -555,20 +561,13 @@ class SaleOrder(models.Model):
 
     def action_approve(self):
         """A sales manager approves the current prices of the quotations."""
-        if not self.env.user.has_group("sales_lifecycle.sales_lifecycle_group_manager"):
-            raise AccessError(
-                self.env._("Only a sales manager (Lifecycle: Manager) approves prices.")
-            )
-        self.check_access("write")
-        now = fields.Datetime.now()
+        self._sales_lifecycle_grant_approval(
+            summaries={order: order.price_approval_issues for order in self}
+        )
+        self.invalidate_recordset(
+            ["price_approval_state", "price_approved_by_id", "price_approved_date"]
+        )
         for order in self:
-            order.write(
-                {
-                    "price_approved_by_id": self.env.uid,
-                    "price_approved_date": now,
-                    "price_approval_signature": order._get_price_signature(),
-                }
-            )
             order.message_post(
                 body=self.env._(
                     "Prices approved by %(user)s.", user=self.env.user.name
@@ -719,7 +718,7 @@ class SaleOrder(models.Model):
             "settings.",
             operation=operation,
         )
-        self.env["res.company"]._sales_lifecycle_apply_rule(
+        self._sales_lifecycle_apply_rule(
             [(order, [message]) for order in frozen],
             self.env._("A sent quotation cannot be edited in place:"),
         )
@@ -747,7 +746,7 @@ class SaleOrder(models.Model):
             )
             for order in expired
         ]
-        self.env["res.company"]._sales_lifecycle_apply_rule(
+        self._sales_lifecycle_apply_rule(
             problems, self.env._("An expired quotation cannot be confirmed:")
         )
 
@@ -761,7 +760,7 @@ class SaleOrder(models.Model):
     def _get_price_issues(self):
         """Lines beyond the company's discount and margin limits.
 
-        :return: ``{order: [messages]}`` for the orders with issues.
+        :return: ``{order: [(line, message)]}`` for the orders with issues.
         """
         today = fields.Date.context_today(self)
         result = {}
@@ -778,12 +777,15 @@ class SaleOrder(models.Model):
                 label = line.product_id.display_name
                 if max_discount and float_compare(line.discount, max_discount, 2) > 0:
                     messages.append(
-                        self.env._(
-                            "%(line)s: discount %(discount)s%% is above the "
-                            "%(limit)s%% allowed",
-                            line=label,
-                            discount=round(line.discount, 2),
-                            limit=max_discount,
+                        (
+                            line,
+                            self.env._(
+                                "%(line)s: discount %(discount)s%% is above the "
+                                "%(limit)s%% allowed",
+                                line=label,
+                                discount=round(line.discount, 2),
+                                limit=max_discount,
+                            ),
                         )
                     )
                 if not min_margin or float_is_zero(line.price_subtotal, 2):
@@ -802,42 +804,42 @@ class SaleOrder(models.Model):
                 )
                 if float_compare(margin, min_margin, 2) < 0:
                     messages.append(
-                        self.env._(
-                            "%(line)s: margin %(margin)s%% is below the "
-                            "%(limit)s%% required",
-                            line=label,
-                            margin=round(margin, 2),
-                            limit=min_margin,
+                        (
+                            line,
+                            self.env._(
+                                "%(line)s: margin %(margin)s%% is below the "
+                                "%(limit)s%% required",
+                                line=label,
+                                margin=round(margin, 2),
+                                limit=min_margin,
+                            ),
                         )
                     )
             if messages:
                 result[order] = messages
         return result
 
-    def _get_price_signature(self):
+    def _sales_lifecycle_approval_snapshot(self):
+        """What a price approval covers: the lines beyond the limits, with
+        their product, unit, quantity, price and discount."""
         self.ensure_one()
-        key = repr(
+        lines = self.env["sale.order.line"].union(
+            *(line for line, _message in self._get_price_issues().get(self, []))
+        )
+        return sorted(
             [
-                (
-                    str(line.id),
-                    line.product_id.id,
-                    line.product_uom.id,
-                    float(line.product_uom_qty),
-                    float(line.price_unit),
-                    float(line.discount),
-                )
-                for line in self.order_line.sorted(lambda line: str(line.id))
-                if not line.display_type
+                line._origin.id or 0,
+                line.product_id.id,
+                line.product_uom.id,
+                float_repr(line.product_uom_qty, 6),
+                float_repr(line.price_unit, 6),
+                float_repr(line.discount, 6),
             ]
+            for line in lines
         )
-        return hashlib.sha256(key.encode()).hexdigest()
 
-    def _is_price_approved(self):
-        self.ensure_one()
-        return bool(
-            self.price_approved_by_id
-            and self.price_approval_signature == self._get_price_signature()
-        )
+    def _sales_lifecycle_approver_message(self):
+        return self.env._("Only a sales manager (Lifecycle: Manager) approves prices.")
 
     def _check_price_approval(self):
         """A salesman cannot send or confirm prices beyond the limits unless a
@@ -849,13 +851,19 @@ class SaleOrder(models.Model):
             # superuser on a quotation that was checked when it was sent.
             return
         issues = self._get_price_issues()
+        approved = self.browse(
+            order.id for order in self._sales_lifecycle_valid_approvals()
+        )
         problems = [
             # mark_so_as_sent off: an advice note must not re-send the quotation
-            (order.with_context(mark_so_as_sent=False), messages)
-            for order, messages in issues.items()
-            if not order._is_price_approved()
+            (
+                order.with_context(mark_so_as_sent=False),
+                [message for _line, message in line_messages],
+            )
+            for order, line_messages in issues.items()
+            if order not in approved
         ]
-        self.env["res.company"]._sales_lifecycle_apply_rule(
+        self._sales_lifecycle_apply_rule(
             problems,
             self.env._(
                 "A sales manager must approve these prices first (Request Approval "
@@ -994,7 +1002,7 @@ class SaleOrder(models.Model):
                         ],
                     )
                 )
-        self.env["res.company"]._sales_lifecycle_apply_rule(
+        self._sales_lifecycle_apply_rule(
             problems, self.env._("These orders cannot be invoiced yet:")
         )
         blocked = self.browse([record.id for record, _msgs in problems])
@@ -1006,18 +1014,6 @@ class SaleOrder(models.Model):
     # ------------------------------------------------------------
     # Business helpers
     # ------------------------------------------------------------
-
-    def _sales_lifecycle_lock(self):
-        """Lock the orders' rows until the end of the transaction.
-
-        A concurrent transaction that changed them meanwhile makes this one
-        fail with a serialization error (and be retried by Odoo), so the
-        checks made after the lock see the committed state."""
-        if self.ids:
-            self.env.cr.execute(
-                "SELECT id FROM sale_order WHERE id IN %s FOR UPDATE",
-                [tuple(self.ids)],
-            )
 
     def _sales_lifecycle_waits_for_signature(self):
         self.ensure_one()

@@ -58,10 +58,9 @@ class SalesLifecyclePursuitMember(models.Model):
 
     def _subscribe_to_leads(self):
         """Team members follow the opportunity they pursue."""
-        Company = self.env["res.company"]
         leads_by_partner = {}
         for member in self:
-            company = Company._sales_lifecycle_record_company(member.lead_id)
+            company = member.lead_id._sales_lifecycle_company()
             if not company.lifecycle_pursuit_follow:
                 continue
             partner = member.user_id.partner_id

@@ -23,7 +23,7 @@ CHANNEL_FIELDS = (
 class SalesLifecycleSupportAgreement(models.Model):
     _name = "sales_lifecycle.support.agreement"
     _description = "Support Agreement"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "sales_lifecycle.rule.mixin"]
     _order = "end_date desc, id desc"
     _check_company_auto = True
 
@@ -257,13 +257,7 @@ class SalesLifecycleSupportAgreement(models.Model):
         agreements = self.filtered(lambda a: a.state in ("active", "expired"))
         if not agreements:
             return self.env["crm.lead"]
-        self.env.cr.execute(
-            "SELECT id FROM sales_lifecycle_support_agreement WHERE id IN %s "
-            "FOR UPDATE",
-            [tuple(agreements.ids)],
-            log_exceptions=False,  # a concurrent update is retried, not a bug
-        )
-        agreements.invalidate_recordset(["renewal_lead_id"])
+        agreements._sales_lifecycle_lock("write", ["renewal_lead_id"])
         agreements = agreements.filtered(lambda a: not a.renewal_lead_id)
         leads = self.env["crm.lead"]
         for agreement in agreements:
@@ -409,12 +403,7 @@ class SalesLifecycleSupportAgreement(models.Model):
         if not orders:
             return self.browse()
         start_date = start_date or fields.Date.context_today(self)
-        self.env.cr.execute(
-            "SELECT id FROM sale_order WHERE id IN %s FOR UPDATE",
-            [tuple(orders.ids)],
-            log_exceptions=False,
-        )
-        orders.invalidate_recordset(["support_agreement_id"])
+        orders._sales_lifecycle_lock("read", ["support_agreement_id"])
         existing = (
             self.sudo()  # existence check across record rules
             .with_context(active_test=False)

@@ -1,6 +1,5 @@
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL
 
 QUADRANTS = [
     ("strength", "Strength"),
@@ -13,7 +12,7 @@ QUADRANTS = [
 class SalesLifecycleSwot(models.Model):
     _name = "sales_lifecycle.swot"
     _description = "SWOT Analysis"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "sales_lifecycle.rule.mixin"]
     _order = "id desc"
     _check_company_auto = True
 
@@ -200,14 +199,7 @@ class SalesLifecycleSwot(models.Model):
         # both find it empty. The second waits, then fails to serialize on the
         # row the first one updated (copied_from_id) and is retried by the
         # server, when it sees the copied items.
-        self.env.cr.execute(
-            SQL(
-                "SELECT id FROM %s WHERE id IN %s FOR UPDATE",
-                SQL.identifier(self._table),
-                tuple(self.ids),
-            )
-        )
-        self.invalidate_recordset(["item_ids"])
+        self._sales_lifecycle_lock("write", ["item_ids"])
         problems = []
         sources = {}
         for swot in self:

@@ -830,7 +830,10 @@ class TestClosingAccess(ClosingCommon):
             invoice.with_user(self.billing_user).action_approve_deviation("Please")
         with self.assertRaises(AccessError):
             invoice.with_user(self.billing_user).write(
-                {"deviation_fingerprint": invoice._sales_lifecycle_lines_fingerprint()}
+                {
+                    "deviation_approved_by_id": self.billing_user.id,
+                    "deviation_justification": "self-approved",
+                }
             )
         with self.assertRaises(UserError):
             invoice.with_user(self.billing_user).action_post()

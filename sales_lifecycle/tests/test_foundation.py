@@ -78,15 +78,13 @@ class TestFoundation(SalesLifecycleCommon):
         )
         problems = [(lead, ["Budget is not met", "Timeline is unknown"])]
         with self.assertRaises(UserError) as err:
-            self.env["res.company"]._sales_lifecycle_apply_rule(
-                problems, "Cannot go on:"
-            )
+            self.env["crm.lead"]._sales_lifecycle_apply_rule(problems, "Cannot go on:")
         self.assertIn("Budget is not met", str(err.exception))
         self.assertIn("Rule lead", str(err.exception))
 
         self.set_mode("advise")
         count = len(lead.message_ids)
-        advised = self.env["res.company"]._sales_lifecycle_apply_rule(
+        advised = self.env["crm.lead"]._sales_lifecycle_apply_rule(
             problems, "Cannot go on:"
         )
         self.assertEqual(advised, [lead])

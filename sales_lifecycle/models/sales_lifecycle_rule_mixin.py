@@ -1,0 +1,233 @@
+"""The rule layer every stage of the module uses.
+
+- ``_sales_lifecycle_apply_rule``: collect the problems of a batch, then
+  enforce (``UserError``, nothing written) or advise (a chatter note), per the
+  company's rollout mode;
+- ``_sales_lifecycle_lock``: row locks, taken only after the caller's access
+  check;
+- result fields (``_sales_lifecycle_result_fields``): states, scores,
+  approvals, counters written by the module's actions only; a user's
+  ``create`` / ``write`` of them is refused whatever the caller (RPC, import,
+  portal in sudo, any context);
+- linked records (``_sales_lifecycle_link_access``): linking a record to
+  another (a line to an opportunity, a ticket to an event) requires the access
+  the link implies on the target.
+
+The module's own code writes result fields through
+``_sales_lifecycle_system()``: its context carries a Python object, which no
+JSON-RPC client can send.
+"""
+
+from markupsafe import Markup, escape
+
+from odoo import api, models
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL
+
+# The marker of the module's own writes of result fields. An object, not a
+# string: a context that comes over RPC holds JSON values only.
+SYSTEM_WRITE = object()
+SYSTEM_KEY = "sales_lifecycle_system"
+
+
+class SalesLifecycleRuleMixin(models.AbstractModel):
+    _name = "sales_lifecycle.rule.mixin"
+    _description = "Sales Lifecycle Rule Layer"
+
+    # Names of the fields that are results of the module's actions.
+    _sales_lifecycle_result_fields = ()
+    # ``{relational field: "read" or "write"}``: the access the caller needs
+    # on the records a create or write links to.
+    _sales_lifecycle_link_access = {}
+
+    # ------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # Adds: result fields are refused (context defaults for them are
+        # dropped) and links need access to their target.
+        records = self
+        if not self._sales_lifecycle_is_system():
+            self._sales_lifecycle_check_result_fields(vals_list)
+            records = self._sales_lifecycle_without_result_defaults()
+            records._sales_lifecycle_check_links(vals_list)
+        return super(SalesLifecycleRuleMixin, records).create(vals_list)
+
+    def write(self, vals):
+        # Adds: result fields are refused unless unchanged, and links need
+        # access to their target.
+        if not self._sales_lifecycle_is_system():
+            self._sales_lifecycle_check_result_fields([vals], records=self)
+            self._sales_lifecycle_check_links([vals])
+        return super().write(vals)
+
+    # ------------------------------------------------------------
+    # Result fields and links
+    # ------------------------------------------------------------
+
+    def _sales_lifecycle_is_system(self):
+        return self.env.context.get(SYSTEM_KEY) is SYSTEM_WRITE
+
+    def _sales_lifecycle_system(self):
+        """These records, allowed to write their result fields: for the
+        module's actions only, after they checked the caller's rights."""
+        return self.with_context(**{SYSTEM_KEY: SYSTEM_WRITE})
+
+    def _sales_lifecycle_without_result_defaults(self):
+        """Replace the context defaults a caller gives result fields by the
+        fields' own defaults."""
+        defaults = {}
+        for fname in self._sales_lifecycle_result_fields:
+            if f"default_{fname}" in self.env.context:
+                field = self._fields[fname]
+                defaults[f"default_{fname}"] = (
+                    field.default(self) if field.default else False
+                )
+        return self.with_context(**defaults) if defaults else self
+
+    def _sales_lifecycle_check_result_fields(self, vals_list, records=None):
+        """Refuse values of result fields: on create any value but the
+        field's default (or empty), on write any value that changes a record."""
+        names = set(self._sales_lifecycle_result_fields)
+        for vals in vals_list:
+            given = names & vals.keys()
+            if not given:
+                continue
+            refused = []
+            for fname in sorted(given):
+                field = self._fields[fname]
+                value = field.convert_to_record(
+                    field.convert_to_cache(vals[fname], self, validate=False), self
+                )
+                if records is None:
+                    default = self.default_get([fname]).get(fname, False)
+                    default = field.convert_to_record(
+                        field.convert_to_cache(default, self, validate=False), self
+                    )
+                    if value and value != default:
+                        refused.append(field)
+                elif any(record[fname] != value for record in records):
+                    refused.append(field)
+            if refused:
+                raise AccessError(
+                    self.env._(
+                        "%(fields)s of %(model)s are set by the module's "
+                        "actions (buttons, scheduled jobs), not by hand.",
+                        fields=", ".join(
+                            f'"{field.get_description(self.env)["string"]}"'
+                            for field in refused
+                        ),
+                        model=self._description,
+                    )
+                )
+
+    def _sales_lifecycle_check_links(self, vals_list):
+        """The caller may link to a record only with the access the link
+        implies on it (read it, or write it for a parent)."""
+        if self.env.su or not self._sales_lifecycle_link_access:
+            return
+        targets = {}
+        for vals in vals_list:
+            for fname, operation in self._sales_lifecycle_link_access.items():
+                value = vals.get(fname)
+                if not value:
+                    continue
+                field = self._fields[fname]
+                key = (field.comodel_name, operation)
+                targets.setdefault(key, set())
+                if field.type == "many2one":
+                    targets[key].add(value if isinstance(value, int) else value.id)
+                else:
+                    ids = field.convert_to_cache(value, self, validate=False)
+                    targets[key].update(i for i in ids if isinstance(i, int))
+        for (model, operation), ids in targets.items():
+            linked = self.env[model].browse(ids).exists()
+            linked.check_access(operation)
+
+    # ------------------------------------------------------------
+    # Locks
+    # ------------------------------------------------------------
+
+    def _sales_lifecycle_lock(self, operation="write", fnames=None, no_key=False):
+        """Lock the records' rows until the end of the transaction, once the
+        caller is known to have ``operation`` access on them.
+
+        A concurrent transaction that changed them meanwhile makes this one
+        fail to serialise (Odoo retries the request), so what is read after
+        the lock is the committed state. ``fnames`` are invalidated (all
+        fields when None).
+        """
+        records = self.filtered("id")
+        if not records:
+            return self
+        records.check_access(operation)
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM %s WHERE id IN %s FOR %s",
+                SQL.identifier(self._table),
+                tuple(records.ids),
+                SQL("NO KEY UPDATE") if no_key else SQL("UPDATE"),
+            ),
+            log_exceptions=False,  # a concurrent update is retried, not a bug
+        )
+        records.invalidate_recordset(fnames)
+        return self
+
+    # ------------------------------------------------------------
+    # Enforce or advise
+    # ------------------------------------------------------------
+
+    def _sales_lifecycle_company(self):
+        """The company whose settings apply to the record."""
+        self.ensure_one()
+        if "company_id" in self._fields and self.company_id:
+            return self.company_id
+        return self.env.company
+
+    @api.model
+    def _sales_lifecycle_apply_rule(self, problems, title):
+        """Enforce or advise a rule on records, per their company's mode.
+
+        :param problems: list of ``(record, [messages])`` for the records that
+            break the rule; records without messages are ignored.
+        :param title: translated sentence that introduces the list.
+        :raise UserError: when a record's company is in ``enforce`` mode; the
+            error lists every problem of every enforced record, so the caller
+            must call this before it writes anything.
+        :return: the records on which a warning was posted (``advise`` mode).
+        """
+        problems = [(record, msgs) for record, msgs in problems if msgs]
+        enforced = [
+            (record, msgs)
+            for record, msgs in problems
+            if record._sales_lifecycle_company()._sales_lifecycle_enforced()
+        ]
+        if enforced:
+            raise UserError(self._sales_lifecycle_problem_text(title, enforced))
+        advised = []
+        for record, msgs in problems:
+            if hasattr(record, "message_post"):
+                record.message_post(
+                    body=self._sales_lifecycle_problem_html(title, msgs),
+                    message_type="comment",
+                    subtype_xmlid="mail.mt_note",
+                )
+            advised.append(record)
+        return advised
+
+    @api.model
+    def _sales_lifecycle_problem_text(self, title, problems):
+        lines = [title]
+        for record, msgs in problems:
+            lines.append(f"- {record.display_name}:")
+            lines.extend(f"    • {msg}" for msg in msgs)
+        return "\n".join(lines)
+
+    @api.model
+    def _sales_lifecycle_problem_html(self, title, msgs):
+        return Markup("<p>%s</p><ul>%s</ul>") % (
+            escape(title),
+            Markup("").join(Markup("<li>%s</li>") % msg for msg in msgs),
+        )
