@@ -179,7 +179,9 @@ class CrmLead(models.Model):
             milestone = steps_done.get(key)
             days = milestone.duration_days if milestone else False
             if milestone and key == current and not milestone.date_end:
-                days = (now - milestone.date).total_seconds() / 86400.0
+                # still there, or until the loss
+                end = lost.date if state == "lost" and lost else now
+                days = max((end - milestone.date).total_seconds() / 86400.0, 0.0)
             if not milestone:
                 status = "todo"
             elif key == current and state == "lost":

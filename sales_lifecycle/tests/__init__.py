@@ -27,3 +27,7 @@ from . import test_tour_negotiation
 from . import test_tour_qualification
 from . import test_end_to_end
 from . import test_milestone_lifecycle
+from . import test_milestone_access
+from . import test_milestone_timeline
+from . import test_milestone_performance
+from . import test_milestone_backfill
