@@ -23,6 +23,8 @@ channel, UTM, main product, amount, state) follow the deal, so that the
 record rules and the report dimensions are those of the deal today.
 """
 
+import logging
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import SQL
@@ -71,6 +73,10 @@ STEP_KINDS = {
 
 DEAL_STATES = [("open", "Open"), ("won", "Won"), ("lost", "Lost")]
 
+_logger = logging.getLogger(__name__)
+
+# The back-fill's staging table (temporary)
+STAGING = SQL.identifier("sales_lifecycle_milestone_backfill")
 # cr.precommit.data key of the notes waiting to be recorded
 PENDING_KEY = "sales_lifecycle.milestones"
 # Stops the recording: an object, which no RPC client can put in a context.
@@ -102,21 +108,20 @@ class SalesLifecycleMilestone(models.Model):
     }
 
     # Event
-    kind = fields.Selection(MILESTONE_KINDS, required=True, readonly=True, index=True)
-    date = fields.Datetime(required=True, readonly=True, index=True)
+    # indexed with the deal and with the date (init)
+    kind = fields.Selection(MILESTONE_KINDS, required=True, readonly=True)
+    date = fields.Datetime(required=True, readonly=True)
     lead_id = fields.Many2one(
         "crm.lead",
         string="Deal",
         required=True,
         readonly=True,
         ondelete="cascade",
-        index=True,
     )
     step = fields.Selection(
         LIFECYCLE_STEPS,
         string="Lifecycle Step",
         readonly=True,
-        index="btree_not_null",
         help="The lifecycle step this milestone enters (lead created, qualified, "
         "converted, first quotation sent, accepted, won, first invoice paid).",
     )
@@ -235,13 +240,11 @@ class SalesLifecycleMilestone(models.Model):
     )
 
     # The deal, kept current: report dimensions and record rules
-    company_id = fields.Many2one("res.company", readonly=True, index=True)
+    company_id = fields.Many2one("res.company", readonly=True)
     user_id = fields.Many2one(
         "res.users", string="Salesperson", readonly=True, index=True
     )
-    team_id = fields.Many2one(
-        "crm.team", string="Sales Team", readonly=True, index=True
-    )
+    team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
     partner_id = fields.Many2one(
         "res.partner", string="Customer", readonly=True, index="btree_not_null"
     )
@@ -260,7 +263,7 @@ class SalesLifecycleMilestone(models.Model):
     )
     amount = fields.Monetary(string="Expected Revenue", readonly=True, aggregator=None)
     currency_id = fields.Many2one("res.currency", readonly=True)
-    deal_state = fields.Selection(DEAL_STATES, readonly=True, index=True)
+    deal_state = fields.Selection(DEAL_STATES, readonly=True)
     win_rate = fields.Float(
         string="Win Rate (%)",
         readonly=True,
@@ -269,6 +272,18 @@ class SalesLifecycleMilestone(models.Model):
         "average is the win rate of the closed deals.",
     )
     date_closed = fields.Datetime(string="Deal Closed On", readonly=True)
+    deal_won_amount = fields.Monetary(
+        string="Deal Won Amount",
+        readonly=True,
+        aggregator=None,
+        help="Won deals: the expected revenue when the deal was won.",
+    )
+    deal_cycle_days = fields.Float(
+        string="Deal Cycle (days)",
+        readonly=True,
+        aggregator=None,
+        help="Won deals: days from the lead's creation to the win.",
+    )
 
     _sales_lifecycle_result_fields = (
         "kind",
@@ -307,6 +322,8 @@ class SalesLifecycleMilestone(models.Model):
         "deal_state",
         "win_rate",
         "date_closed",
+        "deal_won_amount",
+        "deal_cycle_days",
     )
 
     # ------------------------------------------------------------
@@ -345,15 +362,33 @@ class SalesLifecycleMilestone(models.Model):
             "CREATE INDEX IF NOT EXISTS sales_lifecycle_milestone_lead_kind_idx "
             "ON sales_lifecycle_milestone (lead_id, kind)"
         )
-        # the funnel: step rows of a period
+        # the deals' quotations (the host indexes only the primary one)
         cr.execute(
-            "CREATE INDEX IF NOT EXISTS sales_lifecycle_milestone_step_date_idx "
-            "ON sales_lifecycle_milestone (step, date) WHERE step IS NOT NULL"
+            "CREATE INDEX IF NOT EXISTS sale_order_sales_lifecycle_opportunity_idx "
+            "ON sale_order (opportunity_id) WHERE opportunity_id IS NOT NULL"
         )
-        # stage durations, lost analysis and velocity: rows of a kind
+        # The reports read these indexes only (index-only scans): the funnel
+        # (step rows), the velocity (opportunity rows) and the stage / lost
+        # analyses (rows of a kind), with the columns of the record rules
         cr.execute(
-            "CREATE INDEX IF NOT EXISTS sales_lifecycle_milestone_kind_date_idx "
-            "ON sales_lifecycle_milestone (kind, date)"
+            "CREATE INDEX IF NOT EXISTS sales_lifecycle_milestone_funnel_idx "
+            "ON sales_lifecycle_milestone (step, date) "
+            "INCLUDE (company_id, user_id, lead_id, team_id, next_reached, "
+            "duration_days, win_rate, won_amount, lead_to_cash_days) "
+            "WHERE step IS NOT NULL"
+        )
+        cr.execute(
+            "CREATE INDEX IF NOT EXISTS sales_lifecycle_milestone_velocity_idx "
+            "ON sales_lifecycle_milestone (date) "
+            "INCLUDE (company_id, user_id, lead_id, team_id, deal_state, "
+            "win_rate, deal_won_amount, deal_cycle_days) "
+            "WHERE kind = 'converted'"
+        )
+        cr.execute(
+            "CREATE INDEX IF NOT EXISTS sales_lifecycle_milestone_kind_idx "
+            "ON sales_lifecycle_milestone (kind, date) "
+            "INCLUDE (company_id, user_id, lead_id, team_id, stage_id, "
+            "duration_days, lost_step, lost_reason_id, lost_amount)"
         )
         return res
 
@@ -413,11 +448,24 @@ class SalesLifecycleMilestone(models.Model):
 
     @api.model
     def _flush_pending(self):
-        """Record the milestones of the records noted since the last flush."""
+        """Record the milestones of the records noted since the last flush.
+
+        Reporting never blocks the business transaction it observes: should
+        the recording fail, it is rolled back alone and logged.
+        """
         pending = self.env.cr.precommit.data.pop(PENDING_KEY, None)
         if not pending:
             return
         self.env.flush_all()
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self._record(pending)
+        except Exception:
+            _logger.exception("Lifecycle milestones could not be recorded.")
+        self._invalidate_reports()
+
+    @api.model
+    def _record(self, pending):
         leads = set()
         if pending.get("crm.lead"):
             leads |= self._record_leads(pending["crm.lead"])
@@ -435,7 +483,6 @@ class SalesLifecycleMilestone(models.Model):
             lead_filter = SQL("= ANY(%s)", sorted(leads))
             self._close_steps(lead_filter)
             self._refresh_deals(lead_filter)
-        self._invalidate_reports()
 
     @api.model
     def _invalidate_reports(self):
@@ -450,9 +497,10 @@ class SalesLifecycleMilestone(models.Model):
     # ------------------------------------------------------------
 
     @api.model
-    def _insert(self, columns, source, with_=None, distinct_on=None):
+    def _insert(self, columns, source, with_=None, distinct_on=None, table=None):
         """``INSERT INTO milestone (columns) [WITH ...] SELECT ... source``;
-        return the ids of the deals that got rows."""
+        return the ids of the deals that got rows. ``table``: another table
+        of the same columns (the back-fill's staging table)."""
         now = fields.Datetime.now()
         names = list(columns)
         self.env.cr.execute(
@@ -460,7 +508,7 @@ class SalesLifecycleMilestone(models.Model):
                 "%s INSERT INTO %s (%s, create_uid, create_date, write_uid, "
                 "write_date) SELECT %s %s, %s, %s, %s, %s %s RETURNING lead_id",
                 SQL("WITH %s", with_) if with_ else SQL(""),
-                SQL.identifier(self._table),
+                table or SQL.identifier(self._table),
                 SQL(", ").join(SQL.identifier(name) for name in names),
                 SQL("DISTINCT ON (%s)", distinct_on) if distinct_on else SQL(""),
                 SQL(", ").join(columns[name] for name in names),
@@ -512,7 +560,7 @@ class SalesLifecycleMilestone(models.Model):
             SQL(" AND %s", extra) if extra else SQL(""),
         )
 
-    def _created_date(self, lead):
+    def _created_date(self, lead, table=None):
         """SQL: when the deal's lead was created (its milestone, else the
         record's creation)."""
         return SQL(
@@ -520,7 +568,7 @@ class SalesLifecycleMilestone(models.Model):
             "WHERE created.lead_id = %s AND created.kind = 'created'), "
             "(SELECT created_lead.create_date FROM crm_lead created_lead "
             "WHERE created_lead.id = %s))",
-            SQL.identifier(self._table),
+            table or SQL.identifier(self._table),
             lead,
             lead,
         )
@@ -617,7 +665,7 @@ class SalesLifecycleMilestone(models.Model):
         return leads
 
     @api.model
-    def _lost_columns(self, date):
+    def _lost_columns(self, date, table=None):
         columns = self._step_columns("lost", date, SQL("l.id"))
         columns.update(
             stage_id=SQL("l.stage_id"),
@@ -627,7 +675,7 @@ class SalesLifecycleMilestone(models.Model):
             lost_step=SQL(
                 "(SELECT x.step FROM %s x WHERE x.lead_id = l.id AND x.step IS NOT "
                 "NULL ORDER BY x.step_sequence DESC LIMIT 1)",
-                SQL.identifier(self._table),
+                table or SQL.identifier(self._table),
             ),
         )
         return columns
@@ -850,7 +898,7 @@ class SalesLifecycleMilestone(models.Model):
     # ------------------------------------------------------------
 
     @api.model
-    def _close_steps(self, lead_filter):
+    def _close_steps(self, lead_filter, table=None):
         """Time in each lifecycle step of the deals: until the deal reached
         a later step (the earliest of them); conversion to the next step."""
         last = STEP_SEQUENCE[LIFECYCLE_STEPS[-1][0]]
@@ -876,7 +924,7 @@ class SalesLifecycleMilestone(models.Model):
                        ) s
                  WHERE m.id = s.id
                 """,
-                table=SQL.identifier(self._table),
+                table=table or SQL.identifier(self._table),
                 days=self._days(SQL("s.next_date"), SQL("m.date")),
                 last=last,
                 leads=lead_filter,
@@ -884,69 +932,104 @@ class SalesLifecycleMilestone(models.Model):
         )
 
     @api.model
-    def _refresh_deals(self, lead_filter):
+    def _refresh_deals(self, lead_filter, table=None):
         """Copy the deals' current attributes on all their rows: salesperson,
         team, company, customer, channel, UTM, main product, expected
-        revenue, state; the reason and competitor of the last loss."""
+        revenue, state; the reason and competitor of the last loss.
+
+        The deals' values are computed once per deal (materialized), then
+        joined to their rows.
+        """
         self.env.cr.execute(
             SQL(
                 """
+                WITH deal AS MATERIALIZED (
+                    SELECT l.id,
+                           l.company_id,
+                           l.user_id,
+                           l.team_id,
+                           COALESCE(p.commercial_partner_id, l.partner_id)
+                               AS partner_id,
+                           l.generation_channel AS channel,
+                           l.source_id,
+                           l.medium_id,
+                           l.campaign_id,
+                           COALESCE(
+                               (SELECT ll.product_id
+                                  FROM sales_lifecycle_lead_line ll
+                                 WHERE ll.lead_id = l.id
+                                   AND ll.product_id IS NOT NULL
+                                 ORDER BY ll.price_subtotal DESC NULLS LAST, ll.id
+                                 LIMIT 1),
+                               (SELECT sol.product_id
+                                  FROM sale_order so
+                                  JOIN sale_order_line sol ON sol.order_id = so.id
+                                 WHERE so.opportunity_id = l.id
+                                   AND so.state != 'cancel'
+                                   AND sol.product_id IS NOT NULL
+                                 ORDER BY so.state = 'sale' DESC,
+                                          sol.price_subtotal DESC, sol.id
+                                 LIMIT 1)
+                           ) AS product_id,
+                           COALESCE(l.expected_revenue, 0) AS amount,
+                           COALESCE(
+                               c.currency_id,
+                               (SELECT currency_id FROM res_company
+                                 ORDER BY id LIMIT 1)
+                           ) AS currency_id,
+                           CASE WHEN NOT l.active THEN 'lost'
+                                WHEN s.is_won THEN 'won'
+                                ELSE 'open' END AS state,
+                           l.date_closed,
+                           l.lost_reason_id,
+                           l.lost_competitor_id,
+                           CASE WHEN NOT l.active THEN (
+                               SELECT MAX(x.id) FROM %(table)s x
+                                WHERE x.lead_id = l.id AND x.kind = 'lost'
+                           ) END AS last_lost_id,
+                           won.won_amount,
+                           won.cycle_days
+                      FROM crm_lead l
+                      LEFT JOIN LATERAL (
+                            SELECT w.won_amount, w.cycle_days FROM %(table)s w
+                             WHERE w.lead_id = l.id AND w.kind = 'won'
+                             ORDER BY w.id LIMIT 1
+                      ) won ON TRUE
+                      LEFT JOIN crm_stage s ON s.id = l.stage_id
+                      LEFT JOIN res_partner p ON p.id = l.partner_id
+                      LEFT JOIN res_company c ON c.id = l.company_id
+                     WHERE l.id %(leads)s
+                )
                 UPDATE %(table)s m
-                   SET company_id = l.company_id,
-                       user_id = l.user_id,
-                       team_id = l.team_id,
-                       partner_id = COALESCE(p.commercial_partner_id, l.partner_id),
-                       channel = l.generation_channel,
-                       source_id = l.source_id,
-                       medium_id = l.medium_id,
-                       campaign_id = l.campaign_id,
-                       product_id = COALESCE(line.product_id, order_line.product_id),
-                       amount = COALESCE(l.expected_revenue, 0),
-                       currency_id = COALESCE(c.currency_id, main.currency_id),
-                       deal_state = st.state,
-                       win_rate = CASE st.state WHEN 'won' THEN 100.0
-                                                WHEN 'lost' THEN 0.0 END,
-                       date_closed = l.date_closed,
-                       lost_reason_id = CASE WHEN m.id = last_lost.id
-                                             THEN l.lost_reason_id
+                   SET company_id = d.company_id,
+                       user_id = d.user_id,
+                       team_id = d.team_id,
+                       partner_id = d.partner_id,
+                       channel = d.channel,
+                       source_id = d.source_id,
+                       medium_id = d.medium_id,
+                       campaign_id = d.campaign_id,
+                       product_id = d.product_id,
+                       amount = d.amount,
+                       currency_id = d.currency_id,
+                       deal_state = d.state,
+                       win_rate = CASE d.state WHEN 'won' THEN 100.0
+                                               WHEN 'lost' THEN 0.0 END,
+                       date_closed = d.date_closed,
+                       deal_won_amount = CASE WHEN d.state = 'won'
+                                              THEN d.won_amount END,
+                       deal_cycle_days = CASE WHEN d.state = 'won'
+                                              THEN d.cycle_days END,
+                       lost_reason_id = CASE WHEN m.id = d.last_lost_id
+                                             THEN d.lost_reason_id
                                              ELSE m.lost_reason_id END,
-                       competitor_id = CASE WHEN m.id = last_lost.id
-                                            THEN l.lost_competitor_id
+                       competitor_id = CASE WHEN m.id = d.last_lost_id
+                                            THEN d.lost_competitor_id
                                             ELSE m.competitor_id END
-                  FROM crm_lead l
-                  LEFT JOIN crm_stage s ON s.id = l.stage_id
-                  LEFT JOIN res_partner p ON p.id = l.partner_id
-                  LEFT JOIN res_company c ON c.id = l.company_id
-                  CROSS JOIN LATERAL (
-                        SELECT currency_id FROM res_company ORDER BY id LIMIT 1
-                  ) main
-                  CROSS JOIN LATERAL (
-                        SELECT CASE WHEN NOT l.active THEN 'lost'
-                                    WHEN s.is_won THEN 'won'
-                                    ELSE 'open' END AS state
-                  ) st
-                  LEFT JOIN LATERAL (
-                        SELECT ll.product_id FROM sales_lifecycle_lead_line ll
-                         WHERE ll.lead_id = l.id AND ll.product_id IS NOT NULL
-                         ORDER BY ll.price_subtotal DESC NULLS LAST, ll.id
-                         LIMIT 1
-                  ) line ON TRUE
-                  LEFT JOIN LATERAL (
-                        SELECT sol.product_id FROM sale_order so
-                          JOIN sale_order_line sol ON sol.order_id = so.id
-                         WHERE so.opportunity_id = l.id AND so.state != 'cancel'
-                           AND sol.product_id IS NOT NULL
-                         ORDER BY so.state = 'sale' DESC, sol.price_subtotal DESC,
-                                  sol.id
-                         LIMIT 1
-                  ) order_line ON TRUE
-                  LEFT JOIN LATERAL (
-                        SELECT MAX(x.id) AS id FROM %(table)s x
-                         WHERE x.lead_id = l.id AND x.kind = 'lost' AND NOT l.active
-                  ) last_lost ON TRUE
-                 WHERE m.lead_id = l.id AND l.id %(leads)s
+                  FROM deal d
+                 WHERE m.lead_id = d.id
                 """,
-                table=SQL.identifier(self._table),
+                table=table or SQL.identifier(self._table),
                 leads=lead_filter,
             )
         )
@@ -982,17 +1065,41 @@ class SalesLifecycleMilestone(models.Model):
         if count:
             cr.execute("CREATE INDEX ON sales_lifecycle_backfill (id)")
             cr.execute("ANALYZE sales_lifecycle_backfill")
+            # the rows are made in a staging table without the report indexes,
+            # completed there (durations, deal columns), then inserted at once
+            cr.execute(
+                SQL(
+                    "CREATE TEMPORARY TABLE %s (LIKE %s INCLUDING DEFAULTS) "
+                    "ON COMMIT DROP",
+                    STAGING,
+                    table,
+                )
+            )
+            cr.execute(SQL("CREATE INDEX ON %s (lead_id, kind)", STAGING))
             self._backfill_leads()
             self._backfill_orders()
             self._backfill_invoices()
             self._backfill_support()
             self._backfill_closing()
+            cr.execute(SQL("ANALYZE %s", STAGING))
             lead_filter = SQL("IN (SELECT id FROM sales_lifecycle_backfill)")
-            self._close_steps(lead_filter)
-            self._refresh_deals(lead_filter)
+            self._close_steps(lead_filter, table=STAGING)
+            self._refresh_deals(lead_filter, table=STAGING)
+            cr.execute(
+                SQL(
+                    "INSERT INTO %s SELECT * FROM %s ORDER BY lead_id, date, id",
+                    table,
+                    STAGING,
+                )
+            )
+            cr.execute(SQL("DROP TABLE %s", STAGING))
         cr.execute("DROP TABLE sales_lifecycle_backfill")
         self._invalidate_reports()
         return count
+
+    @api.model
+    def _insert_staged(self, columns, source, **kwargs):
+        return self._insert(columns, source, table=STAGING, **kwargs)
 
     @api.model
     def _backfill_leads(self):
@@ -1015,7 +1122,7 @@ class SalesLifecycleMilestone(models.Model):
                 SQL("l.qualification_state = 'disqualified'"),
             ),
         ):
-            self._insert(
+            self._insert_staged(
                 self._step_columns(kind, date, SQL("l.id")),
                 SQL("FROM crm_lead l %s WHERE %s", done, condition),
             )
@@ -1062,7 +1169,7 @@ class SalesLifecycleMilestone(models.Model):
                 self._days(end, SQL("s.date")),
             ),
         )
-        self._insert(
+        self._insert_staged(
             columns,
             SQL(
                 "FROM stay s JOIN crm_lead l ON l.id = s.lead_id "
@@ -1087,7 +1194,7 @@ class SalesLifecycleMilestone(models.Model):
         ):
             columns = self._step_columns(kind, date, SQL("o.opportunity_id"))
             columns["order_id"] = SQL("o.id")
-            self._insert(
+            self._insert_staged(
                 columns,
                 SQL(
                     "%s WHERE %s ORDER BY o.opportunity_id, %s, o.id",
@@ -1103,14 +1210,14 @@ class SalesLifecycleMilestone(models.Model):
             SQL("o.opportunity_id"),
         )
         columns["order_id"] = SQL("o.id")
-        self._insert(columns, SQL("%s WHERE o.is_signed", done))
+        self._insert_staged(columns, SQL("%s WHERE o.is_signed", done))
         columns = self._step_columns("round", SQL("r.date"), SQL("o.opportunity_id"))
         columns.update(
             order_id=SQL("o.id"),
             revision_id=SQL("r.id"),
             round_number=SQL("r.revision_number"),
         )
-        self._insert(
+        self._insert_staged(
             columns,
             SQL("%s JOIN sales_lifecycle_quote_revision r ON r.order_id = o.id", done),
         )
@@ -1133,7 +1240,7 @@ class SalesLifecycleMilestone(models.Model):
         posted_on = SQL("COALESCE(mv.invoice_date, mv.date)::timestamp")
         columns = self._step_columns("invoice_posted", posted_on, SQL("d.lead_id"))
         columns["move_id"] = SQL("mv.id")
-        self._insert(
+        self._insert_staged(
             columns,
             SQL(
                 "FROM deal d JOIN account_move mv ON mv.id = d.move_id "
@@ -1168,7 +1275,7 @@ class SalesLifecycleMilestone(models.Model):
             deals=deals,
             posted_on=posted_on,
         )
-        self._insert(
+        self._insert_staged(
             {
                 "kind": SQL("'paid'"),
                 "step": SQL("CASE WHEN c.first THEN 'cash' END"),
@@ -1180,7 +1287,10 @@ class SalesLifecycleMilestone(models.Model):
                 "move_id": SQL("c.move_id"),
                 "lead_to_cash_days": SQL(
                     "CASE WHEN c.first THEN %s END",
-                    self._days(SQL("c.date"), self._created_date(SQL("c.lead_id"))),
+                    self._days(
+                        SQL("c.date"),
+                        self._created_date(SQL("c.lead_id"), table=STAGING),
+                    ),
                 ),
             },
             SQL("FROM cash c"),
@@ -1193,7 +1303,7 @@ class SalesLifecycleMilestone(models.Model):
             "agreement", SQL("a.create_date"), SQL("a.opportunity_id")
         )
         columns["agreement_id"] = SQL("a.id")
-        self._insert(
+        self._insert_staged(
             columns,
             SQL(
                 "FROM sales_lifecycle_support_agreement a "
@@ -1209,7 +1319,7 @@ class SalesLifecycleMilestone(models.Model):
             "first_ticket", SQL("tk.create_date"), SQL("a.opportunity_id")
         )
         columns.update(ticket_id=SQL("tk.id"), agreement_id=SQL("a.id"))
-        self._insert(
+        self._insert_staged(
             columns,
             SQL("%s ORDER BY a.opportunity_id, tk.create_date, tk.id", source),
             distinct_on=SQL("a.opportunity_id"),
@@ -1223,7 +1333,7 @@ class SalesLifecycleMilestone(models.Model):
             SQL("a.opportunity_id"),
         )
         columns.update(ticket_id=SQL("tk.id"), agreement_id=SQL("a.id"))
-        self._insert(columns, SQL("%s WHERE tk.sla_state = 'breached'", source))
+        self._insert_staged(columns, SQL("%s WHERE tk.sla_state = 'breached'", source))
 
     @api.model
     def _backfill_closing(self):
@@ -1232,7 +1342,7 @@ class SalesLifecycleMilestone(models.Model):
         columns = self._step_columns("won", closed_on, SQL("l.id"))
         columns["won_amount"] = SQL("COALESCE(l.expected_revenue, 0)")
         columns["cycle_days"] = self._days(closed_on, SQL("l.create_date"))
-        self._insert(
+        self._insert_staged(
             columns,
             SQL(
                 "%s JOIN crm_stage s ON s.id = l.stage_id WHERE l.active AND s.is_won",
@@ -1240,4 +1350,7 @@ class SalesLifecycleMilestone(models.Model):
             ),
         )
         # after the steps: a lost row says at which step the deal was lost
-        self._insert(self._lost_columns(closed_on), SQL("%s WHERE NOT l.active", done))
+        self._insert_staged(
+            self._lost_columns(closed_on, table=STAGING),
+            SQL("%s WHERE NOT l.active", done),
+        )

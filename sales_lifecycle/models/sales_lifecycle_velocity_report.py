@@ -106,16 +106,14 @@ class SalesLifecycleVelocityReport(models.Model):
                            CASE WHEN o.deal_state IN ('won', 'lost') THEN 1 ELSE 0 END
                                AS closed_count,
                            o.win_rate,
-                           CASE WHEN o.deal_state = 'won' THEN w.won_amount END
+                           CASE WHEN o.deal_state = 'won' THEN o.deal_won_amount END
                                AS won_amount,
                            CASE WHEN o.deal_state = 'won'
-                                THEN COALESCE(w.won_amount, 0) ELSE 0 END
+                                THEN COALESCE(o.deal_won_amount, 0) ELSE 0 END
                                AS won_revenue,
-                           CASE WHEN o.deal_state = 'won' THEN w.cycle_days END
+                           CASE WHEN o.deal_state = 'won' THEN o.deal_cycle_days END
                                AS cycle_days
                       FROM sales_lifecycle_milestone o
-                      LEFT JOIN sales_lifecycle_milestone w
-                             ON w.lead_id = o.lead_id AND w.kind = 'won'
                      WHERE o.kind = 'converted'
                 )
                 """,

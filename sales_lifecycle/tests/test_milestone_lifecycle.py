@@ -9,8 +9,9 @@ wizard, disqualification, support agreement, ticket and SLA job):
 deal  salesperson           path
 ====  ====================  =====================================================
 A     salesman              lead D0, qualified D2, converted D3, quotation sent
-                            and Proposal D5, accepted (invoice posted) D10, paid
-                            D12 -> won on payment D12; revenue 10 000
+                            and Proposal D5, signed D9, accepted (invoice
+                            posted) D10, paid D12 -> won on payment D12;
+                            revenue 10 000
 B     salesman              lead D0, lost D4 ("No budget at all"); revenue 2 000
 C     salesman              lead D1, qualified D2, converted D3, quotation sent
                             and Proposal D6, round 1 D8, lost D9 ("Too
@@ -29,6 +30,7 @@ Every expected figure below is worked out by hand from this table.
 from odoo.tests import tagged
 
 from .milestone_common import MilestoneCommon, day
+from .test_closing import SIGNATURE
 
 
 @tagged("post_install", "-at_install")
@@ -79,6 +81,7 @@ class TestMilestoneLifecycle(MilestoneCommon):
             cls.pay(cls.order_e.invoice_ids.with_user(cls.accountant))
         with cls.at(day(9)):
             cls.lose(cls.deal_c, cls.reason_price, cls.competitor)
+            cls.order_a.write({"signature": SIGNATURE, "signed_by": "Carla Customer"})
         with cls.at(day(10)):
             cls.order_a.action_confirm()
             cls.ticket = cls.env["helpdesk.ticket"].create(
@@ -136,6 +139,7 @@ class TestMilestoneLifecycle(MilestoneCommon):
                 (3, "converted", ""),
                 (5, "quotation_sent", self.order_a.name),
                 (5, "stage", s2),
+                (9, "signed", self.order_a.name),
                 (10, "accepted", self.order_a.name),
                 (10, "invoice_posted", a_invoice),
                 (12, "paid", a_invoice),
