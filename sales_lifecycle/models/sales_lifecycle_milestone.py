@@ -273,7 +273,6 @@ class SalesLifecycleMilestone(models.Model):
     )
     date_closed = fields.Datetime(string="Deal Closed On", readonly=True)
     deal_won_amount = fields.Monetary(
-        string="Deal Won Amount",
         readonly=True,
         aggregator=None,
         help="Won deals: the expected revenue when the deal was won.",
