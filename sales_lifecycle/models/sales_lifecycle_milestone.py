@@ -899,32 +899,42 @@ class SalesLifecycleMilestone(models.Model):
     @api.model
     def _close_steps(self, lead_filter, table=None):
         """Time in each lifecycle step of the deals: until the deal reached
-        a later step (the earliest of them); conversion to the next step."""
+        a later step (the earliest of them); conversion to the next step.
+        Only the rows whose figures change are written."""
         last = STEP_SEQUENCE[LIFECYCLE_STEPS[-1][0]]
         self.env.cr.execute(
             SQL(
                 """
                 UPDATE %(table)s m
                    SET date_end = s.next_date,
-                       duration_days = CASE WHEN s.next_date IS NOT NULL
-                                            THEN %(days)s END,
-                       next_reached = CASE WHEN m.step_sequence = %(last)s THEN NULL
-                                           WHEN s.next_date IS NULL THEN 0
-                                           ELSE 100 END
+                       duration_days = s.days,
+                       next_reached = s.reached
                   FROM (
-                        SELECT a.id,
-                               MIN(a.date) OVER (
-                                   PARTITION BY a.lead_id
-                                   ORDER BY a.step_sequence DESC
-                                   ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-                               ) AS next_date
-                          FROM %(table)s a
-                         WHERE a.lead_id %(leads)s AND a.step_sequence IS NOT NULL
+                        SELECT n.id, n.next_date,
+                               CASE WHEN n.next_date IS NOT NULL THEN %(days)s END
+                                   AS days,
+                               CASE WHEN n.step_sequence = %(last)s THEN NULL
+                                    WHEN n.next_date IS NULL THEN 0.0
+                                    ELSE 100.0 END AS reached
+                          FROM (
+                                SELECT a.id, a.date, a.step_sequence,
+                                       MIN(a.date) OVER (
+                                           PARTITION BY a.lead_id
+                                           ORDER BY a.step_sequence DESC
+                                           ROWS BETWEEN UNBOUNDED PRECEDING
+                                                    AND 1 PRECEDING
+                                       ) AS next_date
+                                  FROM %(table)s a
+                                 WHERE a.lead_id %(leads)s
+                                   AND a.step_sequence IS NOT NULL
+                               ) n
                        ) s
                  WHERE m.id = s.id
+                   AND (m.date_end, m.duration_days, m.next_reached)
+                       IS DISTINCT FROM (s.next_date, s.days, s.reached)
                 """,
                 table=table or SQL.identifier(self._table),
-                days=self._days(SQL("s.next_date"), SQL("m.date")),
+                days=self._days(SQL("n.next_date"), SQL("n.date")),
                 last=last,
                 leads=lead_filter,
             )
@@ -986,8 +996,12 @@ class SalesLifecycleMilestone(models.Model):
                                SELECT MAX(x.id) FROM %(table)s x
                                 WHERE x.lead_id = l.id AND x.kind = 'lost'
                            ) END AS last_lost_id,
-                           won.won_amount,
-                           won.cycle_days
+                           CASE WHEN NOT l.active THEN 0.0
+                                WHEN s.is_won THEN 100.0 END AS win_rate,
+                           CASE WHEN l.active AND s.is_won
+                                THEN won.won_amount END AS deal_won_amount,
+                           CASE WHEN l.active AND s.is_won
+                                THEN won.cycle_days END AS deal_cycle_days
                       FROM crm_lead l
                       LEFT JOIN LATERAL (
                             SELECT w.won_amount, w.cycle_days FROM %(table)s w
@@ -1012,24 +1026,36 @@ class SalesLifecycleMilestone(models.Model):
                        amount = d.amount,
                        currency_id = d.currency_id,
                        deal_state = d.state,
-                       win_rate = CASE d.state WHEN 'won' THEN 100.0
-                                               WHEN 'lost' THEN 0.0 END,
+                       win_rate = d.win_rate,
                        date_closed = d.date_closed,
-                       deal_won_amount = CASE WHEN d.state = 'won'
-                                              THEN d.won_amount END,
-                       deal_cycle_days = CASE WHEN d.state = 'won'
-                                              THEN d.cycle_days END,
-                       lost_reason_id = CASE WHEN m.id = d.last_lost_id
-                                             THEN d.lost_reason_id
-                                             ELSE m.lost_reason_id END,
-                       competitor_id = CASE WHEN m.id = d.last_lost_id
-                                            THEN d.lost_competitor_id
-                                            ELSE m.competitor_id END
+                       deal_won_amount = d.deal_won_amount,
+                       deal_cycle_days = d.deal_cycle_days,
+                       lost_reason_id = %(lost_reason)s,
+                       competitor_id = %(competitor)s
                   FROM deal d
                  WHERE m.lead_id = d.id
+                   AND (m.company_id, m.user_id, m.team_id, m.partner_id, m.channel,
+                        m.source_id, m.medium_id, m.campaign_id, m.product_id,
+                        m.amount, m.currency_id, m.deal_state, m.win_rate,
+                        m.date_closed, m.deal_won_amount, m.deal_cycle_days,
+                        m.lost_reason_id, m.competitor_id)
+                       IS DISTINCT FROM
+                       (d.company_id, d.user_id, d.team_id, d.partner_id, d.channel,
+                        d.source_id, d.medium_id, d.campaign_id, d.product_id,
+                        d.amount, d.currency_id, d.state, d.win_rate,
+                        d.date_closed, d.deal_won_amount, d.deal_cycle_days,
+                        %(lost_reason)s, %(competitor)s)
                 """,
                 table=table or SQL.identifier(self._table),
                 leads=lead_filter,
+                lost_reason=SQL(
+                    "CASE WHEN m.id = d.last_lost_id THEN d.lost_reason_id "
+                    "ELSE m.lost_reason_id END"
+                ),
+                competitor=SQL(
+                    "CASE WHEN m.id = d.last_lost_id THEN d.lost_competitor_id "
+                    "ELSE m.competitor_id END"
+                ),
             )
         )
 
