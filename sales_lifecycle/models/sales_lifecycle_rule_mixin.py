@@ -11,18 +11,25 @@
   portal in sudo, any context);
 - linked records (``_sales_lifecycle_link_access``): linking a record to
   another (a line to an opportunity, a ticket to an event) requires the access
-  the link implies on the target.
+  the link implies on the target;
+- ``_sales_lifecycle_run_isolated``: scheduled jobs run by batches in
+  savepoints, so one bad record is logged and skipped and never stops the
+  others.
 
 The module's own code writes result fields through
 ``_sales_lifecycle_system()``: its context carries a Python object, which no
 JSON-RPC client can send.
 """
 
+import logging
+
 from markupsafe import Markup, escape
 
 from odoo import api, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
+
+_logger = logging.getLogger(__name__)
 
 # The marker of the module's own writes of result fields. An object, not a
 # string: a context that comes over RPC holds JSON values only.
@@ -230,4 +237,51 @@ class SalesLifecycleRuleMixin(models.AbstractModel):
         return Markup("<p>%s</p><ul>%s</ul>") % (
             escape(title),
             Markup("").join(Markup("<li>%s</li>") % msg for msg in msgs),
+        )
+
+    # ------------------------------------------------------------
+    # Scheduled jobs
+    # ------------------------------------------------------------
+
+    def _sales_lifecycle_run_isolated(self, operation, job, batch_size=100):
+        """Run ``operation(batch)`` on these records by batches, each in a
+        savepoint; a batch that fails is run again record by record, and a
+        record that still fails is logged (warning) and skipped, so one bad
+        record never stops a scheduled job for the others.
+
+        :param operation: callable taking a recordset of this model.
+        :param job: name of the job, for the log.
+        :return: the results of ``operation`` for the batches and records that
+            were done (rolled back ones are left out).
+        """
+        results = []
+        for start in range(0, len(self), batch_size):
+            batch = self[start : start + batch_size]
+            try:
+                with self.env.cr.savepoint():
+                    result = operation(batch)
+            except Exception as error:  # noqa: BLE001 (isolated, logged below)
+                if len(batch) == 1:
+                    self._sales_lifecycle_log_skipped(job, batch, error)
+                    continue
+            else:
+                results.append(result)
+                continue
+            for record in batch:
+                try:
+                    with self.env.cr.savepoint():
+                        result = operation(record)
+                except Exception as error:  # noqa: BLE001 (isolated, logged)
+                    self._sales_lifecycle_log_skipped(job, record, error)
+                else:
+                    results.append(result)
+        return results
+
+    def _sales_lifecycle_log_skipped(self, job, record, error):
+        _logger.warning(
+            "%s: %s(%s) skipped, the others go on: %s",
+            job,
+            record._name,
+            record.id,
+            error,
         )
