@@ -422,7 +422,10 @@ class SalesLifecycleSupportAgreement(models.Model):
             ]
         )
         for agreement in agreements:
-            agreement.sale_order_id.support_agreement_id = agreement
+            # a result field of the order: written through the rule layer
+            agreement.sale_order_id._sales_lifecycle_system().write(
+                {"support_agreement_id": agreement.id}
+            )
             agreement.message_post_with_source(
                 "mail.message_origin_link",
                 render_values={
