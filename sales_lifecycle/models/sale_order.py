@@ -1166,18 +1166,18 @@ class SaleOrder(models.Model):
             )
         )
         for order in orders:
-            lead = order.opportunity_id
-            currency = lead.company_currency or order.company_id.currency_id
+            # The primary quotation owns the figure, whoever edits it: linking
+            # it to the opportunity and marking it primary required write
+            # access to the opportunity (opportunity_id link, action_set_primary)
+            lead_sudo = order.opportunity_id.sudo()  # linked with write access
+            currency = lead_sudo.company_currency or order.company_id.currency_id
             amount = order.currency_id._convert(
                 order.amount_untaxed,
                 currency,
                 order.company_id,
                 order.date_order or today,
             )
-            if currency.compare_amounts(lead.expected_revenue, amount):
-                # the primary quotation owns the figure; linking it to the
-                # opportunity and marking it primary required write access
-                lead_sudo = lead.sudo()  # opportunity linked with write access
+            if currency.compare_amounts(lead_sudo.expected_revenue, amount):
                 lead_sudo.expected_revenue = amount
 
     def _cancel_superseded_alternatives(self):

@@ -757,6 +757,19 @@ class TestControlsStageFourAccess(ControlsSaleCommon):
             order.revision_ids, Revision.with_user(self.salesman_all).search([])
         )
 
+    def test_line_on_a_colleague_order_refused(self):
+        lines = self.colleague_quote.order_line
+        with self.assertRaises(AccessError):
+            self.env["sale.order.line"].with_user(self.salesman).create(
+                {
+                    "order_id": self.colleague_quote.id,
+                    "product_id": self.product_a.id,
+                    "price_unit": 0.01,
+                }
+            )
+        self.env.invalidate_all()
+        self.assertEqual(self.colleague_quote.order_line, lines)
+
     def test_compare_wizard_refuses_foreign_rounds(self):
         hidden = self.order_with(self.colleague)
         hidden.action_quotation_sent()
