@@ -890,7 +890,9 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------
 
     def action_new_quotation(self):
-        # Adds: the quotation's lines come from the opportunity's product lines.
+        # Adds: the quotation's lines come from the opportunity's product
+        # lines. A quotation acts on its opportunity: write access first.
+        self.check_access("write")
         action = super().action_new_quotation()
         action["context"]["default_order_line"] = self._prepare_quotation_lines()
         return action
@@ -957,12 +959,17 @@ class CrmLead(models.Model):
         """
         if not self:
             return
-        groups = self.env["sale.order"]._read_group(
-            [
-                ("opportunity_id", "in", self.ids),
-                ("state", "in", ("draft", "sent", "sale")),
-            ],
-            ["opportunity_id"],
+        # every live quotation counts, also those the caller cannot see
+        groups = (
+            self.env["sale.order"]
+            .sudo()  # counts quotations only; the caller rejected one of each lead
+            ._read_group(
+                [
+                    ("opportunity_id", "in", self.ids),
+                    ("state", "in", ("draft", "sent", "sale")),
+                ],
+                ["opportunity_id"],
+            )
         )
         still_alive = self.browse(lead.id for (lead,) in groups)
         done = self - still_alive

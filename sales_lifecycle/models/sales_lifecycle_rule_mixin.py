@@ -57,8 +57,10 @@ class SalesLifecycleRuleMixin(models.AbstractModel):
         # dropped) and links need access to their target.
         records = self
         if not self._sales_lifecycle_is_system():
-            self._sales_lifecycle_check_result_fields(vals_list)
+            # defaults neutralised first: a value equal to a forged context
+            # default is not a default
             records = self._sales_lifecycle_without_result_defaults()
+            records._sales_lifecycle_check_result_fields(vals_list)
             records._sales_lifecycle_check_links(vals_list)
         return super(SalesLifecycleRuleMixin, records).create(vals_list)
 

@@ -505,6 +505,7 @@ class SalesLifecycleSupportAgreement(models.Model):
             )
         )
         for agreement in agreements:
+            # a result field of the order: written through the rule layer
             agreement.sale_order_id._sales_lifecycle_system().write(
                 {"support_agreement_id": agreement.id}
             )
