@@ -265,6 +265,7 @@ class SalesLifecycleSupportAgreement(models.Model):
             lead = (
                 self.env["crm.lead"]
                 .sudo()  # created for the original salesperson, checked above
+                ._sales_lifecycle_system()  # renewal_agreement_id is a result field
                 .with_company(agreement.company_id)
                 .create(agreement._prepare_renewal_lead_values())
             )
