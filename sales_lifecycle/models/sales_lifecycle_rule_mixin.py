@@ -89,9 +89,10 @@ class SalesLifecycleRuleMixin(models.AbstractModel):
         keys = {f"default_{fname}" for fname in self._sales_lifecycle_result_fields}
         if not keys & self.env.context.keys():
             return self
-        return self.with_context(
-            {key: value for key, value in self.env.context.items() if key not in keys}
-        )
+        context = {
+            key: value for key, value in self.env.context.items() if key not in keys
+        }
+        return self.with_env(self.env(context=context))
 
     @api.model
     def default_get(self, fields_list):
