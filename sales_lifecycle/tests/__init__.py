@@ -28,3 +28,4 @@ from . import test_tour_qualification
 from . import test_end_to_end
 from . import test_controls_support
 from . import test_controls_sale
+from . import test_controls_crm
