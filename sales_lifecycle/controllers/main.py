@@ -29,7 +29,8 @@ class SalesLifecycleHelpdeskTicketController(HelpdeskTicketController):
         except (AccessError, MissingError) as error:
             raise werkzeug.exceptions.Forbidden() from error
         stage = request.env["helpdesk.ticket.stage"].browse(stage_id).exists()
-        applicable = ticket.sudo().team_id._get_applicable_stages()  # stage lookup
+        team = ticket.sudo().team_id  # the ticket's team, ticket access checked
+        applicable = team._get_applicable_stages()
         if stage and stage.close_from_portal and stage in applicable:
             # access checked above; portal customers have no write right
             ticket.sudo().stage_id = stage  # checked by _check_ticket_close_access

@@ -651,7 +651,7 @@ class HelpdeskTicket(models.Model):
     def _sales_lifecycle_entitlement_state(self, agreements_by_partner=None):
         self.ensure_one()
         day = self._sales_lifecycle_ticket_date()
-        agreement = self.agreement_id.sudo()  # entitlement bookkeeping
+        agreement = self.agreement_id.sudo()  # the ticket's own agreement, terms only
         if not agreement:
             if agreements_by_partner is None:
                 agreements_by_partner = self._sales_lifecycle_agreements_by_partner()
