@@ -81,10 +81,10 @@ MATRIX = _parse_matrix(MATRIX_TABLE)
 # act on is checked on the records, as above)
 SALESMEN = ("salesman_own", "salesman_all", "sales_manager", "other_company")
 WIZARDS = {
-    "crm.lead.disqualify": SALESMEN,
-    "crm.lead.convert.anyway": ("sales_manager",),
-    "sale.order.reject": SALESMEN,
-    "sale.order.revise": SALESMEN,
+    "sales_lifecycle.lead.disqualify": SALESMEN,
+    "sales_lifecycle.lead.convert.anyway": ("sales_manager",),
+    "sales_lifecycle.quote.reject": SALESMEN,
+    "sales_lifecycle.quote.revise": SALESMEN,
     "sales_lifecycle.quote.revision.compare": SALESMEN,
     "sales_lifecycle.deviation.approve": ("accountant",),
 }
@@ -257,7 +257,7 @@ class TestAccessMatrix(SalesLifecycleCommon):
         )
 
         # a colleague's quotation with a recorded round and a price approval
-        company.sales_lifecycle_max_discount = 10.0
+        company.lifecycle_max_discount = 10.0
         cls.order = env["sale.order"].create(
             {
                 "partner_id": cls.contact.id,
