@@ -1,36 +1,61 @@
 from odoo import api, models
+from odoo.exceptions import ValidationError
 
 from .sale_order import FROZEN_LINE_FIELDS
 
 
 class SaleOrderLine(models.Model):
-    _inherit = "sale.order.line"
+    _name = "sale.order.line"
+    _inherit = ["sale.order.line", "sales_lifecycle.rule.mixin"]
+    # A line belongs to its order: adding one needs write access to the order;
+    # linking invoice lines to it changes what their invoice is compared
+    # with: write access to them.
+    _sales_lifecycle_link_access = {"order_id": "write", "invoice_lines": "write"}
+
+    @api.constrains("invoice_lines")
+    def _check_sales_lifecycle_invoice_lines_company(self):
+        """Order lines are invoiced by invoices of their company only (the
+        invoice line side checks the same)."""
+        lines_sudo = self.sudo()  # compares companies only, of lines being written
+        foreign = lines_sudo.filtered(
+            lambda sl: any(
+                sl not in aml._sales_lifecycle_sale_lines() for aml in sl.invoice_lines
+            )
+        )
+        if foreign:
+            raise ValidationError(
+                self.env._(
+                    "An order line is invoiced by invoices of its company only: "
+                    "remove the invoice lines of another company from %(lines)s.",
+                    lines=", ".join(self.browse(foreign.ids).mapped("name")),
+                )
+            )
 
     @api.model_create_multi
     def create(self, vals_list):
         # Adds: no new priced line on a frozen (sent) quotation.
         product_vals = [vals for vals in vals_list if not vals.get("display_type")]
         order_ids = {vals.get("order_id") for vals in product_vals}
-        self.env["sale.order"].browse(oid for oid in order_ids if oid)._check_frozen(
-            self.env._("adding a line")
-        )
+        self.env["sale.order"].browse(
+            oid for oid in order_ids if oid
+        )._sales_lifecycle_check_frozen(self.env._("adding a line"))
         lines = super().create(vals_list)
-        lines.order_id._sync_expected_revenue()
+        lines.order_id._sales_lifecycle_sync_expected_revenue()
         return lines
 
     def write(self, vals):
         # Adds: the terms of a frozen (sent) quotation's lines stay as sent.
         if set(FROZEN_LINE_FIELDS) & vals.keys():
-            self.filtered(lambda line: not line.display_type).order_id._check_frozen(
-                self.env._("changing a line")
-            )
+            self.filtered(
+                lambda line: not line.display_type
+            ).order_id._sales_lifecycle_check_frozen(self.env._("changing a line"))
         res = super().write(vals)
         if {"product_uom_qty", "price_unit", "discount", "tax_id"} & vals.keys():
-            self.order_id._sync_expected_revenue()
+            self.order_id._sales_lifecycle_sync_expected_revenue()
         return res
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_frozen_quotation(self):
-        self.filtered(lambda line: not line.display_type).order_id._check_frozen(
-            self.env._("removing a line")
-        )
+        self.filtered(
+            lambda line: not line.display_type
+        ).order_id._sales_lifecycle_check_frozen(self.env._("removing a line"))

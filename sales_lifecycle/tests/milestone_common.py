@@ -37,8 +37,8 @@ class MilestoneCommon(QualificationCommon):
                 "lead_qualification_required": False,
                 "lifecycle_stage_gates": False,
                 "quote_invoice_policy": "post_on_accept",
-                "won_on_payment": True,
-                "invoice_conformity_check": True,
+                "lifecycle_won_on_payment": True,
+                "lifecycle_invoice_conformity_check": True,
                 "ticket_entitlement_policy": "warn",
             }
         )
