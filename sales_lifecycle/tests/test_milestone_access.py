@@ -116,6 +116,28 @@ class TestMilestoneAccess(MilestoneCommon):
             set(self.milestones(self.foreign).company_id), {self.company_b}
         )
 
+    def test_lifecycle_user_without_sales_group_sees_his_deals_only(self):
+        lifecycle_user = self.env["res.users"].create(
+            {
+                "name": "Lena Lifecycle",
+                "login": "sl_ms_lifecycle_only",
+                "groups_id": [
+                    Command.set(
+                        [
+                            self.env.ref("base.group_user").id,
+                            self.env.ref(
+                                "sales_lifecycle.sales_lifecycle_group_user"
+                            ).id,
+                        ]
+                    )
+                ],
+            }
+        )
+        self.assertFalse(self.visible(lifecycle_user))
+        with self.at(day(2)):
+            self.other.user_id = lifecycle_user
+        self.assertEqual(self.visible(lifecycle_user), self.other)
+
     def test_users_without_sales_rights_see_nothing(self):
         with self.assertRaises(AccessError):
             self.env["sales_lifecycle.milestone"].with_user(self.internal_user).search(
