@@ -34,3 +34,4 @@ from . import test_milestone_access
 from . import test_milestone_timeline
 from . import test_milestone_performance
 from . import test_milestone_backfill
+from . import test_tour_analytics
