@@ -16,7 +16,8 @@ class SalesLifecycleAnalyticsMixin(models.AbstractModel):
 
     Both are ordinary aggregates of the ``SELECT ... GROUP BY`` that
     ``read_group`` builds: a report costs one query whatever the number of
-    rows it aggregates.
+    rows it aggregates. The models also record the pending milestones before
+    they are searched.
     """
 
     _name = "sales_lifecycle.analytics.mixin"
@@ -24,6 +25,13 @@ class SalesLifecycleAnalyticsMixin(models.AbstractModel):
 
     # {non-stored median field: stored column it is the median of}
     _sales_lifecycle_medians = {}
+
+    def _search(self, domain, offset=0, limit=None, order=None):
+        # Adds: what the transaction changed is recorded before the rows are
+        # searched (searches, read_group, one2many reads), so a report or a
+        # timeline read in the request that made a change already shows it.
+        self.env["sales_lifecycle.milestone"]._flush_pending()
+        return super()._search(domain, offset=offset, limit=limit, order=order)
 
     def _read_group_select(self, aggregate_spec, query):
         if aggregate_spec != "__count":

@@ -412,11 +412,6 @@ class SalesLifecycleMilestone(models.Model):
             "to a deal; they cannot be created, changed or deleted by hand."
         )
 
-    def _flush_search(self, domain, fields=None, order=None, seen=None):
-        """Record what the transaction changed before reading milestones."""
-        self._flush_pending()
-        return super()._flush_search(domain, fields=fields, order=order, seen=seen)
-
     # ------------------------------------------------------------
     # Recording: notes taken by the host models' hooks
     # ------------------------------------------------------------

@@ -71,12 +71,6 @@ class SalesLifecycleVelocityReport(models.Model):
         for row in self:
             row.velocity = 0.0
 
-    def _flush_search(self, domain, fields=None, order=None, seen=None):
-        """Record the pending milestones, which the view reads."""
-        self.env["sales_lifecycle.milestone"]._flush_pending()
-        self.env["sales_lifecycle.milestone"].flush_model()
-        return super()._flush_search(domain, fields=fields, order=order, seen=seen)
-
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
         self.env.cr.execute(

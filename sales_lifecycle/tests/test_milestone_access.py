@@ -187,6 +187,20 @@ class TestMilestoneAccess(MilestoneCommon):
         )
         self.assertEqual(self.env.cr.fetchone()[0], 0)
 
+    def test_a_change_shows_in_the_same_request(self):
+        # no commit between the change and the read: reading records first
+        with self.at(day(4)):
+            self.own.stage_id = self.stage_2
+            self.assertEqual(
+                self.milestones(self.own, kind="stage", date_end=False).stage_id,
+                self.stage_2,
+            )
+            self.assertIn(self.stage_2.name, str(self.own.lifecycle_timeline))
+            (velocity,) = self.env["sales_lifecycle.velocity.report"].read_group(
+                [("lead_id", "=", self.own.id)], ["open_count:sum"], []
+            )
+            self.assertEqual(velocity["open_count"], 1)
+
     def test_recording_cannot_be_switched_off_by_a_client(self):
         # the pause is a Python object; the same key sent over RPC does nothing
         with self.at(day(3)):
