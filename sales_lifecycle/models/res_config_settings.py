@@ -1,4 +1,6 @@
-from odoo import fields, models
+from markupsafe import Markup
+
+from odoo import api, fields, models
 
 
 class ResConfigSettings(models.TransientModel):
@@ -92,3 +94,98 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.ticket_sla_at_risk_percent",
         readonly=False,
     )
+
+    # ------------------------------------------------------------
+    # Adoption of existing data
+    # ------------------------------------------------------------
+
+    lifecycle_adopted_conversion_gate = fields.Boolean(
+        related="company_id.lifecycle_adopted_conversion_gate", readonly=False
+    )
+    lifecycle_adopted_stage_gates = fields.Boolean(
+        related="company_id.lifecycle_adopted_stage_gates", readonly=False
+    )
+    lifecycle_adoption_summary = fields.Html(
+        string="Existing Records",
+        compute="_compute_lifecycle_adoption_summary",
+        sanitize=False,
+        help="What the install did with the records that already existed, and "
+        "what each rule would block today if it applied to them.",
+    )
+
+    @api.depends("company_id")
+    def _compute_lifecycle_adoption_summary(self):
+        for settings in self:
+            settings.lifecycle_adoption_summary = (
+                settings._sales_lifecycle_adoption_table()
+            )
+
+    def _sales_lifecycle_adoption_table(self):
+        self.ensure_one()
+        company = self.company_id
+        counts = company._sales_lifecycle_adoption_counts()
+        _ = self.env._
+        rows = [
+            (
+                _("Leads"),
+                _("%(count)s pending, convertible as before", count=counts["leads"]),
+                _(
+                    "%(count)s could not be converted (Qualify existing leads "
+                    "before conversion)",
+                    count=counts["leads_blocked"],
+                ),
+            ),
+            (
+                _("Opportunities"),
+                _(
+                    "%(count)s not assessed, moving as before",
+                    count=counts["opportunities"],
+                ),
+                _(
+                    "%(count)s could not enter their next stage (Stage gates for "
+                    "existing opportunities)",
+                    count=counts["opportunities_blocked"],
+                ),
+            ),
+            (
+                _("Sent quotations"),
+                _("%(count)s with round 0 recorded", count=counts["quotations"]),
+                _("frozen: changes start round 1"),
+            ),
+            (
+                _("Customer invoices"),
+                _(
+                    "%(posted)s posted, not checked; %(draft)s drafts checked",
+                    posted=counts["invoices_posted"],
+                    draft=counts["invoices_draft"],
+                ),
+                _(
+                    "%(count)s drafts cannot be posted (Invoice conformity)",
+                    count=counts["invoices_blocked"],
+                ),
+            ),
+            (
+                _("Tickets"),
+                _(
+                    "%(count)s, entitlement computed silently",
+                    count=counts["tickets"],
+                ),
+                _(
+                    "%(count)s open tickets not covered (Service requests not "
+                    "covered applies when they change)",
+                    count=counts["tickets_blocked"],
+                ),
+            ),
+        ]
+        header = Markup("<tr><th>%s</th><th>%s</th><th>%s</th></tr>") % (
+            _("Records"),
+            _("Adopted at install"),
+            _("Would block today if switched on"),
+        )
+        body = Markup("").join(
+            Markup("<tr><td>%s</td><td>%s</td><td>%s</td></tr>") % row for row in rows
+        )
+        return Markup('<table class="table table-sm mb-0">%s%s</table>') % (
+            header,
+            body,
+        )
