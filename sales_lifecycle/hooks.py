@@ -198,6 +198,7 @@ def post_init_hook(env):
 
 
 def _record_round_zero(env):
+    env.flush_all()
     cr = env.cr
     Line = env["sales_lifecycle.quote.revision.line"]
     tax_field = Line._fields["tax_ids"]
@@ -229,6 +230,7 @@ def _record_round_zero(env):
     revision_ids = [row[0] for row in cr.fetchall()]
     if not revision_ids:
         return
+    env.invalidate_all()
     cr.execute(
         SQL(
             """
@@ -278,6 +280,7 @@ def _record_round_zero(env):
 def _check_draft_invoices(env, batch_size=1000):
     """Compute the conformity of draft customer invoices that come from sale
     orders (the only ones it applies to), in batches, written in SQL."""
+    env.flush_all()
     env.cr.execute(
         """
         SELECT DISTINCT am.id

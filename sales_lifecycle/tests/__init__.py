@@ -26,3 +26,4 @@ from . import test_portal_support_agreement
 from . import test_tour_negotiation
 from . import test_tour_qualification
 from . import test_end_to_end
+from . import test_adoption
