@@ -310,7 +310,42 @@ def _check_draft_invoices(env, batch_size=1000):
 
 
 def uninstall_hook(env):
-    """Remove what the ORM does not: the module's system parameters."""
-    env.cr.execute(
-        "DELETE FROM ir_config_parameter WHERE key LIKE 'sales\\_lifecycle.%'"
+    """Prepare what the ORM's uninstall cannot do alone.
+
+    - Odoo deletes the module's data records (pursuit roles, criteria, ...)
+      before it drops the tables: a row of the module's own tables that
+      refers to one with ``ondelete="restrict"`` (a pursuit member's role)
+      would make each deletion fail and be logged. Those foreign keys, from a
+      table of the module to a table of the module, are dropped first: both
+      tables go a moment later.
+    - The module's system parameters are removed.
+    """
+    cr = env.cr
+    tables = sorted(
+        {
+            model._table
+            for name, model in env.registry.items()
+            if name.startswith("sales_lifecycle.")
+            and model._auto
+            and not model._abstract
+        }
     )
+    cr.execute(
+        """
+        SELECT conrelid::regclass::text, conname
+          FROM pg_constraint
+         WHERE contype = 'f' AND confdeltype IN ('r', 'a')
+           AND conrelid::regclass::text = ANY(%s)
+           AND confrelid::regclass::text = ANY(%s)
+        """,
+        [tables, tables],
+    )
+    for table, constraint in cr.fetchall():
+        cr.execute(
+            SQL(
+                "ALTER TABLE %s DROP CONSTRAINT %s",
+                SQL.identifier(table),
+                SQL.identifier(constraint),
+            )
+        )
+    cr.execute("DELETE FROM ir_config_parameter WHERE key LIKE 'sales\\_lifecycle.%'")

@@ -124,53 +124,56 @@ class ResConfigSettings(models.TransientModel):
         self.ensure_one()
         company = self.company_id
         counts = company._sales_lifecycle_adoption_counts()
-        _ = self.env._
         rows = [
             (
-                _("Leads"),
-                _("%(count)s pending, convertible as before", count=counts["leads"]),
-                _(
+                self.env._("Leads"),
+                self.env._(
+                    "%(count)s pending, convertible as before", count=counts["leads"]
+                ),
+                self.env._(
                     "%(count)s could not be converted (Qualify existing leads "
                     "before conversion)",
                     count=counts["leads_blocked"],
                 ),
             ),
             (
-                _("Opportunities"),
-                _(
+                self.env._("Opportunities"),
+                self.env._(
                     "%(count)s not assessed, moving as before",
                     count=counts["opportunities"],
                 ),
-                _(
+                self.env._(
                     "%(count)s could not enter their next stage (Stage gates for "
                     "existing opportunities)",
                     count=counts["opportunities_blocked"],
                 ),
             ),
             (
-                _("Sent quotations"),
-                _("%(count)s with round 0 recorded", count=counts["quotations"]),
-                _("frozen: changes start round 1"),
+                self.env._("Sent quotations"),
+                self.env._(
+                    "%(count)s with round 0 recorded", count=counts["quotations"]
+                ),
+                self.env._("frozen: changes start round 1"),
             ),
             (
-                _("Customer invoices"),
-                _(
+                self.env._("Customer invoices"),
+                self.env._(
                     "%(posted)s posted, not checked; %(draft)s drafts checked",
                     posted=counts["invoices_posted"],
                     draft=counts["invoices_draft"],
                 ),
-                _(
+                self.env._(
                     "%(count)s drafts cannot be posted (Invoice conformity)",
                     count=counts["invoices_blocked"],
                 ),
             ),
             (
-                _("Tickets"),
-                _(
+                self.env._("Tickets"),
+                self.env._(
                     "%(count)s, entitlement computed silently",
                     count=counts["tickets"],
                 ),
-                _(
+                self.env._(
                     "%(count)s open tickets not covered (Service requests not "
                     "covered applies when they change)",
                     count=counts["tickets_blocked"],
@@ -178,9 +181,9 @@ class ResConfigSettings(models.TransientModel):
             ),
         ]
         header = Markup("<tr><th>%s</th><th>%s</th><th>%s</th></tr>") % (
-            _("Records"),
-            _("Adopted at install"),
-            _("Would block today if switched on"),
+            self.env._("Records"),
+            self.env._("Adopted at install"),
+            self.env._("Would block today if switched on"),
         )
         body = Markup("").join(
             Markup("<tr><td>%s</td><td>%s</td><td>%s</td></tr>") % row for row in rows
