@@ -35,6 +35,7 @@
         "security/sales_lifecycle_swot_item_security.xml",
         "security/sales_lifecycle_competitor_report_security.xml",
         "security/sales_lifecycle_support_agreement_security.xml",
+        "security/sales_lifecycle_call_log_security.xml",
         "data/sales_lifecycle_qualification_criterion_data.xml",
         "data/base_automation_data.xml",
         "data/sales_lifecycle_quote_rejection_reason_data.xml",

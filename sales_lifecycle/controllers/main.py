@@ -6,6 +6,8 @@ from odoo.http import request
 
 from odoo.addons.helpdesk_mgmt.controllers.main import HelpdeskTicketController
 
+from ..models.helpdesk_ticket import INBOUND_KEY, INBOUND_REQUEST
+
 
 class SalesLifecycleHelpdeskTicketController(HelpdeskTicketController):
     """Close the hole of helpdesk_mgmt's ``/ticket/close`` (OCA/helpdesk pull
@@ -27,12 +29,26 @@ class SalesLifecycleHelpdeskTicketController(HelpdeskTicketController):
         except (AccessError, MissingError) as error:
             raise werkzeug.exceptions.Forbidden() from error
         stage = request.env["helpdesk.ticket.stage"].browse(stage_id).exists()
-        applicable = ticket.sudo().team_id._get_applicable_stages()  # stage lookup
+        team = ticket.sudo().team_id  # the ticket's team, ticket access checked
+        applicable = team._get_applicable_stages()
         if stage and stage.close_from_portal and stage in applicable:
             # access checked above; portal customers have no write right
             ticket.sudo().stage_id = stage  # checked by _check_ticket_close_access
         # same answer as the stock route (a 302 to the ticket's portal page)
         return werkzeug.utils.redirect(f"/my/ticket/{ticket.id}")
+
+    @http.route("/submitted/ticket", type="http", auth="user", website=True, csrf=True)
+    def submit_ticket(self, **kw):
+        """Adds: the request is a customer's, from outside: under the
+        ``block`` entitlement policy it is recorded and routed for a decision
+        when the customer has no coverage, never refused (and lost). The
+        marker is an object in the context, which no client can send."""
+        context = request.env.context
+        request.update_context(**{INBOUND_KEY: INBOUND_REQUEST})
+        try:
+            return super().submit_ticket(**kw)
+        finally:
+            request.update_env(context=context)
 
     def _check_ticket_close_access(self, ticket):
         """Raise unless the current user may close ``ticket``."""

@@ -5,7 +5,9 @@ from odoo.addons.portal.controllers.portal import CustomerPortal
 
 
 class SalesLifecycleCustomerPortal(CustomerPortal):
-    """The customer's support agreements on the portal, read-only."""
+    """The customer's support agreements on the portal, read-only: what is
+    meant for the customer (plan, dates, service levels, visits, channels),
+    read with the customer's own rights."""
 
     def _prepare_home_portal_values(self, counters):
         values = super()._prepare_home_portal_values(counters)
@@ -22,12 +24,14 @@ class SalesLifecycleCustomerPortal(CustomerPortal):
         if not Agreement.has_access("read"):
             return request.redirect("/my")
         agreements = Agreement.search([])
+        # portal users cannot read support plans: only the names of the plans
+        # of the agreements found above under the customer's own rules
+        plans = agreements.support_plan_id.sudo()  # names of the customer's plans
         values = self._prepare_portal_layout_values()
         values.update(
             {
-                # found under the user's own record rules; sudo only to show
-                # the plan's name, which portal users cannot read
-                "agreements": agreements.sudo(),  # found under the user's rules
+                "agreements": agreements,
+                "plan_names": {plan.id: plan.name for plan in plans},
                 "page_name": "support_agreement",
             }
         )

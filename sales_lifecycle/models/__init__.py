@@ -6,6 +6,7 @@ from . import crm_lead
 from . import sales_lifecycle_support_plan
 from . import sale_order
 from . import account_move
+from . import account_move_line
 from . import sales_lifecycle_quote_rejection_reason
 from . import sales_lifecycle_quote_revision
 from . import sales_lifecycle_quote_revision_line

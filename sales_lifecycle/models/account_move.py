@@ -211,6 +211,17 @@ class AccountMove(models.Model):
                 to_check._sales_lifecycle_conformity_problems(),
                 self.env._("The invoice does not match the accepted quotation:"),
             )
+        # Approvals cover the whole life of the order: prices beyond the
+        # limits added or changed after confirmation are approved first.
+        self._sales_lifecycle_apply_rule(
+            self.filtered(
+                lambda m: m.move_type == "out_invoice"
+            )._sales_lifecycle_price_problems(),
+            self.env._(
+                "A sales manager must approve the prices of the orders of these "
+                "invoices before they are posted (Request Approval on the order):"
+            ),
+        )
         posted = super()._post(soft=soft)
         posted.filtered(
             lambda m: m.move_type == "out_refund"
@@ -227,7 +238,7 @@ class AccountMove(models.Model):
         self.filtered(
             lambda m: m.move_type == "out_invoice"
         )._sales_lifecycle_win_opportunities()
-        orders = self.line_ids.sale_line_ids.order_id.filtered(
+        orders = self._sales_lifecycle_orders().filtered(
             lambda o: (
                 o.state == "sale"
                 and o.support_plan_id
@@ -243,6 +254,25 @@ class AccountMove(models.Model):
     # ------------------------------------------------------------
     # Business helpers
     # ------------------------------------------------------------
+
+    def _sales_lifecycle_price_problems(self):
+        """``(invoice, [messages])`` for the invoices of confirmed orders
+        whose prices beyond the limits no sales manager approved."""
+        orders = self._sales_lifecycle_orders().filtered(lambda o: o.state == "sale")
+        unapproved = orders._sales_lifecycle_unapproved_prices()
+        if not unapproved:
+            return []
+        problems = []
+        for move in self:
+            messages = [
+                self.env._("%(order)s: %(issue)s", order=order.name, issue=message)
+                for order in move._sales_lifecycle_orders()
+                if order in unapproved
+                for message in unapproved[order]
+            ]
+            if messages:
+                problems.append((move, messages))
+        return problems
 
     def _sales_lifecycle_product_lines(self):
         return self.invoice_line_ids.filtered(
@@ -347,7 +377,16 @@ class AccountMove(models.Model):
         sale_lines.invoice_lines.move_id.mapped("state")
         for move in moves:
             lines = move._sales_lifecycle_product_lines()
-            if not lines.sale_line_ids.order_id.filtered(lambda o: o.state == "sale"):
+            # only order lines of the invoice's company count: the stored
+            # differences must not show another company's lines
+            own_sale_lines = {
+                line: line._sales_lifecycle_sale_lines() for line in lines
+            }
+            if (
+                not self.env["sale.order.line"]
+                .union(*own_sale_lines.values())
+                .order_id.filtered(lambda o: o.state == "sale")
+            ):
                 continue
             diffs = []
             invoiced = defaultdict(float)
@@ -358,7 +397,7 @@ class AccountMove(models.Model):
                     index=index,
                     product=line.product_id.display_name or line.name or "",
                 )
-                sale_line = line.sale_line_ids[:1]
+                sale_line = own_sale_lines[line][:1]
                 if not sale_line:
                     diffs.append(
                         self.env._(
@@ -451,7 +490,11 @@ class AccountMove(models.Model):
         return result
 
     def _sales_lifecycle_orders(self):
-        return self.line_ids.sale_line_ids.order_id
+        """The orders these invoices bill: order lines of their company only."""
+        sale_lines = self.env["sale.order.line"]
+        for line in self.line_ids:
+            sale_lines |= line._sales_lifecycle_sale_lines()
+        return sale_lines.order_id
 
     def _sales_lifecycle_win_opportunities(self):
         """Win the opportunities whose confirmed orders are fully paid."""

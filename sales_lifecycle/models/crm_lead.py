@@ -29,10 +29,36 @@ GENERATION_CHANNELS = [
 CONVERSION_GATE_DONE = object()
 GATE_CONTEXT_KEY = "sales_lifecycle_conversion_gate"
 
+# Marks the restore that ``action_set_won`` does before moving the leads to a
+# won stage: won stages keep their own rules, so the gates of the stage the
+# lead was lost in do not apply. An object: a client cannot send it.
+WON_RESTORE = object()
+WON_RESTORE_KEY = "sales_lifecycle_won_restore"
+
 
 class CrmLead(models.Model):
     _name = "crm.lead"
     _inherit = ["crm.lead", "sales_lifecycle.rule.mixin"]
+
+    # Results of the module's actions, never inputs (see the rule layer):
+    # the qualification (action_qualify / action_disqualify), the report
+    # measures and the agreement a renewal was made from.
+    _sales_lifecycle_result_fields = (
+        "qualification_state",
+        "qualification_score",
+        "created_as_lead",
+        "qualification_rate",
+        "conversion_rate",
+        "renewal_agreement_id",
+    )
+    # Links a user may set only to records he may read (their name would be
+    # shown to him on the lead).
+    _sales_lifecycle_link_access = {
+        "origin_event_id": "read",
+        "origin_message_id": "read",
+        "lost_competitor_id": "read",
+        "prime_contact_id": "read",
+    }
 
     # Qualification (stage 2): the state every later stage reads. Not
     # required: a NOT NULL column would break the leads that host add-ons
@@ -229,13 +255,37 @@ class CrmLead(models.Model):
         for lead in leads.filtered("origin_event_id"):
             if not lead.origin_event_id.opportunity_id:
                 lead.origin_event_id.opportunity_id = lead
+        # An opportunity created in a gated stage (given, or computed by crm
+        # from its team) enters it: the gates run, as for a stage change. In
+        # enforce mode the error aborts the transaction, like a constraint.
+        leads._sales_lifecycle_check_stage_gates(
+            leads._sales_lifecycle_stage_entries(arrived=True)
+        )
         return leads
 
     def write(self, vals):
-        # Adds: the gates of the target stage are checked before any stage
-        # change; a disqualified lead that is restored is pending again.
-        if vals.get("stage_id"):
-            self._sales_lifecycle_check_stage_gates(vals)
+        # Adds: the conversion gate on a lead -> opportunity ``type`` write
+        # (the module's gated paths mark their call); the gates of every stage
+        # the write brings opportunities into (stage change, restore from the
+        # archive, conversion, crm's stage compute), checked before anything
+        # is written except for the compute; a disqualified lead that is
+        # restored is pending again.
+        if vals.get("type") == "opportunity":
+            self.filtered(
+                lambda lead: lead.type == "lead"
+            )._sales_lifecycle_check_conversion()
+        self._sales_lifecycle_check_stage_gates(
+            self._sales_lifecycle_stage_entries(vals)
+        )
+        # crm computes the stage of a lead without one when its team or type
+        # changes (_compute_stage_id): known only after the write
+        unstaged = self.browse()
+        stage_depends = self.pool.field_depends[self._fields["stage_id"]]
+        if (
+            "stage_id" not in vals
+            and {path.split(".")[0] for path in stage_depends} & vals.keys()
+        ):
+            unstaged = self.filtered(lambda lead: not lead.stage_id)
         restored = self.env["crm.lead"]
         if vals.get("active") and "qualification_state" not in vals:
             restored = self.filtered(
@@ -245,7 +295,11 @@ class CrmLead(models.Model):
             )
         res = super().write(vals)
         if restored:
-            restored.write({"qualification_state": "pending"})
+            restored._sales_lifecycle_system().write({"qualification_state": "pending"})
+        if unstaged:
+            unstaged._sales_lifecycle_check_stage_gates(
+                unstaged._sales_lifecycle_stage_entries(arrived=True)
+            )
         return res
 
     def web_read(self, specification):
@@ -286,7 +340,7 @@ class CrmLead(models.Model):
                 "in the Qualification tab of the lead:"
             ),
         )
-        leads.write({"qualification_state": "qualified"})
+        leads._sales_lifecycle_system().write({"qualification_state": "qualified"})
         return True
 
     def action_disqualify(self, lost_reason_id=False, note=False):
@@ -314,7 +368,8 @@ class CrmLead(models.Model):
                 self.env._("Choose an existing lost reason to disqualify a lead.")
             )
         leads = self.filtered(lambda lead: lead.qualification_state != "disqualified")
-        leads.write({"qualification_state": "disqualified"})
+        # the caller's write access is checked by the write itself
+        leads._sales_lifecycle_system().write({"qualification_state": "disqualified"})
         if note:
             for lead in leads:
                 lead.message_post(body=note, subtype_xmlid="mail.mt_note")
@@ -335,6 +390,14 @@ class CrmLead(models.Model):
                 "default_lead_ids": self.ids,
             },
         }
+
+    def action_set_won(self):
+        # Adds: the restore that precedes the move to a won stage does not run
+        # the gates of the stage the lead was lost in (won stages keep their
+        # own rules).
+        return super(
+            CrmLead, self.with_context(**{WON_RESTORE_KEY: WON_RESTORE})
+        ).action_set_won()
 
     def action_open_origin_event(self):
         """Open the meeting the lead was created from."""
@@ -492,8 +555,10 @@ class CrmLead(models.Model):
 
     def _sales_lifecycle_answer_summary(self):
         """Number of answers and criteria not met per lead, in two queries
-        whatever the number of leads."""
+        whatever the number of leads. Every answer of the leads counts, also
+        one the caller could not read."""
         Answer = self.env["sales_lifecycle.qualification.answer"]
+        Answer = Answer.sudo()  # counts the answers of these leads, returns none
         counts = {
             lead.id: count
             for lead, count in Answer._read_group(
@@ -628,6 +693,7 @@ class CrmLead(models.Model):
         index="btree_not_null",
         tracking=True,
         copy=False,
+        check_company=True,
         help="The competitor that won the deal when the opportunity was lost.",
     )
     swot_ids = fields.One2many("sales_lifecycle.swot", "lead_id", string="SWOTs")
@@ -755,23 +821,57 @@ class CrmLead(models.Model):
         ).sorted(lambda stage: (stage.sequence, stage.id))
         return following[:1]
 
-    def _sales_lifecycle_gate_records_to_check(self, stage, vals):
-        """Leads the stage change moves forward into a gated stage."""
-        if stage.is_won or not stage.gate_ids:
-            return self.browse()
-        key = (stage.sequence, stage.id)
-        return self.filtered(
-            lambda lead: (
-                lead.active
-                and vals.get("type", lead.type) == "opportunity"
-                and lead.stage_id != stage
-                and (
-                    not lead.stage_id
-                    or (lead.stage_id.sequence, lead.stage_id.id) < key
-                )
-                and lead._sales_lifecycle_company().lifecycle_stage_gates
-            )
+    def _sales_lifecycle_stage_entries(self, vals=None, arrived=False):
+        """The leads of ``self`` that enter a gated stage, by stage.
+
+        :param vals: the values of a write about to happen: a forward stage
+            change of an active opportunity, or an opportunity that arrives in
+            its (new or current) stage: restored from the archive (except on
+            the way to a won stage, ``action_set_won``), converted from a lead,
+            or given a stage it had not;
+        :param arrived: instead, the leads as they are now (just created, or
+            given a stage by crm's compute) arrive in their stage.
+        :return: ``{crm.stage: crm.lead}``; won stages, stages without gates,
+            archived leads, leads (not opportunities) and companies with the
+            gates off are left out. A constant number of queries.
+        """
+        vals = vals or {}
+        if not arrived and not {"stage_id", "active", "type"} & vals.keys():
+            return {}
+        Stage = self.env["crm.stage"]
+        target = None
+        if not arrived and "stage_id" in vals:
+            target = Stage.browse(vals["stage_id"] or ())
+        restoring_to_win = (
+            self.env.context.get(WON_RESTORE_KEY) is WON_RESTORE
+            and "stage_id" not in vals
         )
+        entries = {}
+        for lead in self:
+            if arrived:
+                active, lead_type, stage = lead.active, lead.type, lead.stage_id
+            else:
+                active = vals.get("active", lead.active)
+                lead_type = vals.get("type", lead.type)
+                stage = lead.stage_id if target is None else target
+            if not active or lead_type != "opportunity":
+                continue
+            if not stage or stage.is_won or not stage.gate_ids:
+                continue
+            if not arrived:
+                restored = not lead.active and not restoring_to_win
+                coming = restored or lead.type != "opportunity" or not lead.stage_id
+                if not coming and (
+                    not lead.active  # restored on the way to a won stage
+                    or stage == lead.stage_id
+                    or (stage.sequence, stage.id)
+                    < (lead.stage_id.sequence, lead.stage_id.id)
+                ):
+                    continue  # moving back (or staying) is never checked
+            if not lead._sales_lifecycle_company().lifecycle_stage_gates:
+                continue
+            entries[stage] = entries.get(stage, self.browse()) | lead
+        return entries
 
     def _sales_lifecycle_missing_gates(self, gates):
         """Map each lead of ``self`` to the gates it does not meet.
@@ -789,34 +889,48 @@ class CrmLead(models.Model):
                 missing[lead] = missing.get(lead, gates.browse()) | gate
         return missing
 
-    def _sales_lifecycle_check_stage_gates(self, vals):
-        stage = self.env["crm.stage"].browse(vals["stage_id"])
-        leads = self._sales_lifecycle_gate_records_to_check(stage, vals)
-        if not leads:
-            return
-        missing = leads._sales_lifecycle_missing_gates(stage.gate_ids)
-        problems = [
-            (
-                lead,
-                [
+    def _sales_lifecycle_check_stage_gates(self, entries):
+        """Run the gates of each stage on the leads entering it.
+
+        :param entries: ``{crm.stage: crm.lead}``, see
+            ``_sales_lifecycle_stage_entries``.
+        :raise UserError: in ``enforce`` mode, listing every missing item of
+            every opportunity.
+        """
+        problems = []
+        for stage, leads in entries.items():
+            missing = leads._sales_lifecycle_missing_gates(stage.gate_ids)
+            for lead, gates in missing.items():
+                messages = [
                     self.env._(
                         "%(gate)s: %(where)s",
                         gate=gate.name,
                         where=gate.description or gate.name,
                     )
                     for gate in gates
-                ],
-            )
-            for lead, gates in missing.items()
-        ]
-        self._sales_lifecycle_apply_rule(
-            problems,
-            self.env._(
+                ]
+                if len(entries) > 1:
+                    messages = [
+                        self.env._(
+                            "%(stage)s — %(problem)s", stage=stage.name, problem=msg
+                        )
+                        for msg in messages
+                    ]
+                problems.append((lead, messages))
+        if not problems:
+            return
+        if len(entries) == 1:
+            title = self.env._(
                 "Stage gates: these opportunities cannot enter stage %(stage)s "
                 "before the following items are completed.",
-                stage=stage.name,
-            ),
-        )
+                stage=next(iter(entries)).name,
+            )
+        else:
+            title = self.env._(
+                "Stage gates: these opportunities cannot enter their stage "
+                "before the following items are completed."
+            )
+        self._sales_lifecycle_apply_rule(problems, title)
 
     def _sales_lifecycle_gate_qualified(self):
         return self.filtered(lambda lead: lead.qualification_state != "qualified")
@@ -890,7 +1004,9 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------
 
     def action_new_quotation(self):
-        # Adds: the quotation's lines come from the opportunity's product lines.
+        # Adds: the quotation's lines come from the opportunity's product
+        # lines. A quotation acts on its opportunity: write access first.
+        self.check_access("write")
         action = super().action_new_quotation()
         action["context"]["default_order_line"] = self._prepare_quotation_lines()
         return action
@@ -957,12 +1073,17 @@ class CrmLead(models.Model):
         """
         if not self:
             return
-        groups = self.env["sale.order"]._read_group(
-            [
-                ("opportunity_id", "in", self.ids),
-                ("state", "in", ("draft", "sent", "sale")),
-            ],
-            ["opportunity_id"],
+        # every live quotation counts, also those the caller cannot see
+        groups = (
+            self.env["sale.order"]
+            .sudo()  # counts quotations only; the caller rejected one of each lead
+            ._read_group(
+                [
+                    ("opportunity_id", "in", self.ids),
+                    ("state", "in", ("draft", "sent", "sale")),
+                ],
+                ["opportunity_id"],
+            )
         )
         still_alive = self.browse(lead.id for (lead,) in groups)
         done = self - still_alive

@@ -3,7 +3,7 @@ from datetime import timedelta
 from markupsafe import Markup, escape
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 SERVICE_MODES = [
     ("call", "Call"),
@@ -33,6 +33,20 @@ VISIT_STATES = [
     ("cancelled", "Cancelled"),
 ]
 
+ENTITLEMENT_DECISIONS = [
+    ("pending", "To Decide"),
+    ("served", "Served Anyway"),
+    ("declined", "Declined"),
+]
+
+# The marker of a request that comes from outside, set by the module's
+# overrides of the mail gateway (``message_new``) and of helpdesk_mgmt's portal
+# form: such a request is never refused by the ``block`` policy, it is recorded
+# and routed for a decision. An object, not a string: a context that comes
+# over RPC holds JSON values only.
+INBOUND_REQUEST = object()
+INBOUND_KEY = "sales_lifecycle_inbound"
+
 # helpdesk_mgmt's channels (xml ids) and the service mode they mean
 CHANNEL_SERVICE_MODES = {
     "helpdesk_mgmt.helpdesk_ticket_channel_phone": "call",
@@ -49,10 +63,41 @@ ENTITLEMENT_FIELDS = {
     "channel_id",
 }
 
+# fields a confirmed visit holds: the visit counts on its agreement and its
+# event was planned with them (cancel the visit to change them)
+CONFIRMED_VISIT_FIELDS = (
+    "partner_id",
+    "agreement_id",
+    "company_id",
+    "service_mode",
+    "visit_address_id",
+    "visit_start",
+    "visit_end",
+    "technician_id",
+)
+
 
 class HelpdeskTicket(models.Model):
     _name = "helpdesk.ticket"
     _inherit = ["helpdesk.ticket", "sales_lifecycle.rule.mixin"]
+    # what the module computes, its jobs and its actions write
+    _sales_lifecycle_result_fields = (
+        "entitlement_state",
+        "entitlement_decision",
+        "visit_state",
+        "visit_event_id",
+        "sla_start_date",
+        "sla_response_deadline",
+        "sla_resolution_deadline",
+        "sla_first_response_date",
+        "sla_state",
+        "sla_breach_notified",
+    )
+    _sales_lifecycle_link_access = {
+        "agreement_id": "read",
+        "visit_address_id": "read",
+        "technician_id": "read",
+    }
 
     # Service request (stage 6)
     service_mode = fields.Selection(
@@ -86,6 +131,18 @@ class HelpdeskTicket(models.Model):
         tracking=True,
     )
     entitlement_message = fields.Char(compute="_compute_entitlement_message")
+    entitlement_decision = fields.Selection(
+        ENTITLEMENT_DECISIONS,
+        string="Coverage Decision",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        tracking=True,
+        help="Under the Block policy, a request that comes in by e-mail or by "
+        "the portal form from a customer without coverage is recorded, not "
+        "refused: it waits for the decision of the team leader (or a helpdesk "
+        "manager), who serves it anyway or declines it.",
+    )
 
     # Onsite visit
     visit_address_id = fields.Many2one(
@@ -106,18 +163,27 @@ class HelpdeskTicket(models.Model):
     visit_state = fields.Selection(
         VISIT_STATES,
         default="draft",
+        readonly=True,
         copy=False,
         tracking=True,
         help="A confirmed visit consumes one onsite visit of the agreement; "
-        "cancelling it releases the visit.",
+        "cancelling it releases the visit. Set by the Confirm Visit and Cancel "
+        "Visit buttons.",
     )
-    visit_event_id = fields.Many2one("calendar.event", readonly=True, copy=False)
+    visit_event_id = fields.Many2one(
+        "calendar.event", readonly=True, copy=False, groups="base.group_user"
+    )
 
     # Calls
     call_log_ids = fields.One2many(
-        "sales_lifecycle.call.log", "ticket_id", string="Calls"
+        "sales_lifecycle.call.log",
+        "ticket_id",
+        string="Calls",
+        groups="base.group_user",
     )
-    call_log_count = fields.Integer(compute="_compute_call_log_count")
+    call_log_count = fields.Integer(
+        compute="_compute_call_log_count", groups="base.group_user"
+    )
 
     # Service levels
     sla_start_date = fields.Datetime(
@@ -357,26 +423,47 @@ class HelpdeskTicket(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         """Also apply the company's entitlement policy to requests that are
-        not covered; a refused request leaves nothing written (savepoint)."""
+        not covered; a refused request leaves nothing written (savepoint). A
+        request from outside (mail gateway, portal form) is never refused: it
+        is recorded and routed for a decision."""
+        inbound = self._sales_lifecycle_is_inbound()
         with self.env.cr.savepoint():
             tickets = super().create(vals_list)
-            tickets._sales_lifecycle_apply_entitlement_policy()
+            tickets._sales_lifecycle_apply_entitlement_policy(inbound=inbound)
         return tickets
 
     def write(self, vals):
         """Also re-apply the entitlement policy when what the request is
-        entitled to changes (customer, mode, agreement)."""
-        if not ENTITLEMENT_FIELDS & set(vals) or self.env.context.get(
-            "sales_lifecycle_skip_entitlement"
-        ):
+        entitled to changes (customer, mode, agreement), and keep what a
+        confirmed visit was planned with."""
+        if not self._sales_lifecycle_is_system():
+            self._sales_lifecycle_check_confirmed_visits(vals)
+        if not ENTITLEMENT_FIELDS & set(vals):
             return super().write(vals)
         before = {ticket.id: ticket.entitlement_state for ticket in self}
         with self.env.cr.savepoint():
             res = super().write(vals)
-            self.filtered(
-                lambda t: t.entitlement_state != before.get(t.id)
-            )._sales_lifecycle_apply_entitlement_policy()
+            changed = self.filtered(lambda t: t.entitlement_state != before.get(t.id))
+            changed._sales_lifecycle_apply_entitlement_policy()
+            changed.filtered(
+                lambda t: (
+                    t.entitlement_decision == "pending"
+                    and t.entitlement_state == "covered"
+                )
+            )._sales_lifecycle_close_decision(False)
         return res
+
+    @api.model
+    @api.private
+    def message_new(self, msg_dict, custom_values=None):
+        """Also mark the request as coming from outside: under the ``block``
+        policy an e-mail from a customer without coverage is recorded and
+        routed for a decision, never bounced. Private: the mail gateway calls
+        it through ``message_process``, no RPC client does."""
+        ticket = super(HelpdeskTicket, self._sales_lifecycle_inbound()).message_new(
+            msg_dict, custom_values=custom_values
+        )
+        return ticket.with_env(self.env)
 
     def _message_post_after_hook(self, message, msg_vals):
         """Also record the first answer of an agent to the customer."""
@@ -391,7 +478,8 @@ class HelpdeskTicket(models.Model):
         ):
             pending = self.filtered(lambda t: not t.sla_first_response_date)
             if pending:
-                pending.sudo().write(  # SLA bookkeeping of the answer just posted
+                answered = pending.sudo()  # the tickets the caller just answered
+                answered._sales_lifecycle_system().write(
                     {"sla_first_response_date": message.date or fields.Datetime.now()}
                 )
         return res
@@ -405,6 +493,7 @@ class HelpdeskTicket(models.Model):
         plan a calendar event for the technician. Visits beyond what the
         agreement includes are ``exhausted`` and the company's policy
         applies."""
+        self.check_access("write")
         tickets = self.filtered(
             lambda t: t.service_mode == "onsite" and t.visit_state != "confirmed"
         )
@@ -423,13 +512,20 @@ class HelpdeskTicket(models.Model):
                         fields=", ".join(names),
                     )
                 )
+            elif ticket.technician_id.share:
+                missing.append(
+                    self.env._(
+                        "- %(ticket)s: the technician must be an internal user "
+                        "(Onsite Visit tab).",
+                        ticket=ticket.display_name,
+                    )
+                )
         if missing:
             raise UserError(
                 self.env._("The visit cannot be confirmed:") + "\n" + "\n".join(missing)
             )
         if not tickets:
             return True
-        tickets.check_access("write")
         agreements = tickets.agreement_id
         # serialise the consumption of visits of one agreement
         agreements._sales_lifecycle_lock("read", ["onsite_visits_used"])
@@ -447,25 +543,45 @@ class HelpdeskTicket(models.Model):
                 remaining[ticket.agreement_id.id] = left - 1
             states[ticket] = state
         tickets._sales_lifecycle_apply_entitlement_policy(states=states)
+        own_events = tickets._sales_lifecycle_visit_events()
+        Event = self.env["calendar.event"]
         for ticket in tickets:
-            event = ticket.visit_event_id
+            event = own_events.get(ticket.id, Event)
             values = ticket._prepare_visit_event_values()
-            if event.exists():
-                event.sudo().write(values)  # the visit's own event, moved with it
+            if event:
+                event.sudo().write(values)  # this visit's own event (origin checked)
             else:
-                Event = self.env["calendar.event"].sudo()  # the technician's event
-                event = Event.create(values)
-            ticket.write({"visit_state": "confirmed", "visit_event_id": event.id})
+                event = Event.sudo().create(values)  # the technician's event, new
+            ticket._sales_lifecycle_system().write(
+                {"visit_state": "confirmed", "visit_event_id": event.id}
+            )
         return True
 
     def action_cancel_visit(self):
         """Cancel the confirmed visits: release the agreement's visit and
-        remove the technician's event."""
+        remove the technician's event (only the event the module planned for
+        the ticket)."""
+        self.check_access("write")
         tickets = self.filtered(lambda t: t.visit_state == "confirmed")
-        events = tickets.visit_event_id
-        tickets.write({"visit_state": "cancelled", "visit_event_id": False})
-        events.sudo().unlink()  # the cancelled visits' own events
+        if not tickets:
+            return True
+        own_events = tickets._sales_lifecycle_visit_events()
+        events = self.env["calendar.event"].union(*own_events.values())
+        tickets._sales_lifecycle_system().write(
+            {"visit_state": "cancelled", "visit_event_id": False}
+        )
+        events.sudo().unlink()  # the cancelled visits' own events (origin checked)
         return True
+
+    def action_entitlement_serve(self):
+        """Decide to serve the requests that wait for a coverage decision,
+        although the customer's support does not cover them."""
+        return self._sales_lifecycle_decide("served")
+
+    def action_entitlement_decline(self):
+        """Decide not to serve the requests that wait for a coverage decision
+        (the team then closes them as usual)."""
+        return self._sales_lifecycle_decide("declined")
 
     def action_view_call_logs(self):
         action = self.env["ir.actions.act_window"]._for_xml_id(
@@ -485,7 +601,8 @@ class HelpdeskTicket(models.Model):
     @api.model
     def _cron_update_sla_state(self):
         """Refresh the SLA state of open tickets and notify the team leaders of
-        the tickets that breached their SLA."""
+        the tickets that breached their SLA. By batches in savepoints: a ticket
+        that fails is logged and skipped, the others are updated."""
         tickets = self.search(
             [
                 ("closed", "=", False),
@@ -494,7 +611,11 @@ class HelpdeskTicket(models.Model):
                 ("sla_resolution_deadline", "!=", False),
             ]
         )
-        tickets._sla_update_state()
+        tickets._sales_lifecycle_run_isolated(
+            lambda batch: batch._sla_update_state(),
+            "Ticket SLA states",
+            batch_size=200,
+        )
         return tickets
 
     # ------------------------------------------------------------
@@ -530,7 +651,7 @@ class HelpdeskTicket(models.Model):
     def _sales_lifecycle_entitlement_state(self, agreements_by_partner=None):
         self.ensure_one()
         day = self._sales_lifecycle_ticket_date()
-        agreement = self.agreement_id.sudo()  # entitlement bookkeeping
+        agreement = self.agreement_id.sudo()  # the ticket's own agreement, terms only
         if not agreement:
             if agreements_by_partner is None:
                 agreements_by_partner = self._sales_lifecycle_agreements_by_partner()
@@ -595,14 +716,18 @@ class HelpdeskTicket(models.Model):
             customer=customer,
         )
 
-    def _sales_lifecycle_apply_entitlement_policy(self, states=None):
+    def _sales_lifecycle_apply_entitlement_policy(self, states=None, inbound=False):
         """Apply each company's ``ticket_entitlement_policy`` to the requests
         that are not covered: ``allow`` only flags them, ``warn`` posts a
         warning, ``block`` refuses through the rollout mode (``UserError`` in
-        ``enforce``, a chatter warning in ``advise``).
+        ``enforce``, a chatter warning in ``advise``); a request from outside
+        (``inbound``: mail gateway, portal form) is not refused under
+        ``block`` but recorded and routed for a decision.
 
         :param states: optional ``{ticket: state}`` overriding the stored
             state (a visit about to be confirmed).
+        :param inbound: whether the tickets are requests just received from
+            outside (set by the module's entry points only).
         """
         states = states or {}
         uncovered = self.filtered(
@@ -616,6 +741,9 @@ class HelpdeskTicket(models.Model):
         warned = uncovered.filtered(
             lambda t: t.company_id.ticket_entitlement_policy == "warn"
         )
+        if blocked and inbound:
+            blocked._sales_lifecycle_route_for_decision()
+            blocked = self.browse()
         if blocked:
             self._sales_lifecycle_apply_rule(
                 [
@@ -648,6 +776,146 @@ class HelpdeskTicket(models.Model):
                 subtype_xmlid="mail.mt_note",
             )
         return uncovered
+
+    def _sales_lifecycle_check_confirmed_visits(self, vals):
+        """Refuse changing what a confirmed visit holds (its agreement's
+        count, its event): the visit is cancelled first."""
+        fnames = [fname for fname in CONFIRMED_VISIT_FIELDS if fname in vals]
+        if not fnames:
+            return
+        changed = []
+        for ticket in self.filtered(lambda t: t.visit_state == "confirmed"):
+            for fname in fnames:
+                field = self._fields[fname]
+                value = field.convert_to_record(
+                    field.convert_to_cache(vals[fname], ticket, validate=False),
+                    ticket,
+                )
+                if ticket[fname] != value:
+                    changed.append(ticket)
+                    break
+        if changed:
+            raise UserError(
+                self.env._(
+                    "The onsite visit of %(tickets)s is confirmed: cancel the "
+                    "visit (Cancel Visit) before changing its customer, "
+                    "agreement, company, service mode, site, schedule or "
+                    "technician, then confirm it again.",
+                    tickets=", ".join(t.display_name for t in changed),
+                )
+            )
+
+    def _sales_lifecycle_route_for_decision(self):
+        """Record requests from outside that the ``block`` policy would refuse:
+        flag them (``entitlement_decision`` = ``pending``), note why on the
+        ticket and give the team leader (or a helpdesk manager of the company
+        when the team has none) an activity to decide."""
+        self._sales_lifecycle_system().write({"entitlement_decision": "pending"})
+        managers = self.env.ref(
+            "helpdesk_mgmt.group_helpdesk_manager", raise_if_not_found=False
+        )
+        for ticket in self:
+            problem = ticket._sales_lifecycle_entitlement_problem()
+            ticket.message_post(
+                body=Markup("<p><strong>%s</strong> %s</p>")
+                % (
+                    self.env._("Not covered, to decide:"),
+                    escape(problem),
+                ),
+                message_type="comment",
+                subtype_xmlid="mail.mt_note",
+            )
+            decider = ticket.team_id.user_id
+            if not decider and managers:
+                decider = (
+                    self.env["res.users"]
+                    .sudo()  # who decides: a user id, nothing is shown
+                    .search(
+                        [
+                            ("groups_id", "in", managers.ids),
+                            ("share", "=", False),
+                            ("company_ids", "in", ticket.company_id.ids),
+                        ],
+                        order="id",
+                        limit=1,
+                    )
+                )
+            if decider:
+                ticket.activity_schedule(
+                    "sales_lifecycle.mail_activity_type_entitlement_decision",
+                    user_id=decider.id,
+                    note=problem,
+                )
+
+    def _sales_lifecycle_decide(self, decision):
+        """Record the decision on the requests waiting for one: only the
+        team leader of the ticket's team or a helpdesk manager decides."""
+        self.check_access("write")
+        tickets = self.filtered(lambda t: t.entitlement_decision == "pending")
+        if not tickets:
+            raise UserError(
+                self.env._(
+                    "No coverage decision is waiting on these tickets: only a "
+                    "request received by e-mail or the portal form that its "
+                    "customer's support does not cover waits for one."
+                )
+            )
+        if not self.env.user.has_group("helpdesk_mgmt.group_helpdesk_manager"):
+            others = tickets.filtered(lambda t: t.team_id.user_id != self.env.user)
+            if others:
+                raise AccessError(
+                    self.env._(
+                        "Only the team leader or a helpdesk manager decides "
+                        "whether a request that is not covered is served: "
+                        "%(tickets)s.",
+                        tickets=", ".join(others.mapped("display_name")),
+                    )
+                )
+        tickets._sales_lifecycle_close_decision(decision)
+        return True
+
+    def _sales_lifecycle_close_decision(self, decision):
+        """Set the coverage decision (``False`` when coverage was found) and
+        close the decision activities."""
+        self._sales_lifecycle_system().write({"entitlement_decision": decision})
+        labels = dict(
+            self._fields["entitlement_decision"]._description_selection(self.env)
+        )
+        feedback = (
+            self.env._(
+                "%(decision)s by %(user)s.",
+                decision=labels[decision],
+                user=self.env.user.name,
+            )
+            if decision
+            else self.env._("The request is now covered.")
+        )
+        self.activity_feedback(
+            ["sales_lifecycle.mail_activity_type_entitlement_decision"],
+            feedback=feedback,
+        )
+
+    def _sales_lifecycle_is_inbound(self):
+        return self.env.context.get(INBOUND_KEY) is INBOUND_REQUEST
+
+    def _sales_lifecycle_inbound(self):
+        """These records, as handling a request from outside: for the module's
+        overrides of the mail gateway and the portal form only."""
+        return self.with_context(**{INBOUND_KEY: INBOUND_REQUEST})
+
+    def _sales_lifecycle_visit_events(self):
+        """``{ticket id: event}`` for the tickets' visit events that the
+        module planned for them (the event's document is the ticket); any
+        other event is never moved or deleted by the visit buttons."""
+        linked = self.visit_event_id
+        events = linked.sudo().exists()  # only their origin is read, nothing shown
+        by_id = {event.id: event for event in events}
+        result = {}
+        for ticket in self:
+            event = by_id.get(ticket.visit_event_id.id)
+            if event and event.res_model == self._name and event.res_id == ticket.id:
+                result[ticket.id] = event.with_env(self.env)
+        return result
 
     def _prepare_visit_event_values(self):
         self.ensure_one()
@@ -712,7 +980,7 @@ class HelpdeskTicket(models.Model):
                 by_state.setdefault(state, self.browse())
                 by_state[state] |= ticket
         for state, tickets in by_state.items():
-            tickets.write({"sla_state": state})
+            tickets._sales_lifecycle_system().write({"sla_state": state})
         breached = self.filtered(
             lambda t: t.sla_state == "breached" and not t.sla_breach_notified
         )
@@ -730,7 +998,7 @@ class HelpdeskTicket(models.Model):
                 subtype_xmlid="mail.mt_note",
                 partner_ids=leader.partner_id.ids,
             )
-        breached.write({"sla_breach_notified": True})
+        breached._sales_lifecycle_system().write({"sla_breach_notified": True})
         return breached
 
 

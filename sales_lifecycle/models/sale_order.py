@@ -18,6 +18,10 @@ FROZEN_LINE_FIELDS = (
     "tax_id",
 )
 LIVE_STATES = ("draft", "sent")
+# Marks the reset to draft that action_new_revision does after recording the
+# round itself. A Python object: a context that comes over RPC cannot hold it.
+ROUND_RECORDED = object()
+ROUND_RECORDED_KEY = "sales_lifecycle_round_recorded"
 LIFECYCLE_INVOICE_STATUSES = [
     ("waiting_signature", "Waiting for the signature"),
     ("waiting_delivery", "Waiting for delivery"),
@@ -37,7 +41,24 @@ class SaleOrder(models.Model):
         "price_approval_issues",
         "price_approved_by_id",
         "price_approved_date",
+        "revision_number",
+        "lifecycle_invoice_status",
+        "is_primary",
+        "superseded_by_id",
+        "rejection_reason_id",
+        "rejection_comment",
+        "rejection_competitor_id",
+        "expiry_reminder_date",
+        "support_agreement_id",
+        "is_signed",
+        "cancelled_while_sent",
     )
+    # Linking a quotation to an opportunity acts on it (alternatives cancelled
+    # on acceptance, primary quotation, expected revenue): write access.
+    _sales_lifecycle_link_access = {
+        "opportunity_id": "write",
+        "support_plan_id": "read",
+    }
 
     # Support terms sold with the quotation (stages 5 and 6)
     support_plan_id = fields.Many2one(
@@ -130,6 +151,12 @@ class SaleOrder(models.Model):
         index="btree_not_null",
     )
     rejection_comment = fields.Text(copy=False, readonly=True)
+    cancelled_while_sent = fields.Boolean(
+        copy=False,
+        readonly=True,
+        help="Cancelled while it was sent: with Freeze sent quotations on, its "
+        "terms stay as sent, and setting it back to quotation records the round.",
+    )
     rejection_competitor_id = fields.Many2one(
         "sales_lifecycle.competitor",
         string="Chosen Competitor",
@@ -177,6 +204,11 @@ class SaleOrder(models.Model):
     @api.depends("sale_order_template_id", "order_line.product_id")
     def _compute_support_plan_id(self):
         for order in self:
+            if order.state == "sale":
+                # the plan of a confirmed order is what was sold: a line or a
+                # template changed afterwards does not change it
+                order.support_plan_id = order.support_plan_id
+                continue
             plan = order.sale_order_template_id.support_plan_id
             if not plan and not order.support_plan_id:
                 plan = order.order_line.product_id.product_tmpl_id.support_plan_id
@@ -267,16 +299,50 @@ class SaleOrder(models.Model):
     # CRUD
     # ------------------------------------------------------------
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        # Adds: a default opportunity from the context is a link like one in
+        # the values (the rule layer checks the access it needs); an order
+        # created sent or confirmed meets the checks of those states.
+        default_lead = self.env.context.get("default_opportunity_id")
+        if default_lead:
+            for vals in vals_list:
+                vals.setdefault("opportunity_id", default_lead)
+        orders = super().create(vals_list)
+        orders.filtered(
+            lambda o: o.state == "sale"
+        )._sales_lifecycle_check_confirmation()
+        orders.filtered(lambda o: o.state == "sent")._check_price_approval()
+        return orders
+
     def write(self, vals):
-        # Adds: price approval before a quotation goes out, one primary
-        # quotation per opportunity, expected revenue following it; a
-        # signature arriving on a confirmed order that waited for it creates
-        # the invoice its policy asks for.
-        if vals.get("state") == "sent":
-            self.filtered(lambda o: o.state == "draft")._check_price_approval()
+        # Adds, on every path (buttons, portal, RPC, automation):
+        # - the rule layer's guards first, before any side effect below;
+        # - the checks of the new state (_sales_lifecycle_state_change);
+        # - prices a manager must approve cannot be signed;
+        # - the support plan of a confirmed order stays what was sold;
+        # - one primary quotation per opportunity, expected revenue following
+        #   it; a signature arriving on a confirmed order that waited for it
+        #   creates the invoice its policy asks for.
+        if not self._sales_lifecycle_is_system():
+            self._sales_lifecycle_check_result_fields([vals], records=self)
+            self._sales_lifecycle_check_links([vals])
+        after_state_change = self._sales_lifecycle_state_change(vals.get("state"))
+        if vals.get("signature"):
+            self.filtered(lambda o: o.state in LIVE_STATES)._check_price_approval(
+                self.env._(
+                    "The customer cannot sign prices a sales manager has not "
+                    "approved yet (Request Approval on the quotation):"
+                )
+            )
+        if "support_plan_id" in vals:
+            self._sales_lifecycle_check_sold_plan(vals["support_plan_id"])
+        if "opportunity_id" in vals and not vals.get("is_primary"):
+            self._sales_lifecycle_leave_primary(vals["opportunity_id"])
         if vals.get("is_primary"):
             self._unset_other_primaries(vals.get("opportunity_id"))
         res = super().write(vals)
+        after_state_change()
         if {"is_primary", "opportunity_id", "order_line", "state"} & vals.keys():
             self._sync_expected_revenue()
         if vals.get("signature"):
@@ -289,6 +355,48 @@ class SaleOrder(models.Model):
             if waiting:
                 waiting._sales_lifecycle_invoice_on_accept()
         return res
+
+    def _sales_lifecycle_state_change(self, state):
+        """Check the orders before ``state`` is written on them; return what
+        to do once it is written.
+
+        - ``sale`` (every confirmation: button, portal, payment, RPC): row
+          lock, then expiry and price approval;
+        - ``sent``: price approval;
+        - ``draft``: a frozen quotation set back to draft records its round
+          (``action_new_revision`` recorded it already);
+        - ``cancel``: a sent quotation stays frozen while cancelled.
+        """
+        if state == "sale":
+            self.filtered(
+                lambda o: o.state != "sale"
+            )._sales_lifecycle_check_confirmation()
+        elif state == "sent":
+            self.filtered(lambda o: o.state == "draft")._check_price_approval()
+        elif state == "draft":
+            reopened = self.filtered("cancelled_while_sent")
+            rounds = self.browse()
+            if self.env.context.get(ROUND_RECORDED_KEY) is not ROUND_RECORDED:
+                rounds = self._sales_lifecycle_frozen()
+                rounds._sales_lifecycle_lock("write", ["state", "revision_number"])
+                rounds._sales_lifecycle_record_rounds(
+                    self.env._("Set back to quotation after it was sent.")
+                )
+
+            def after_draft():
+                reopened._sales_lifecycle_system().write(
+                    {"cancelled_while_sent": False}
+                )
+                rounds._sales_lifecycle_renew_expired_validity()
+
+            return after_draft
+        elif state == "cancel":
+            # a fact kept whatever the freeze setting (read where it applies);
+            # flagged with the state change itself (one UPDATE at the flush)
+            self.filtered(lambda o: o.state == "sent")._sales_lifecycle_system().write(
+                {"cancelled_while_sent": True}
+            )
+        return lambda: None
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_negotiation_history(self):
@@ -320,29 +428,10 @@ class SaleOrder(models.Model):
                     names=", ".join(not_sent.mapped("name")),
                 )
             )
-        revisions = (
-            self.env["sales_lifecycle.quote.revision"]
-            .sudo()  # read-only for users; write access to the orders checked above
-            .create([order._prepare_quote_revision_values(reason) for order in self])
-        )
-        for order, revision in zip(self, revisions, strict=True):
-            order.revision_number = revision.revision_number
-        self.action_draft()
-        today = fields.Date.context_today(self)
-        for order in self:
-            if order.validity_date and order.validity_date < today:
-                order.validity_date = order._get_new_validity_date()
-        self._log_notes(
-            {
-                order: self.env._(
-                    "Revision %(number)s recorded; round %(round)s starts.%(reason)s",
-                    number=order.revision_number,
-                    round=order.revision_number + 1,
-                    reason=(" " + reason) if reason else "",
-                )
-                for order in self
-            }
-        )
+        self._sales_lifecycle_record_rounds(reason)
+        # the round is recorded above: the reset must not record it again
+        self.with_context(**{ROUND_RECORDED_KEY: ROUND_RECORDED}).action_draft()
+        self._sales_lifecycle_renew_expired_validity()
         return True
 
     def action_quotation_send(self):
@@ -416,7 +505,11 @@ class SaleOrder(models.Model):
                     names=", ".join(cancelled.mapped("name")),
                 )
             )
-        self.write({"is_primary": True})
+        # the primary quotation decides for the opportunity (its other
+        # quotations, its expected revenue): write access to both
+        self.check_access("write")
+        self.opportunity_id.check_access("write")
+        self._sales_lifecycle_system().write({"is_primary": True})
         return True
 
     # ------------------------------------------------------------
@@ -425,11 +518,10 @@ class SaleOrder(models.Model):
 
     def action_confirm(self):
         # Adds: the row lock that keeps the confirmation (and its invoice)
-        # exactly once under concurrent calls; expired quotations and
-        # unapproved prices are refused; then the quote-to-invoice policy.
+        # exactly once under concurrent calls, taken before stock's checks;
+        # expiry and price approval are checked where every path passes
+        # (write of state 'sale'); then the quote-to-invoice policy.
         self._sales_lifecycle_lock()
-        self._check_not_expired()
-        self._check_price_approval()
         res = super().action_confirm()
         self._sales_lifecycle_invoice_on_accept()
         return res
@@ -457,6 +549,9 @@ class SaleOrder(models.Model):
         reason = self.env["sales_lifecycle.quote.rejection.reason"].browse(reason_id)
         if not reason.exists():
             raise UserError(self.env._("Choose an existing rejection reason."))
+        # a reason of the caller's companies (or shared): read access
+        reason.check_access("read")
+        self.check_access("write")
         not_live = self.filtered(lambda o: o.state not in LIVE_STATES)
         if not_live:
             raise UserError(
@@ -467,7 +562,9 @@ class SaleOrder(models.Model):
                 )
             )
         competitor = self._get_rejection_competitor(reason, competitor_line_id)
-        self.write(self._prepare_rejection_values(reason, comment, competitor))
+        self._sales_lifecycle_system().write(
+            self._prepare_rejection_values(reason, comment, competitor)
+        )
         self.with_context(disable_cancel_warning=True).action_cancel()
         note = self.env._(
             "Rejected by the customer: %(reason)s. %(comment)s",
@@ -631,12 +728,157 @@ class SaleOrder(models.Model):
                         date=order.validity_date,
                     ),
                 )
-                order.expiry_reminder_date = order.validity_date
+                order._sales_lifecycle_system().write(
+                    {"expiry_reminder_date": order.validity_date}
+                )
         return True
 
     # ------------------------------------------------------------
     # Business helpers
     # ------------------------------------------------------------
+
+    def _sales_lifecycle_frozen(self):
+        """The orders whose commercial terms are frozen: sent quotations, and
+        quotations cancelled while sent (per the company's setting)."""
+        return self.filtered(
+            lambda o: (
+                o.company_id.sales_lifecycle_freeze_sent_quotes
+                and (
+                    o.state == "sent"
+                    or (o.state == "cancel" and o.cancelled_while_sent)
+                )
+            )
+        )
+
+    def _sales_lifecycle_record_rounds(self, reason=None):
+        """Record the current terms of the orders as their next revision.
+
+        Callers check the caller's write access to the orders and lock them
+        first (``_sales_lifecycle_lock``)."""
+        if not self:
+            return self.env["sales_lifecycle.quote.revision"]
+        revisions = (
+            self.env["sales_lifecycle.quote.revision"]
+            .sudo()  # read-only for users; callers checked write access to the orders
+            .create([order._prepare_quote_revision_values(reason) for order in self])
+        )
+        for order, revision in zip(self, revisions, strict=True):
+            order._sales_lifecycle_system().write(
+                {"revision_number": revision.revision_number}
+            )
+        self._log_notes(
+            {
+                order: self.env._(
+                    "Revision %(number)s recorded; round %(round)s starts.%(reason)s",
+                    number=order.revision_number,
+                    round=order.revision_number + 1,
+                    reason=(" " + reason) if reason else "",
+                )
+                for order in self
+            }
+        )
+        return revisions
+
+    def _sales_lifecycle_renew_expired_validity(self):
+        """A quotation reopened past its expiry gets a new expiry date."""
+        today = fields.Date.context_today(self)
+        for order in self:
+            if order.validity_date and order.validity_date < today:
+                order.validity_date = order._get_new_validity_date()
+
+    def _sales_lifecycle_check_confirmation(self):
+        """The checks every path to a confirmed order meets (button, portal
+        acceptance and signature, payment, a ``state`` write): the row lock,
+        then expiry and price approval."""
+        if not self:
+            return
+        self._sales_lifecycle_lock()
+        self._check_not_expired()
+        self._check_price_approval()
+
+    def _sales_lifecycle_real_manager(self):
+        """Whether the user acting is a sales manager, as himself: under sudo
+        (portal, payment, automation) nobody approves by acting."""
+        return not self.env.su and self.env.user.has_group(
+            "sales_lifecycle.sales_lifecycle_group_manager"
+        )
+
+    def _sales_lifecycle_check_sold_plan(self, plan_id):
+        """The support plan of a confirmed order is what the customer bought:
+        only a sales manager (as himself) changes it afterwards."""
+        plan = self.env["sales_lifecycle.support.plan"].browse(plan_id or [])
+        changed = self.filtered(
+            lambda o: o.state == "sale" and o.support_plan_id != plan
+        )
+        if not changed:
+            return
+        if self._sales_lifecycle_real_manager():
+            changed._log_notes(
+                {
+                    order: self.env._(
+                        "Support plan changed after confirmation by %(user)s: "
+                        "%(old)s → %(new)s",
+                        user=self.env.user.name,
+                        old=order.support_plan_id.name or "-",
+                        new=plan.name or "-",
+                    )
+                    for order in changed
+                }
+            )
+            return
+        message = self.env._(
+            "it is confirmed: its support plan is what the customer bought. Ask "
+            "a sales manager to change it, or sell the new plan on a new order."
+        )
+        self._sales_lifecycle_apply_rule(
+            [(order, [message]) for order in changed],
+            self.env._("The support plan of a confirmed order cannot be changed:"),
+        )
+
+    def _sales_lifecycle_leave_primary(self, opportunity_id):
+        """A primary quotation moved to another opportunity is no longer
+        primary (the other opportunity may have one, maybe hidden)."""
+        moving = self.filtered(
+            lambda o: o.is_primary and o.opportunity_id.id != (opportunity_id or False)
+        )
+        if moving:
+            moving._sales_lifecycle_system().write({"is_primary": False})
+            moving.flush_recordset(["is_primary"])
+
+    def _sales_lifecycle_unapproved_prices(self):
+        """``{order: [messages]}`` of the orders with prices beyond the limits
+        that no valid approval covers."""
+        issues = self._get_price_issues()
+        if not issues:
+            return {}
+        with_issues = self.browse([order.id for order in issues])
+        approved = with_issues._sales_lifecycle_valid_approvals()
+        return {
+            order: [message for _line, message in line_messages]
+            for order, line_messages in issues.items()
+            if order not in approved
+        }
+
+    def _sales_lifecycle_waits_for_price_approval(self):
+        """Whether the quotation's prices wait for a sales manager's approval
+        that the rollout mode enforces (the portal answers before signing)."""
+        self.ensure_one()
+        return (
+            self.state in LIVE_STATES
+            and self._sales_lifecycle_company()._sales_lifecycle_enforced()
+            and bool(self._sales_lifecycle_unapproved_prices())
+        )
+
+    def _sales_lifecycle_check_invoiced_prices(self):
+        """Approvals cover the whole life of the order: prices beyond the
+        limits added or changed after confirmation are approved before
+        anything is invoiced."""
+        self.filtered(lambda o: o.state == "sale")._check_price_approval(
+            self.env._(
+                "A sales manager must approve the prices of these orders before "
+                "they are invoiced (Request Approval on the order):"
+            )
+        )
 
     def _prepare_quote_revision_values(self, reason):
         self.ensure_one()
@@ -704,11 +946,7 @@ class SaleOrder(models.Model):
 
     def _check_frozen(self, operation):
         """Refuse to change the terms of sent quotations (per setting)."""
-        frozen = self.filtered(
-            lambda o: (
-                o.state == "sent" and o.company_id.sales_lifecycle_freeze_sent_quotes
-            )
-        )
+        frozen = self._sales_lifecycle_frozen()
         if not frozen:
             return
         message = self.env._(
@@ -724,11 +962,13 @@ class SaleOrder(models.Model):
         )
 
     def _check_not_expired(self):
+        """Refuse to confirm expired quotations (the callers pass the orders
+        being confirmed, whatever their state: a write or a create of state
+        'sale' confirms too)."""
         today = fields.Date.context_today(self)
         expired = self.filtered(
             lambda o: (
-                o.state in LIVE_STATES
-                and o.validity_date
+                o.validity_date
                 and o.validity_date < today
                 and o.company_id.sales_lifecycle_block_expired
             )
@@ -841,31 +1081,45 @@ class SaleOrder(models.Model):
     def _sales_lifecycle_approver_message(self):
         return self.env._("Only a sales manager (Lifecycle: Manager) approves prices.")
 
-    def _check_price_approval(self):
-        """A salesman cannot send or confirm prices beyond the limits unless a
-        sales manager approved them."""
-        if self.env.su or self.env.user.has_group(
-            "sales_lifecycle.sales_lifecycle_group_manager"
-        ):
-            # Managers approve by acting; portal signature and payment run as
-            # superuser on a quotation that was checked when it was sent.
+    def _check_price_approval(self, title=None):
+        """Prices beyond the limits need a sales manager's approval: to send,
+        sign, confirm or invoice them.
+
+        A sales manager acting as himself approves by acting (his approval is
+        recorded, so later changes void it). Nobody else is exempt: not the
+        portal, payment or automation running as superuser."""
+        unapproved = self._sales_lifecycle_unapproved_prices()
+        if not unapproved:
             return
-        issues = self._get_price_issues()
-        approved = self.browse(
-            order.id for order in self._sales_lifecycle_valid_approvals()
-        )
+        orders = self.browse([order.id for order in unapproved])
+        if orders._sales_lifecycle_real_manager():
+            orders._sales_lifecycle_grant_approval(
+                justification=self.env._("Approved by acting on the order."),
+                summaries={order: "\n".join(unapproved[order]) for order in orders},
+            )
+            orders.invalidate_recordset(
+                ["price_approval_state", "price_approved_by_id", "price_approved_date"]
+            )
+            orders._log_notes(
+                dict.fromkeys(
+                    orders,
+                    self.env._(
+                        "Prices beyond the limits approved by %(user)s, who acted "
+                        "on them.",
+                        user=self.env.user.name,
+                    ),
+                )
+            )
+            return
         problems = [
             # mark_so_as_sent off: an advice note must not re-send the quotation
-            (
-                order.with_context(mark_so_as_sent=False),
-                [message for _line, message in line_messages],
-            )
-            for order, line_messages in issues.items()
-            if order not in approved
+            (order.with_context(mark_so_as_sent=False), messages)
+            for order, messages in unapproved.items()
         ]
         self._sales_lifecycle_apply_rule(
             problems,
-            self.env._(
+            title
+            or self.env._(
                 "A sales manager must approve these prices first (Request Approval "
                 "on the quotation):"
             ),
@@ -883,7 +1137,12 @@ class SaleOrder(models.Model):
         )
         if not leads:
             return
-        others = self.search(
+        # The primary flag is per opportunity, whoever owns (or sees) the other
+        # quotation: a hidden primary one is unset too, never a unique-index
+        # error. Only after the caller's write access to the opportunity
+        # (action_set_primary, the opportunity_id link rule).
+        orders_sudo = self.sudo()  # quotations of opportunities the caller may write
+        others = orders_sudo.search(
             [
                 ("opportunity_id", "in", leads.ids),
                 ("is_primary", "=", True),
@@ -891,9 +1150,7 @@ class SaleOrder(models.Model):
             ]
         )
         if others:
-            # the primary flag is per opportunity, whoever owns the other quotation
-            others = others.sudo()  # see above: one primary per opportunity
-            others.write({"is_primary": False})
+            others._sales_lifecycle_system().write({"is_primary": False})
             # unset in the database first: the unique index checks row by row
             others.flush_recordset(["is_primary"])
 
@@ -909,16 +1166,18 @@ class SaleOrder(models.Model):
             )
         )
         for order in orders:
-            lead = order.opportunity_id
-            currency = lead.company_currency or order.company_id.currency_id
+            # The primary quotation owns the figure, whoever edits it: linking
+            # it to the opportunity and marking it primary required write
+            # access to the opportunity (opportunity_id link, action_set_primary)
+            lead_sudo = order.opportunity_id.sudo()  # linked with write access
+            currency = lead_sudo.company_currency or order.company_id.currency_id
             amount = order.currency_id._convert(
                 order.amount_untaxed,
                 currency,
                 order.company_id,
                 order.date_order or today,
             )
-            if currency.compare_amounts(lead.expected_revenue, amount):
-                lead_sudo = lead.sudo()  # the primary quotation owns the figure
+            if currency.compare_amounts(lead_sudo.expected_revenue, amount):
                 lead_sudo.expected_revenue = amount
 
     def _cancel_superseded_alternatives(self):
@@ -927,7 +1186,10 @@ class SaleOrder(models.Model):
         )
         if not accepted:
             return
-        orders_sudo = self.sudo()  # acceptance decides the alternatives' fate
+        # acceptance decides the fate of the alternatives, whoever owns them:
+        # the accepted quotation was linked to the opportunity with write
+        # access to it (opportunity_id link rule)
+        orders_sudo = self.sudo()  # alternatives of leads linked with write access
         alternatives = orders_sudo.search(
             [
                 ("opportunity_id", "in", accepted.opportunity_id.ids),
@@ -955,7 +1217,9 @@ class SaleOrder(models.Model):
                 )
                 alternatives -= siblings
                 continue
-            siblings.write({"superseded_by_id": order.id, "is_primary": False})
+            siblings._sales_lifecycle_system().write(
+                {"superseded_by_id": order.id, "is_primary": False}
+            )
             siblings.with_context(disable_cancel_warning=True).action_cancel()
             siblings._log_notes(
                 dict.fromkeys(
@@ -1050,7 +1314,9 @@ class SaleOrder(models.Model):
                     note=message,
                     user_id=order.user_id.id or self.env.uid,
                 )
-        self.lifecycle_invoice_status = "waiting_signature"
+        self._sales_lifecycle_system().write(
+            {"lifecycle_invoice_status": "waiting_signature"}
+        )
 
     def _sales_lifecycle_wants_down_payment(self):
         self.ensure_one()
@@ -1117,7 +1383,7 @@ class SaleOrder(models.Model):
         if to_post:
             # The policy posts for a salesman without accounting rights too;
             # the conformity check still runs in _post.
-            to_post.sudo().action_post()  # sudo: policy posts the order's own lines
+            to_post.sudo().action_post()  # invoices this call created from the orders
         orders._sales_lifecycle_note_waiting_delivery()
         return invoices
 
@@ -1170,7 +1436,16 @@ class SaleOrder(models.Model):
             # Write only a change: an idle re-run must not touch the row that
             # concurrent transactions lock.
             if order.lifecycle_invoice_status != status:
-                order.lifecycle_invoice_status = status
+                order._sales_lifecycle_system().write(
+                    {"lifecycle_invoice_status": status}
+                )
+
+    def _create_invoices(self, grouped=False, final=False, date=None):
+        """Adds: prices beyond the limits added or changed after confirmation
+        are approved before they are invoiced, whoever invoices (the stock
+        wizard, the quote-to-invoice policy, a payment)."""
+        self._sales_lifecycle_check_invoiced_prices()
+        return super()._create_invoices(grouped=grouped, final=final, date=date)
 
     def _prepare_invoice(self):
         """Adds: the support plan of the quotation goes on its invoice."""
@@ -1183,7 +1458,7 @@ class SaleOrder(models.Model):
         """Create the support agreements of these orders (once per order)."""
         return (
             self.env["sales_lifecycle.support.agreement"]
-            .sudo()  # bookkeeping of the won deal, whoever marks it won
+            .sudo()  # agreements this call creates from the orders' sold plans
             ._create_from_orders(self, start_date=start_date)
         )
 

@@ -1,10 +1,35 @@
 from odoo import api, models
+from odoo.exceptions import ValidationError
 
 from .sale_order import FROZEN_LINE_FIELDS
 
 
 class SaleOrderLine(models.Model):
-    _inherit = "sale.order.line"
+    _name = "sale.order.line"
+    _inherit = ["sale.order.line", "sales_lifecycle.rule.mixin"]
+    # A line belongs to its order: adding one needs write access to the order;
+    # linking invoice lines to it changes what their invoice is compared
+    # with: write access to them.
+    _sales_lifecycle_link_access = {"order_id": "write", "invoice_lines": "write"}
+
+    @api.constrains("invoice_lines")
+    def _check_sales_lifecycle_invoice_lines_company(self):
+        """Order lines are invoiced by invoices of their company only (the
+        invoice line side checks the same)."""
+        lines_sudo = self.sudo()  # compares companies only, of lines being written
+        foreign = lines_sudo.filtered(
+            lambda sl: any(
+                sl not in aml._sales_lifecycle_sale_lines() for aml in sl.invoice_lines
+            )
+        )
+        if foreign:
+            raise ValidationError(
+                self.env._(
+                    "An order line is invoiced by invoices of its company only: "
+                    "remove the invoice lines of another company from %(lines)s.",
+                    lines=", ".join(self.browse(foreign.ids).mapped("name")),
+                )
+            )
 
     @api.model_create_multi
     def create(self, vals_list):

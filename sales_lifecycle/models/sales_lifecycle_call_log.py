@@ -5,8 +5,11 @@ from odoo.tools import plaintext2html
 class SalesLifecycleCallLog(models.Model):
     _name = "sales_lifecycle.call.log"
     _description = "Logged Call"
+    _inherit = ["sales_lifecycle.rule.mixin"]
     _order = "call_start desc, id desc"
     _check_company_auto = True
+    # a call is logged on a ticket the caller may work on
+    _sales_lifecycle_link_access = {"ticket_id": "write", "partner_id": "read"}
 
     partner_id = fields.Many2one(
         "res.partner",
@@ -60,12 +63,21 @@ class SalesLifecycleCallLog(models.Model):
 
     def action_create_ticket(self):
         """Create a service request (mode ``call``) from each logged call that
-        has no ticket yet, and link the call to it."""
+        has no ticket yet, and link the call to it.
+
+        The ticket's SLA starts when the call started (never later than now):
+        a value the module sets, so the ticket is created as the module's
+        write, with the caller's access rights (not sudo)."""
+        self.check_access("write")
         logs = self.filtered(lambda log: not log.ticket_id)
-        tickets = self.env["helpdesk.ticket"]
+        Ticket = self.env["helpdesk.ticket"]
+        tickets = Ticket
         if logs:
-            tickets = self.env["helpdesk.ticket"].create(
-                [log._prepare_ticket_values() for log in logs]
+            Ticket.check_access("create")
+            tickets = (
+                Ticket._sales_lifecycle_system()
+                .create([log._prepare_ticket_values() for log in logs])
+                .with_env(self.env)
             )
             for log, ticket in zip(logs, tickets, strict=True):
                 log.ticket_id = ticket
@@ -103,5 +115,5 @@ class SalesLifecycleCallLog(models.Model):
             "company_id": self.company_id.id,
             "channel_id": channel.id if channel else False,
             "service_mode": "call",
-            "sla_start_date": self.call_start,
+            "sla_start_date": min(self.call_start, fields.Datetime.now()),
         }

@@ -16,6 +16,25 @@ class SalesLifecycleCompetitorReport(models.Model):
     _auto = False
     _order = "date_closed desc, id desc"
     _rec_name = "competitor_id"
+    # The tables the view reads: a search flushes their pending writes first
+    # (since 18.0 the place of the former _flush_search override)
+    _depends = {
+        "crm.lead": [
+            "active",
+            "stage_id",
+            "probability",
+            "expected_revenue",
+            "lost_competitor_id",
+            "date_closed",
+            "user_id",
+            "team_id",
+            "company_id",
+            "partner_id",
+        ],
+        "sales_lifecycle.lead.competitor": ["lead_id", "competitor_id", "status"],
+        "crm.stage": ["is_won"],
+        "res.company": ["currency_id"],
+    }
 
     competitor_id = fields.Many2one("sales_lifecycle.competitor", readonly=True)
     lead_id = fields.Many2one("crm.lead", string="Opportunity", readonly=True)
@@ -40,26 +59,6 @@ class SalesLifecycleCompetitorReport(models.Model):
         help="Expected revenue of the opportunities lost to the competitor.",
     )
     currency_id = fields.Many2one("res.currency", readonly=True)
-
-    def _flush_search(self, domain, fields=None, order=None, seen=None):
-        """Flush the tables the view reads, so the figures include pending writes."""
-        self.env["crm.lead"].flush_model(
-            [
-                "active",
-                "stage_id",
-                "probability",
-                "expected_revenue",
-                "lost_competitor_id",
-                "date_closed",
-                "user_id",
-                "team_id",
-                "company_id",
-                "partner_id",
-            ]
-        )
-        self.env["sales_lifecycle.lead.competitor"].flush_model()
-        self.env["crm.stage"].flush_model(["is_won"])
-        return super()._flush_search(domain, fields=fields, order=order, seen=seen)
 
     def _select_won(self):
         return SQL(

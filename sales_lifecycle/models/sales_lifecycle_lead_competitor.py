@@ -13,8 +13,14 @@ LINE_STATUSES = [("active", "Active"), ("eliminated", "Eliminated")]
 class SalesLifecycleLeadCompetitor(models.Model):
     _name = "sales_lifecycle.lead.competitor"
     _description = "Competitor on an Opportunity"
+    _inherit = ["sales_lifecycle.rule.mixin"]
     _order = "lead_id, sequence, id"
     _check_company_auto = True
+
+    _sales_lifecycle_result_fields = ("company_id",)
+    # A competitor line counts for the stage gates of its opportunity: only who
+    # may edit the opportunity adds or moves one
+    _sales_lifecycle_link_access = {"lead_id": "write", "competitor_id": "read"}
 
     _sql_constraints = [
         (

@@ -5,8 +5,21 @@ from odoo.tools import float_compare
 class SalesLifecycleLeadLine(models.Model):
     _name = "sales_lifecycle.lead.line"
     _description = "Lead Product Line"
+    _inherit = ["sales_lifecycle.rule.mixin"]
     _order = "lead_id, sequence, id"
     _check_company_auto = True
+
+    # Copies of the lead and the computed pricelist: the record rules and the
+    # quotation read them, so a user does not set them (see the rule layer)
+    _sales_lifecycle_result_fields = (
+        "company_id",
+        "user_id",
+        "team_id",
+        "pricelist_id",
+        "currency_id",
+    )
+    # Adding a line to a lead, or moving it to another one, is editing that lead
+    _sales_lifecycle_link_access = {"lead_id": "write", "product_id": "read"}
 
     lead_id = fields.Many2one(
         "crm.lead",
@@ -50,6 +63,7 @@ class SalesLifecycleLeadLine(models.Model):
     # Price: from the customer's pricelist until the user fixes it
     pricelist_id = fields.Many2one(
         "product.pricelist",
+        check_company=True,
         compute="_compute_pricelist_id",
         store=True,
         precompute=True,

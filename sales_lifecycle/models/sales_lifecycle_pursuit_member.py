@@ -4,7 +4,14 @@ from odoo import api, fields, models
 class SalesLifecyclePursuitMember(models.Model):
     _name = "sales_lifecycle.pursuit.member"
     _description = "Pursuit Team Member"
+    _inherit = ["sales_lifecycle.rule.mixin"]
     _order = "lead_id, sequence, id"
+
+    _sales_lifecycle_result_fields = ("company_id",)
+    # Joining a pursuit team gives access to the opportunity (record rule
+    # crm_lead_rule_pursuit_team): only who may edit it adds a member, never
+    # the row being created itself.
+    _sales_lifecycle_link_access = {"lead_id": "write"}
 
     _sql_constraints = [
         (

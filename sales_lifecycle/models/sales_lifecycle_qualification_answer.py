@@ -10,8 +10,14 @@ ANSWERS = [
 class SalesLifecycleQualificationAnswer(models.Model):
     _name = "sales_lifecycle.qualification.answer"
     _description = "Lead Qualification Answer"
+    _inherit = ["sales_lifecycle.rule.mixin"]
     _order = "lead_id, sequence, criterion_id, id"
     _check_company_auto = True
+
+    # Copies of the lead and the criterion: the record rules read them
+    _sales_lifecycle_result_fields = ("company_id", "user_id", "team_id")
+    # Answering for a lead, or moving an answer to another one, is editing it
+    _sales_lifecycle_link_access = {"lead_id": "write", "criterion_id": "read"}
 
     _sql_constraints = [
         (

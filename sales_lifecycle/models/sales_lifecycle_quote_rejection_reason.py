@@ -45,6 +45,8 @@ class SalesLifecycleQuoteRejectionReason(models.Model):
         self.ensure_one()
         if self.lost_reason_id:
             return self.lost_reason_id
-        lost_reasons = self.env["crm.lost.reason"].sudo()  # shared CRM master data
+        lost_reasons = self.env[
+            "crm.lost.reason"
+        ].sudo()  # shared CRM master data, found or created here
         reason = lost_reasons.search([("name", "=", self.name)], limit=1)
         return reason or lost_reasons.create({"name": self.name})

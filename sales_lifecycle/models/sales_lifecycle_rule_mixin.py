@@ -11,18 +11,25 @@
   portal in sudo, any context);
 - linked records (``_sales_lifecycle_link_access``): linking a record to
   another (a line to an opportunity, a ticket to an event) requires the access
-  the link implies on the target.
+  the link implies on the target;
+- ``_sales_lifecycle_run_isolated``: scheduled jobs run by batches in
+  savepoints, so one bad record is logged and skipped and never stops the
+  others.
 
 The module's own code writes result fields through
 ``_sales_lifecycle_system()``: its context carries a Python object, which no
 JSON-RPC client can send.
 """
 
+import logging
+
 from markupsafe import Markup, escape
 
 from odoo import api, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
+
+_logger = logging.getLogger(__name__)
 
 # The marker of the module's own writes of result fields. An object, not a
 # string: a context that comes over RPC holds JSON values only.
@@ -46,13 +53,22 @@ class SalesLifecycleRuleMixin(models.AbstractModel):
 
     @api.model_create_multi
     def create(self, vals_list):
-        # Adds: result fields are refused (context defaults for them are
-        # dropped) and links need access to their target.
+        # Adds: result fields are refused (defaults a caller chose for them
+        # are ignored, see default_get) and links need access to their target.
         records = self
         if not self._sales_lifecycle_is_system():
-            self._sales_lifecycle_check_result_fields(vals_list)
+            # defaults neutralised first: a value equal to a forged context
+            # default is not a default
             records = self._sales_lifecycle_without_result_defaults()
-            records._sales_lifecycle_check_links(vals_list)
+            records._sales_lifecycle_check_result_fields(vals_list)
+            # an accepted value (the default, or empty) is dropped, so that the
+            # field's own default or compute applies
+            results = set(self._sales_lifecycle_result_fields)
+            vals_list = [
+                {fname: value for fname, value in vals.items() if fname not in results}
+                for vals in vals_list
+            ]
+            records._sales_lifecycle_check_links(vals_list, with_defaults=True)
         return super(SalesLifecycleRuleMixin, records).create(vals_list)
 
     def write(self, vals):
@@ -76,16 +92,36 @@ class SalesLifecycleRuleMixin(models.AbstractModel):
         return self.with_context(**{SYSTEM_KEY: SYSTEM_WRITE})
 
     def _sales_lifecycle_without_result_defaults(self):
-        """Replace the context defaults a caller gives result fields by the
-        fields' own defaults."""
-        defaults = {}
-        for fname in self._sales_lifecycle_result_fields:
-            if f"default_{fname}" in self.env.context:
-                field = self._fields[fname]
-                defaults[f"default_{fname}"] = (
-                    field.default(self) if field.default else False
+        """Drop the context defaults a caller gives result fields
+        (``default_get`` gives them their own default, or none for a computed
+        field, which is then computed)."""
+        keys = {f"default_{fname}" for fname in self._sales_lifecycle_result_fields}
+        if not keys & self.env.context.keys():
+            return self
+        context = {
+            key: value for key, value in self.env.context.items() if key not in keys
+        }
+        return self.with_env(self.env(context=context))
+
+    @api.model
+    def default_get(self, fields_list):
+        # Adds: a result field takes its own default, never one a caller chose
+        # (a context key, a personal ir.default); a computed one takes none,
+        # so that it is computed.
+        if self._sales_lifecycle_is_system():
+            return super().default_get(fields_list)
+        results = set(self._sales_lifecycle_result_fields)
+        defaults = super().default_get(
+            [fname for fname in fields_list if fname not in results]
+        )
+        for fname in results.intersection(fields_list):
+            field = self._fields[fname]
+            if field.default:
+                value = field.convert_to_cache(
+                    field.default(self), self, validate=False
                 )
-        return self.with_context(**defaults) if defaults else self
+                defaults[fname] = field.convert_to_write(value, self)
+        return defaults
 
     def _sales_lifecycle_check_result_fields(self, vals_list, records=None):
         """Refuse values of result fields: on create any value but the
@@ -123,11 +159,25 @@ class SalesLifecycleRuleMixin(models.AbstractModel):
                     )
                 )
 
-    def _sales_lifecycle_check_links(self, vals_list):
+    def _sales_lifecycle_check_links(self, vals_list, with_defaults=False):
         """The caller may link to a record only with the access the link
-        implies on it (read it, or write it for a parent)."""
+        implies on it (read it, or write it for a parent).
+
+        :param with_defaults: on create, a link left out of the values comes
+            from a default the caller controls (a ``default_<field>`` context
+            key, a personal ``ir.default``): it is checked as well.
+        """
         if self.env.su or not self._sales_lifecycle_link_access:
             return
+        if with_defaults:
+            missing = [
+                fname
+                for fname in self._sales_lifecycle_link_access
+                if any(fname not in vals for vals in vals_list)
+            ]
+            defaults = self.default_get(missing) if missing else {}
+            if defaults:
+                vals_list = [{**defaults, **vals} for vals in vals_list]
         targets = {}
         for vals in vals_list:
             for fname, operation in self._sales_lifecycle_link_access.items():
@@ -230,4 +280,51 @@ class SalesLifecycleRuleMixin(models.AbstractModel):
         return Markup("<p>%s</p><ul>%s</ul>") % (
             escape(title),
             Markup("").join(Markup("<li>%s</li>") % msg for msg in msgs),
+        )
+
+    # ------------------------------------------------------------
+    # Scheduled jobs
+    # ------------------------------------------------------------
+
+    def _sales_lifecycle_run_isolated(self, operation, job, batch_size=100):
+        """Run ``operation(batch)`` on these records by batches, each in a
+        savepoint; a batch that fails is run again record by record, and a
+        record that still fails is logged (warning) and skipped, so one bad
+        record never stops a scheduled job for the others.
+
+        :param operation: callable taking a recordset of this model.
+        :param job: name of the job, for the log.
+        :return: the results of ``operation`` for the batches and records that
+            were done (rolled back ones are left out).
+        """
+        results = []
+        for start in range(0, len(self), batch_size):
+            batch = self[start : start + batch_size]
+            try:
+                with self.env.cr.savepoint():
+                    result = operation(batch)
+            except Exception as error:  # noqa: BLE001 (isolated, logged below)
+                if len(batch) == 1:
+                    self._sales_lifecycle_log_skipped(job, batch, error)
+                    continue
+            else:
+                results.append(result)
+                continue
+            for record in batch:
+                try:
+                    with self.env.cr.savepoint():
+                        result = operation(record)
+                except Exception as error:  # noqa: BLE001 (isolated, logged)
+                    self._sales_lifecycle_log_skipped(job, record, error)
+                else:
+                    results.append(result)
+        return results
+
+    def _sales_lifecycle_log_skipped(self, job, record, error):
+        _logger.warning(
+            "%s: %s(%s) skipped, the others go on: %s",
+            job,
+            record._name,
+            record.id,
+            error,
         )

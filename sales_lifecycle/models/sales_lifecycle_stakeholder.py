@@ -14,7 +14,14 @@ STAKEHOLDER_ROLES = [
 class SalesLifecycleStakeholder(models.Model):
     _name = "sales_lifecycle.stakeholder"
     _description = "Opportunity Stakeholder"
+    _inherit = ["sales_lifecycle.rule.mixin"]
     _order = "lead_id, is_prime desc, sequence, id"
+    _check_company_auto = True
+
+    _sales_lifecycle_result_fields = ("company_id",)
+    # The contact's e-mail, phone and job position are shown on the line: only
+    # a contact the user may read is linked, on an opportunity he may edit.
+    _sales_lifecycle_link_access = {"lead_id": "write", "partner_id": "read"}
 
     _sql_constraints = [
         (
@@ -38,6 +45,7 @@ class SalesLifecycleStakeholder(models.Model):
         required=True,
         index=True,
         ondelete="cascade",
+        check_company=True,
     )
     role = fields.Selection(STAKEHOLDER_ROLES, required=True, default="other")
     is_prime = fields.Boolean(
@@ -56,7 +64,9 @@ class SalesLifecycleStakeholder(models.Model):
         leads = self.filtered("is_prime").lead_id
         if not leads:
             return
-        groups = self._read_group(
+        # every stakeholder of these opportunities counts, readable or not
+        Stakeholder = self.sudo()  # counts prime lines; names only the leads above
+        groups = Stakeholder._read_group(
             [("lead_id", "in", leads.ids), ("is_prime", "=", True)],
             ["lead_id"],
             ["__count"],
@@ -68,6 +78,8 @@ class SalesLifecycleStakeholder(models.Model):
                     "An opportunity has exactly one prime contact: untick "
                     "'Prime Contact' on the other stakeholders of %(leads)s "
                     "(Pursuit tab).",
-                    leads=", ".join(lead.display_name for lead, _count in groups),
+                    leads=", ".join(
+                        lead.with_env(self.env).display_name for lead, _count in groups
+                    ),
                 )
             )

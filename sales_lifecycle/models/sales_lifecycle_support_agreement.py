@@ -11,6 +11,10 @@ AGREEMENT_STATES = [
     ("cancelled", "Cancelled"),
 ]
 
+# who reads the deal's internals (order, opportunity, invoice, salesperson,
+# team, tickets, renewal): employees, not the portal customer
+INTERNAL_GROUPS = "base.group_user,sales_lifecycle.sales_lifecycle_group_user"
+
 CHANNEL_FIELDS = (
     "channel_phone",
     "channel_onsite",
@@ -26,6 +30,22 @@ class SalesLifecycleSupportAgreement(models.Model):
     _inherit = ["mail.thread", "mail.activity.mixin", "sales_lifecycle.rule.mixin"]
     _order = "end_date desc, id desc"
     _check_company_auto = True
+    # states, counters and the links the module's actions set
+    _sales_lifecycle_result_fields = (
+        "state",
+        "cancelled",
+        "onsite_visits_used",
+        "sale_order_id",
+        "opportunity_id",
+        "invoice_id",
+        "renewal_lead_id",
+    )
+    _sales_lifecycle_link_access = {
+        "partner_id": "read",
+        "support_plan_id": "read",
+        "resource_calendar_id": "read",
+        "team_id": "read",
+    }
 
     _sql_constraints = [
         (
@@ -65,12 +85,15 @@ class SalesLifecycleSupportAgreement(models.Model):
         index=True,
         default=lambda self: self.env.company,
     )
+    # (the deal's internals are for employees only: the portal customer reads
+    # the plan, the dates, the service levels, the visits and the channels)
     sale_order_id = fields.Many2one(
         "sale.order",
         check_company=True,
         index="btree_not_null",
         readonly=True,
         copy=False,
+        groups=INTERNAL_GROUPS,
     )
     opportunity_id = fields.Many2one(
         "crm.lead",
@@ -78,21 +101,29 @@ class SalesLifecycleSupportAgreement(models.Model):
         index="btree_not_null",
         readonly=True,
         copy=False,
+        groups=INTERNAL_GROUPS,
     )
     invoice_id = fields.Many2one(
         "account.move",
         check_company=True,
         readonly=True,
         copy=False,
+        groups=INTERNAL_GROUPS,
     )
     user_id = fields.Many2one(
         "res.users",
         string="Salesperson",
         index=True,
         tracking=True,
+        groups=INTERNAL_GROUPS,
         help="The salesperson of the deal; renewals are assigned to them.",
     )
-    team_id = fields.Many2one("crm.team", string="Sales Team", check_company=True)
+    team_id = fields.Many2one(
+        "crm.team",
+        string="Sales Team",
+        check_company=True,
+        groups=INTERNAL_GROUPS,
+    )
     support_plan_id = fields.Many2one(
         "sales_lifecycle.support.plan",
         required=True,
@@ -136,16 +167,27 @@ class SalesLifecycleSupportAgreement(models.Model):
     channel_email = fields.Boolean(string="E-mail")
     channel_portal = fields.Boolean(string="Portal")
     channel_remote = fields.Boolean(string="Remote")
+    channels_display = fields.Char(
+        string="Channels", compute="_compute_channels_display"
+    )
 
     # Service and renewal
-    ticket_ids = fields.One2many("helpdesk.ticket", "agreement_id", string="Tickets")
-    ticket_count = fields.Integer(compute="_compute_ticket_count")
+    ticket_ids = fields.One2many(
+        "helpdesk.ticket",
+        "agreement_id",
+        string="Tickets",
+        groups=INTERNAL_GROUPS,
+    )
+    ticket_count = fields.Integer(
+        compute="_compute_ticket_count", groups=INTERNAL_GROUPS
+    )
     renewal_lead_id = fields.Many2one(
         "crm.lead",
         string="Renewal Opportunity",
         readonly=True,
         copy=False,
         index="btree_not_null",
+        groups=INTERNAL_GROUPS,
     )
 
     @api.depends("start_date", "end_date", "cancelled")
@@ -180,6 +222,17 @@ class SalesLifecycleSupportAgreement(models.Model):
         for agreement in self:
             agreement.onsite_visits_remaining = max(
                 agreement.onsite_visits_included - agreement.onsite_visits_used, 0
+            )
+
+    @api.depends(*CHANNEL_FIELDS)
+    def _compute_channels_display(self):
+        labels = {
+            fname: self._fields[fname].get_description(self.env)["string"]
+            for fname in CHANNEL_FIELDS
+        }
+        for agreement in self:
+            agreement.channels_display = ", ".join(
+                label for fname, label in labels.items() if agreement[fname]
             )
 
     def _compute_ticket_count(self):
@@ -234,7 +287,10 @@ class SalesLifecycleSupportAgreement(models.Model):
 
     def action_cancel(self):
         """Cancel the agreements that are not cancelled yet."""
-        self.filtered(lambda a: not a.cancelled).write({"cancelled": True})
+        self.check_access("write")
+        self.filtered(lambda a: not a.cancelled)._sales_lifecycle_system().write(
+            {"cancelled": True}
+        )
         return True
 
     def action_view_tickets(self):
@@ -261,15 +317,19 @@ class SalesLifecycleSupportAgreement(models.Model):
         agreements = agreements.filtered(lambda a: not a.renewal_lead_id)
         leads = self.env["crm.lead"]
         for agreement in agreements:
-            # the lead is the salesperson's, whoever runs the job or the action
+            # the lead is the salesperson's, whoever runs the job or the action;
+            # its values are the module's (renewal link, plan), after the
+            # caller's write access to the agreement was checked by the lock
             lead = (
                 self.env["crm.lead"]
-                .sudo()  # created for the original salesperson, checked above
+                .sudo()  # for the original salesperson; agreement write checked
+                ._sales_lifecycle_system()
                 .with_company(agreement.company_id)
                 .create(agreement._prepare_renewal_lead_values())
+                .with_env(self.env)
             )
             agreement._create_renewal_lead_lines(lead)
-            agreement.renewal_lead_id = lead
+            agreement._sales_lifecycle_system().write({"renewal_lead_id": lead.id})
             agreement.message_post(
                 body=Markup(self.env._("Renewal opportunity %(link)s created."))
                 % {"link": lead._get_html_link()},
@@ -302,10 +362,16 @@ class SalesLifecycleSupportAgreement(models.Model):
                 ("start_date", ">", today),
             ]
         )
-        if agreements:
-            self.env.add_to_compute(self._fields["state"], agreements)
-            agreements.flush_recordset(["state"])
+        agreements._sales_lifecycle_run_isolated(
+            lambda batch: batch._update_state_batch(),
+            "Support agreement states",
+            batch_size=200,
+        )
         return agreements
+
+    def _update_state_batch(self):
+        self.env.add_to_compute(self._fields["state"], self)
+        self.flush_recordset(["state"])
 
     @api.model
     def _cron_create_renewals(self):
@@ -323,7 +389,15 @@ class SalesLifecycleSupportAgreement(models.Model):
                     ("renewal_lead_id", "=", False),
                 ]
             )
-            leads |= agreements.action_create_renewal()
+            # one agreement that cannot be renewed (its salesperson left the
+            # company, ...) is logged and skipped, the others are renewed
+            leads = leads.union(
+                *agreements._sales_lifecycle_run_isolated(
+                    lambda batch: batch.action_create_renewal(),
+                    "Support renewals",
+                    batch_size=20,
+                )
+            )
         return leads
 
     # ------------------------------------------------------------
@@ -391,6 +465,11 @@ class SalesLifecycleSupportAgreement(models.Model):
         """Create the support agreement of each confirmed order with a support
         plan that has none yet, starting on ``start_date`` (the win date).
 
+        Only for orders the caller may act on: the orders (in the caller's
+        environment) are locked after the check of write access on them. The
+        agreements are then created by the module (sudo), with what its rule
+        decides: one per order, terms from the order's plan.
+
         Exactly once per order: the orders are locked (``FOR UPDATE``) before
         the check and each creation writes the order's ``support_agreement_id``,
         so a concurrent call waits, then fails to serialise and is retried by
@@ -403,7 +482,7 @@ class SalesLifecycleSupportAgreement(models.Model):
         if not orders:
             return self.browse()
         start_date = start_date or fields.Date.context_today(self)
-        orders._sales_lifecycle_lock("read", ["support_agreement_id"])
+        orders._sales_lifecycle_lock("write", ["support_agreement_id"])
         existing = (
             self.sudo()  # existence check across record rules
             .with_context(active_test=False)
@@ -415,14 +494,21 @@ class SalesLifecycleSupportAgreement(models.Model):
         )
         if not orders:
             return self.browse()
-        agreements = self.create(
-            [
-                self._prepare_values_from_order(order, start_date, invoice=invoice)
-                for order in orders
-            ]
+        agreements = (
+            self.sudo()  # the module's agreements for the orders locked above
+            ._sales_lifecycle_system()
+            .create(
+                [
+                    self._prepare_values_from_order(order, start_date, invoice=invoice)
+                    for order in orders
+                ]
+            )
         )
         for agreement in agreements:
-            agreement.sale_order_id.support_agreement_id = agreement
+            # a result field of the order: written through the rule layer
+            agreement.sale_order_id._sales_lifecycle_system().write(
+                {"support_agreement_id": agreement.id}
+            )
             agreement.message_post_with_source(
                 "mail.message_origin_link",
                 render_values={
@@ -431,7 +517,7 @@ class SalesLifecycleSupportAgreement(models.Model):
                 },
                 subtype_xmlid="mail.mt_note",
             )
-        return agreements
+        return agreements.with_env(self.env)
 
     def _prepare_renewal_lead_values(self):
         self.ensure_one()

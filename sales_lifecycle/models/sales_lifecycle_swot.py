@@ -16,6 +16,13 @@ class SalesLifecycleSwot(models.Model):
     _order = "id desc"
     _check_company_auto = True
 
+    # copied_from_id is set by "Copy from previous"; the copies of the lead's
+    # fields are read by the record rules
+    _sales_lifecycle_result_fields = ("copied_from_id", "company_id", "user_id")
+    # A SWOT counts for the stage gates of its opportunity: only who may edit
+    # the opportunity adds one or moves one onto it
+    _sales_lifecycle_link_access = {"lead_id": "write", "competitor_id": "read"}
+
     lead_id = fields.Many2one(
         "crm.lead",
         string="Opportunity",
@@ -118,6 +125,8 @@ class SalesLifecycleSwot(models.Model):
 
         Called before writing, so the user gets this message rather than the
         unique index's error; the index still guards concurrent creations.
+        The caller's links were checked first (he may edit the opportunity and
+        read the competitor), so the message names only what he may read.
         """
         # only counts: unique even against SWOTs the user cannot read
         Swot = self.sudo()  # counting only, nothing is returned to the user
@@ -141,9 +150,8 @@ class SalesLifecycleSwot(models.Model):
                         "%(lead)s already has a SWOT analysis against "
                         "%(competitor)s: open it from the opportunity's SWOT "
                         "button instead of creating another one.",
-                        lead=lead.sudo().display_name,  # the user's own lead
-                        competitor=competitor.sudo().name  # a name, same company
-                        or self.env._("no competitor"),
+                        lead=lead.display_name,
+                        competitor=competitor.name or self.env._("no competitor"),
                     )
                 )
             seen.add((lead_id, competitor_id))
@@ -154,14 +162,24 @@ class SalesLifecycleSwot(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        # Adds: one SWOT per (opportunity, competitor), checked once the
+        # caller's links are (the message names the opportunity)
+        if not self._sales_lifecycle_is_system():
+            self._sales_lifecycle_check_links(vals_list, with_defaults=True)
+        defaults = self.default_get(["lead_id", "competitor_id"])
         self._check_one_per_competitor(
-            (vals.get("lead_id"), vals.get("competitor_id") or False)
+            (
+                vals.get("lead_id", defaults.get("lead_id")),
+                vals.get("competitor_id", defaults.get("competitor_id")) or False,
+            )
             for vals in vals_list
         )
         return super().create(vals_list)
 
     def write(self, vals):
         if "lead_id" in vals or "competitor_id" in vals:
+            if not self._sales_lifecycle_is_system():
+                self._sales_lifecycle_check_links([vals])
             self._check_one_per_competitor(
                 (
                     vals.get("lead_id", swot.lead_id.id),
@@ -244,7 +262,8 @@ class SalesLifecycleSwot(models.Model):
                     "Items copied from %(previous)s.", previous=previous.display_name
                 )
             )
-            swot.copied_from_id = previous
+            # a result of this action (locked and access-checked above)
+            swot._sales_lifecycle_system().copied_from_id = previous
         self.env["sales_lifecycle.swot.item"].create(item_vals)
         return True
 

@@ -6,7 +6,12 @@ from .sales_lifecycle_swot import QUADRANTS
 class SalesLifecycleSwotItem(models.Model):
     _name = "sales_lifecycle.swot.item"
     _description = "SWOT Item"
+    _inherit = ["sales_lifecycle.rule.mixin"]
     _order = "swot_id, quadrant, sequence, id"
+
+    # Copies of the SWOT's: the SWOT gate counts the items per lead
+    _sales_lifecycle_result_fields = ("lead_id", "company_id")
+    _sales_lifecycle_link_access = {"swot_id": "write"}
 
     _sql_constraints = [
         (

@@ -26,4 +26,7 @@ from . import test_portal_support_agreement
 from . import test_tour_negotiation
 from . import test_tour_qualification
 from . import test_end_to_end
+from . import test_controls_support
+from . import test_controls_sale
+from . import test_controls_crm
 from . import test_adoption

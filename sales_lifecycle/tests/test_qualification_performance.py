@@ -30,7 +30,9 @@ class TestQualificationPerformance(QualificationCommon):
             queries = self._count(leads.action_qualify)
         else:
             queries = self._count(
-                lambda: leads.write({"qualification_state": "qualified"})
+                lambda: leads._sales_lifecycle_system().write(
+                    {"qualification_state": "qualified"}
+                )
             )
         self.assertEqual(set(leads.mapped("qualification_state")), {"qualified"})
         return queries

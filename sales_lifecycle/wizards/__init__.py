@@ -7,3 +7,4 @@ from . import crm_lead_disqualify
 from . import crm_lead_convert_anyway
 from . import crm_lead_lost
 from . import account_move_approve_deviation
+from . import sale_advance_payment_inv

@@ -10,14 +10,18 @@ class CrmLeadLost(models.TransientModel):
         compute="_compute_lost_competitor_id",
         store=True,
         readonly=False,
+        # as the user: the wizard may be opened on any lead ids
+        compute_sudo=False,
         help="The competitor that won the deal; it feeds the win/loss report.",
     )
 
     @api.depends("lead_ids")
     def _compute_lost_competitor_id(self):
-        """Propose the competitor when the leads have exactly one active one."""
+        """Propose the competitor when the leads have exactly one active one;
+        only the leads and lines the user may read are looked at."""
         for wizard in self:
-            competitors = wizard.lead_ids.competitor_line_ids.filtered(
+            leads = wizard.lead_ids._origin._filtered_access("read")
+            competitors = leads.competitor_line_ids.filtered(
                 lambda line: line.status == "active"
             ).competitor_id
             wizard.lost_competitor_id = competitors if len(competitors) == 1 else False

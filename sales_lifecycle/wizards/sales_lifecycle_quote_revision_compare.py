@@ -1,6 +1,7 @@
 from markupsafe import Markup, escape
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import format_amount, formatLang
 
 
@@ -40,6 +41,17 @@ class SalesLifecycleQuoteRevisionCompare(models.TransientModel):
 
     def _get_diff(self):
         self.ensure_one()
+        # the rounds of one quotation, read with the caller's rights
+        revisions = self.from_revision_id | self.to_revision_id
+        revisions.check_access("read")
+        self.order_id.check_access("read")
+        if revisions.order_id != self.order_id:
+            raise UserError(
+                self.env._(
+                    "Compare the rounds of one quotation: pick revisions of %(order)s.",
+                    order=self.order_id.name,
+                )
+            )
         old = self.from_revision_id._get_round_snapshot()
         new = (
             self.to_revision_id._get_round_snapshot()
