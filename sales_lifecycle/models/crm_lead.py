@@ -1201,9 +1201,15 @@ class CrmLeadAdoption(models.Model):
         )
         return super(CrmLeadAdoption, self - exempt)._sales_lifecycle_check_conversion()
 
-    def _sales_lifecycle_gate_records_to_check(self, stage, vals):
-        # Adds: adopted opportunities move as before unless the company gates them
-        leads = super()._sales_lifecycle_gate_records_to_check(stage, vals)
-        return leads - leads._sales_lifecycle_adoption_exempt(
-            "lifecycle_adopted_stage_gates"
-        )
+    def _sales_lifecycle_stage_entries(self, vals=None, arrived=False):
+        # Adds: adopted opportunities move (and convert) as before unless the
+        # company gates them
+        entries = super()._sales_lifecycle_stage_entries(vals=vals, arrived=arrived)
+        result = {}
+        for stage, leads in entries.items():
+            leads -= leads._sales_lifecycle_adoption_exempt(
+                "lifecycle_adopted_stage_gates"
+            )
+            if leads:
+                result[stage] = leads
+        return result

@@ -285,11 +285,13 @@ class ResCompany(models.Model):
             counts["opportunities_blocked"] = self._sales_lifecycle_count_gated(
                 Lead, adopted
             )
-        Revision = self.env["sales_lifecycle.quote.revision"].sudo()  # counts only
+        Revision = self.env[
+            "sales_lifecycle.quote.revision"
+        ].sudo()  # counts for the settings administrator
         counts["quotations"] = Revision.search_count(
             [("revision_number", "=", 0), ("company_id", "=", self.id)]
         )
-        Move = self.env["account.move"].sudo()  # counts only
+        Move = self.env["account.move"].sudo()  # counts for the settings administrator
         invoices = [
             ("company_id", "=", self.id),
             ("move_type", "=", "out_invoice"),
@@ -313,7 +315,9 @@ class ResCompany(models.Model):
             if self.invoice_conformity_check
             else 0
         )
-        Ticket = self.env["helpdesk.ticket"].sudo()  # counts only
+        Ticket = self.env[
+            "helpdesk.ticket"
+        ].sudo()  # counts for the settings administrator
         tickets = [("company_id", "=", self.id), ("lifecycle_adopted", "=", True)]
         counts["tickets"] = Ticket.search_count(tickets)
         counts["tickets_blocked"] = Ticket.search_count(
@@ -333,7 +337,8 @@ class ResCompany(models.Model):
             ("active", "=", True),
             ("stage_id.is_won", "=", False),
         ]
-        stages = self.env["crm.stage"].sudo().search([("is_won", "=", False)])  # config
+        Stage = self.env["crm.stage"].sudo()  # the pipeline's stage order only
+        stages = Stage.search([("is_won", "=", False)])
         total = 0
         for stage, team in Lead._read_group(
             open_opportunities, ["stage_id", "team_id"]
