@@ -25,7 +25,7 @@ class SalesLifecycleHelpdeskTicketController(HelpdeskTicketController):
             raise werkzeug.exceptions.BadRequest() from error
         ticket = request.env["helpdesk.ticket"].browse(ticket_id)
         try:
-            self._check_ticket_close_access(ticket)
+            self._sales_lifecycle_check_ticket_close_access(ticket)
         except (AccessError, MissingError) as error:
             raise werkzeug.exceptions.Forbidden() from error
         stage = request.env["helpdesk.ticket.stage"].browse(stage_id).exists()
@@ -33,7 +33,8 @@ class SalesLifecycleHelpdeskTicketController(HelpdeskTicketController):
         applicable = team._get_applicable_stages()
         if stage and stage.close_from_portal and stage in applicable:
             # access checked above; portal customers have no write right
-            ticket.sudo().stage_id = stage  # checked by _check_ticket_close_access
+            ticket_sudo = ticket.sudo()  # access checked above (close check)
+            ticket_sudo.stage_id = stage
         # same answer as the stock route (a 302 to the ticket's portal page)
         return werkzeug.utils.redirect(f"/my/ticket/{ticket.id}")
 
@@ -50,7 +51,7 @@ class SalesLifecycleHelpdeskTicketController(HelpdeskTicketController):
         finally:
             request.update_env(context=context)
 
-    def _check_ticket_close_access(self, ticket):
+    def _sales_lifecycle_check_ticket_close_access(self, ticket):
         """Raise unless the current user may close ``ticket``."""
         ticket = ticket.exists()
         if not ticket:

@@ -202,7 +202,8 @@ class AccountMove(models.Model):
         opportunities when a credit note reverses one of their invoices."""
         to_check = self.filtered(
             lambda m: (
-                m.move_type == "out_invoice" and m.company_id.invoice_conformity_check
+                m.move_type == "out_invoice"
+                and m.company_id.lifecycle_invoice_conformity_check
             )
         )
         if to_check:
@@ -509,7 +510,9 @@ class AccountMove(models.Model):
                     lead.active
                     and lead.type == "opportunity"
                     and not lead.stage_id.is_won
-                    and (lead.company_id or self.company_id[:1]).won_on_payment
+                    and (
+                        lead.company_id or self.company_id[:1]
+                    ).lifecycle_won_on_payment
                 )
             )
         )

@@ -353,7 +353,7 @@ class CrmLead(models.Model):
             return {
                 "type": "ir.actions.act_window",
                 "name": self.env._("Disqualify"),
-                "res_model": "crm.lead.disqualify",
+                "res_model": "sales_lifecycle.lead.disqualify",
                 "view_mode": "form",
                 "target": "new",
                 "context": {
@@ -381,7 +381,7 @@ class CrmLead(models.Model):
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Convert Anyway"),
-            "res_model": "crm.lead.convert.anyway",
+            "res_model": "sales_lifecycle.lead.convert.anyway",
             "view_mode": "form",
             "target": "new",
             "context": {
@@ -1008,17 +1008,19 @@ class CrmLead(models.Model):
         # lines. A quotation acts on its opportunity: write access first.
         self.check_access("write")
         action = super().action_new_quotation()
-        action["context"]["default_order_line"] = self._prepare_quotation_lines()
+        action["context"]["default_order_line"] = (
+            self._sales_lifecycle_prepare_quotation_lines()
+        )
         return action
 
     def _prepare_opportunity_quotation_context(self):
         # Adds: the pricelist of the deal and the pursuit team's account
         # executive as salesperson.
         context = super()._prepare_opportunity_quotation_context()
-        pricelist = self._get_quotation_pricelist()
+        pricelist = self._sales_lifecycle_quotation_pricelist()
         if pricelist:
             context["default_pricelist_id"] = pricelist.id
-        executive = self._get_account_executive()
+        executive = self._sales_lifecycle_account_executive()
         # an own-documents salesman cannot make a quotation for someone else
         if executive and (
             executive == self.env.user
@@ -1027,7 +1029,7 @@ class CrmLead(models.Model):
             context["default_user_id"] = executive.id
         return context
 
-    def _get_account_executive(self):
+    def _sales_lifecycle_account_executive(self):
         """The user with the account executive role in the pursuit team."""
         self.ensure_one()
         role = self.env.ref(
@@ -1038,7 +1040,7 @@ class CrmLead(models.Model):
         )
         return members[:1].user_id
 
-    def _get_quotation_pricelist(self):
+    def _sales_lifecycle_quotation_pricelist(self):
         self.ensure_one()
         return self.product_line_ids.pricelist_id[:1] or (
             self.partner_id.with_company(
@@ -1046,7 +1048,7 @@ class CrmLead(models.Model):
             ).property_product_pricelist
         )
 
-    def _prepare_quotation_lines(self):
+    def _sales_lifecycle_prepare_quotation_lines(self):
         """Order line commands seeded from the opportunity's product lines: the
         price comes from the quotation's pricelist unless the line fixed it."""
         self.ensure_one()
@@ -1064,7 +1066,9 @@ class CrmLead(models.Model):
             commands.append(Command.create(values))
         return commands
 
-    def _handle_last_quotation_rejected(self, reason, comment=None, competitors=None):
+    def _sales_lifecycle_handle_last_rejection(
+        self, reason, comment=None, competitors=None
+    ):
         """Move back or lose the opportunities whose last live quotation was
         just rejected, per their company's setting.
 
@@ -1095,14 +1099,14 @@ class CrmLead(models.Model):
             note += Markup("<p>%s</p>") % escape(comment)
         for company, leads in done.grouped("company_id").items():
             company = company or self.env.company
-            if company.sales_lifecycle_last_rejection == "lost":
+            if company.lifecycle_last_rejection == "lost":
                 leads.action_set_lost(lost_reason_id=reason._get_lost_reason().id)
                 for lead in leads:
                     competitor = (competitors or {}).get(lead)
                     if competitor:
                         lead.lost_competitor_id = competitor
-            elif company.sales_lifecycle_rejection_stage_id:
-                leads.write({"stage_id": company.sales_lifecycle_rejection_stage_id.id})
+            elif company.lifecycle_rejection_stage_id:
+                leads.write({"stage_id": company.lifecycle_rejection_stage_id.id})
             for lead in leads:
                 lead.message_post(body=note, subtype_xmlid="mail.mt_note")
 

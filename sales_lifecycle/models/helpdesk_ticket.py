@@ -355,7 +355,7 @@ class HelpdeskTicket(models.Model):
     def _compute_sla_state(self):
         now = fields.Datetime.now()
         for ticket in self:
-            ticket.sla_state = ticket._sla_state_at(now)
+            ticket.sla_state = ticket._sales_lifecycle_sla_state_at(now)
 
     # ------------------------------------------------------------
     # Constraints
@@ -547,7 +547,7 @@ class HelpdeskTicket(models.Model):
         Event = self.env["calendar.event"]
         for ticket in tickets:
             event = own_events.get(ticket.id, Event)
-            values = ticket._prepare_visit_event_values()
+            values = ticket._sales_lifecycle_prepare_visit_event_values()
             if event:
                 event.sudo().write(values)  # this visit's own event (origin checked)
             else:
@@ -612,7 +612,7 @@ class HelpdeskTicket(models.Model):
             ]
         )
         tickets._sales_lifecycle_run_isolated(
-            lambda batch: batch._sla_update_state(),
+            lambda batch: batch._sales_lifecycle_sla_update_state(),
             "Ticket SLA states",
             batch_size=200,
         )
@@ -917,7 +917,7 @@ class HelpdeskTicket(models.Model):
                 result[ticket.id] = event.with_env(self.env)
         return result
 
-    def _prepare_visit_event_values(self):
+    def _sales_lifecycle_prepare_visit_event_values(self):
         self.ensure_one()
         address = self.visit_address_id or self.partner_id
         return {
@@ -939,7 +939,7 @@ class HelpdeskTicket(models.Model):
             "res_id": self.id,
         }
 
-    def _sla_state_at(self, now):
+    def _sales_lifecycle_sla_state_at(self, now):
         """SLA state of the ticket at ``now``: breached when a deadline passed
         before the answer or the resolution, at risk when less than the
         company's threshold of the allowed time is left."""
@@ -955,7 +955,7 @@ class HelpdeskTicket(models.Model):
         if self.sla_resolution_deadline:
             done = self.closed_date if self.closed else False
             checks.append((self.sla_resolution_deadline, done))
-        ratio = (self.company_id.ticket_sla_at_risk_percent or 0) / 100.0
+        ratio = (self.company_id.lifecycle_sla_at_risk_percent or 0) / 100.0
         state = "on_track"
         for deadline, done_at in checks:
             if done_at:
@@ -969,13 +969,13 @@ class HelpdeskTicket(models.Model):
                 state = "at_risk"
         return state
 
-    def _sla_update_state(self, now=None):
+    def _sales_lifecycle_sla_update_state(self, now=None):
         """Write the current SLA state of the tickets (grouped writes) and
         notify the team leader of each newly breached ticket."""
         now = now or fields.Datetime.now()
         by_state = {}
         for ticket in self:
-            state = ticket._sla_state_at(now)
+            state = ticket._sales_lifecycle_sla_state_at(now)
             if state != ticket.sla_state:
                 by_state.setdefault(state, self.browse())
                 by_state[state] |= ticket

@@ -31,47 +31,47 @@ class ResCompany(models.Model):
     )
 
     # Negotiation rounds and customer decision (stage 4)
-    sales_lifecycle_freeze_sent_quotes = fields.Boolean(
+    lifecycle_freeze_sent_quotes = fields.Boolean(
         string="Freeze sent quotations",
         default=True,
         help="Prices, quantities, discounts and taxes of a sent quotation cannot "
         "be edited in place: the salesperson starts a new negotiation round.",
     )
-    sales_lifecycle_revenue_from_primary = fields.Boolean(
+    lifecycle_revenue_from_primary = fields.Boolean(
         string="Expected revenue follows the primary quotation",
         help="The opportunity's expected revenue is kept equal to the untaxed "
         "total of its primary quotation.",
     )
-    sales_lifecycle_cancel_siblings = fields.Boolean(
+    lifecycle_cancel_siblings = fields.Boolean(
         string="Cancel alternatives on acceptance",
         default=True,
         help="When a quotation is confirmed, the other live quotations of the "
         "same opportunity are cancelled as superseded.",
     )
-    sales_lifecycle_block_expired = fields.Boolean(
+    lifecycle_block_expired = fields.Boolean(
         string="Refuse expired quotations",
         default=True,
         help="A quotation past its validity date cannot be confirmed until a new "
         "negotiation round sets a new validity date.",
     )
-    sales_lifecycle_last_rejection = fields.Selection(
+    lifecycle_last_rejection = fields.Selection(
         [("stage", "Move the opportunity back to a stage"), ("lost", "Mark it lost")],
         string="When the last quotation is rejected",
         default="lost",
     )
-    sales_lifecycle_rejection_stage_id = fields.Many2one(
+    lifecycle_rejection_stage_id = fields.Many2one(
         "crm.stage",
         string="Stage after the last rejection",
         help="Stage the opportunity moves back to when its last live quotation "
         "is rejected.",
     )
-    sales_lifecycle_negotiation_stage_id = fields.Many2one(
+    lifecycle_negotiation_stage_id = fields.Many2one(
         "crm.stage",
         string="Negotiation stage",
         help="Stage the automation rule moves an opportunity to when a second "
         "negotiation round starts; a stage named Negotiation when empty.",
     )
-    sales_lifecycle_expiry_reminder_days = fields.Integer(
+    lifecycle_expiry_reminder_days = fields.Integer(
         string="Expiry reminder (days)",
         default=7,
         help="The daily reminder job warns the salesperson of quotations that "
@@ -79,13 +79,13 @@ class ResCompany(models.Model):
     )
 
     # Price approvals (stage 4)
-    sales_lifecycle_max_discount = fields.Float(
+    lifecycle_max_discount = fields.Float(
         string="Maximum discount without approval (%)",
         digits=(16, 2),
         help="A line discount above this percentage needs a sales manager's "
         "approval. 0 disables the limit.",
     )
-    sales_lifecycle_min_margin = fields.Float(
+    lifecycle_min_margin = fields.Float(
         string="Minimum margin without approval (%)",
         digits=(16, 2),
         help="A line whose margin (from the product cost, when known) is below "
@@ -101,13 +101,13 @@ class ResCompany(models.Model):
         "it only once the customer's signature is on the quotation. A "
         "quotation template may override it.",
     )
-    invoice_require_signature = fields.Boolean(
+    lifecycle_invoice_require_signature = fields.Boolean(
         string="Require signature before invoicing",
         help="The automatic invoice (and Create Lifecycle Invoice) waits until "
         "the customer's signature is on the quotation, whatever the policy; "
         "the 'on_signature' policy always waits for it.",
     )
-    invoice_conformity_check = fields.Boolean(
+    lifecycle_invoice_conformity_check = fields.Boolean(
         string="Invoice conformity with the quote",
         default=True,
         help="Posting a customer invoice that differs from its confirmed sale "
@@ -115,7 +115,7 @@ class ResCompany(models.Model):
         "products) is refused (enforce) or logged on the invoice (advise), "
         "unless an accounting manager approved the deviation.",
     )
-    won_on_payment = fields.Boolean(
+    lifecycle_won_on_payment = fields.Boolean(
         string="Won on payment",
         default=True,
         help="Mark the opportunity won once every posted invoice of its "
@@ -207,13 +207,13 @@ class ResCompany(models.Model):
         "form. Block: the ticket is refused (in the Advise rollout mode the "
         "refusal becomes a warning on the ticket).",
     )
-    support_renewal_days = fields.Integer(
+    lifecycle_renewal_days = fields.Integer(
         string="Renewal Lead Time (days)",
         default=30,
         help="A renewal opportunity is created for support agreements ending "
         "within this number of days.",
     )
-    ticket_sla_at_risk_percent = fields.Integer(
+    lifecycle_sla_at_risk_percent = fields.Integer(
         string="SLA At Risk Threshold (%)",
         default=25,
         help="A ticket is at risk when less than this share of the time allowed "
@@ -312,7 +312,7 @@ class ResCompany(models.Model):
                 invoices
                 + [("state", "=", "draft"), ("conformity_state", "=", "not_conforming")]
             )
-            if self.invoice_conformity_check
+            if self.lifecycle_invoice_conformity_check
             else 0
         )
         Ticket = self.env[

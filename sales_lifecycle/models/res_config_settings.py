@@ -22,35 +22,35 @@ class ResConfigSettings(models.TransientModel):
     )
 
     # Negotiation rounds, customer decision and price approvals (stage 4)
-    sales_lifecycle_freeze_sent_quotes = fields.Boolean(
-        related="company_id.sales_lifecycle_freeze_sent_quotes", readonly=False
+    lifecycle_freeze_sent_quotes = fields.Boolean(
+        related="company_id.lifecycle_freeze_sent_quotes", readonly=False
     )
-    sales_lifecycle_revenue_from_primary = fields.Boolean(
-        related="company_id.sales_lifecycle_revenue_from_primary", readonly=False
+    lifecycle_revenue_from_primary = fields.Boolean(
+        related="company_id.lifecycle_revenue_from_primary", readonly=False
     )
-    sales_lifecycle_cancel_siblings = fields.Boolean(
-        related="company_id.sales_lifecycle_cancel_siblings", readonly=False
+    lifecycle_cancel_siblings = fields.Boolean(
+        related="company_id.lifecycle_cancel_siblings", readonly=False
     )
-    sales_lifecycle_block_expired = fields.Boolean(
-        related="company_id.sales_lifecycle_block_expired", readonly=False
+    lifecycle_block_expired = fields.Boolean(
+        related="company_id.lifecycle_block_expired", readonly=False
     )
-    sales_lifecycle_last_rejection = fields.Selection(
-        related="company_id.sales_lifecycle_last_rejection", readonly=False
+    lifecycle_last_rejection = fields.Selection(
+        related="company_id.lifecycle_last_rejection", readonly=False
     )
-    sales_lifecycle_rejection_stage_id = fields.Many2one(
-        related="company_id.sales_lifecycle_rejection_stage_id", readonly=False
+    lifecycle_rejection_stage_id = fields.Many2one(
+        related="company_id.lifecycle_rejection_stage_id", readonly=False
     )
-    sales_lifecycle_negotiation_stage_id = fields.Many2one(
-        related="company_id.sales_lifecycle_negotiation_stage_id", readonly=False
+    lifecycle_negotiation_stage_id = fields.Many2one(
+        related="company_id.lifecycle_negotiation_stage_id", readonly=False
     )
-    sales_lifecycle_expiry_reminder_days = fields.Integer(
-        related="company_id.sales_lifecycle_expiry_reminder_days", readonly=False
+    lifecycle_expiry_reminder_days = fields.Integer(
+        related="company_id.lifecycle_expiry_reminder_days", readonly=False
     )
-    sales_lifecycle_max_discount = fields.Float(
-        related="company_id.sales_lifecycle_max_discount", readonly=False
+    lifecycle_max_discount = fields.Float(
+        related="company_id.lifecycle_max_discount", readonly=False
     )
-    sales_lifecycle_min_margin = fields.Float(
-        related="company_id.sales_lifecycle_min_margin", readonly=False
+    lifecycle_min_margin = fields.Float(
+        related="company_id.lifecycle_min_margin", readonly=False
     )
 
     # Qualification (stage 2)
@@ -68,16 +68,16 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.quote_invoice_policy",
         readonly=False,
     )
-    invoice_require_signature = fields.Boolean(
-        related="company_id.invoice_require_signature",
+    lifecycle_invoice_require_signature = fields.Boolean(
+        related="company_id.lifecycle_invoice_require_signature",
         readonly=False,
     )
-    invoice_conformity_check = fields.Boolean(
-        related="company_id.invoice_conformity_check",
+    lifecycle_invoice_conformity_check = fields.Boolean(
+        related="company_id.lifecycle_invoice_conformity_check",
         readonly=False,
     )
-    won_on_payment = fields.Boolean(
-        related="company_id.won_on_payment",
+    lifecycle_won_on_payment = fields.Boolean(
+        related="company_id.lifecycle_won_on_payment",
         readonly=False,
     )
 
@@ -86,12 +86,12 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.ticket_entitlement_policy",
         readonly=False,
     )
-    support_renewal_days = fields.Integer(
-        related="company_id.support_renewal_days",
+    lifecycle_renewal_days = fields.Integer(
+        related="company_id.lifecycle_renewal_days",
         readonly=False,
     )
-    ticket_sla_at_risk_percent = fields.Integer(
-        related="company_id.ticket_sla_at_risk_percent",
+    lifecycle_sla_at_risk_percent = fields.Integer(
+        related="company_id.lifecycle_sla_at_risk_percent",
         readonly=False,
     )
 

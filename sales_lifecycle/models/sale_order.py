@@ -243,14 +243,14 @@ class SaleOrder(models.Model):
 
     @api.depends(
         "state",
-        "company_id.sales_lifecycle_freeze_sent_quotes",
+        "company_id.lifecycle_freeze_sent_quotes",
         "company_id.lifecycle_mode",
     )
     def _compute_quote_frozen(self):
         for order in self:
             order.quote_frozen = (
                 order.state == "sent"
-                and order.company_id.sales_lifecycle_freeze_sent_quotes
+                and order.company_id.lifecycle_freeze_sent_quotes
                 and order.company_id._sales_lifecycle_enforced()
             )
 
@@ -260,11 +260,11 @@ class SaleOrder(models.Model):
         "order_line.price_unit",
         "order_line.discount",
         "order_line.price_subtotal",
-        "company_id.sales_lifecycle_max_discount",
-        "company_id.sales_lifecycle_min_margin",
+        "company_id.lifecycle_max_discount",
+        "company_id.lifecycle_min_margin",
     )
     def _compute_price_approval(self):
-        issues = self._get_price_issues()
+        issues = self._sales_lifecycle_price_issues()
         approvals = self._sales_lifecycle_valid_approvals()
         for order in self:
             messages = [message for _line, message in issues.get(order, [])]
@@ -312,7 +312,9 @@ class SaleOrder(models.Model):
         orders.filtered(
             lambda o: o.state == "sale"
         )._sales_lifecycle_check_confirmation()
-        orders.filtered(lambda o: o.state == "sent")._check_price_approval()
+        orders.filtered(
+            lambda o: o.state == "sent"
+        )._sales_lifecycle_check_price_approval()
         return orders
 
     def write(self, vals):
@@ -329,7 +331,9 @@ class SaleOrder(models.Model):
             self._sales_lifecycle_check_links([vals])
         after_state_change = self._sales_lifecycle_state_change(vals.get("state"))
         if vals.get("signature"):
-            self.filtered(lambda o: o.state in LIVE_STATES)._check_price_approval(
+            self.filtered(
+                lambda o: o.state in LIVE_STATES
+            )._sales_lifecycle_check_price_approval(
                 self.env._(
                     "The customer cannot sign prices a sales manager has not "
                     "approved yet (Request Approval on the quotation):"
@@ -340,11 +344,11 @@ class SaleOrder(models.Model):
         if "opportunity_id" in vals and not vals.get("is_primary"):
             self._sales_lifecycle_leave_primary(vals["opportunity_id"])
         if vals.get("is_primary"):
-            self._unset_other_primaries(vals.get("opportunity_id"))
+            self._sales_lifecycle_unset_other_primaries(vals.get("opportunity_id"))
         res = super().write(vals)
         after_state_change()
         if {"is_primary", "opportunity_id", "order_line", "state"} & vals.keys():
-            self._sync_expected_revenue()
+            self._sales_lifecycle_sync_expected_revenue()
         if vals.get("signature"):
             waiting = self.filtered(
                 lambda o: (
@@ -372,7 +376,9 @@ class SaleOrder(models.Model):
                 lambda o: o.state != "sale"
             )._sales_lifecycle_check_confirmation()
         elif state == "sent":
-            self.filtered(lambda o: o.state == "draft")._check_price_approval()
+            self.filtered(
+                lambda o: o.state == "draft"
+            )._sales_lifecycle_check_price_approval()
         elif state == "draft":
             reopened = self.filtered("cancelled_while_sent")
             rounds = self.browse()
@@ -439,7 +445,7 @@ class SaleOrder(models.Model):
         # manager must approve (advise mode notes it when the e-mail goes).
         self.filtered(
             lambda o: o.state == "draft" and o.company_id._sales_lifecycle_enforced()
-        )._check_price_approval()
+        )._sales_lifecycle_check_price_approval()
         return super().action_quotation_send()
 
     def action_open_new_revision(self):
@@ -447,7 +453,7 @@ class SaleOrder(models.Model):
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("New Negotiation Round"),
-            "res_model": "sale.order.revise",
+            "res_model": "sales_lifecycle.quote.revise",
             "view_mode": "form",
             "target": "new",
             "context": {"default_order_ids": self.ids},
@@ -529,7 +535,7 @@ class SaleOrder(models.Model):
     def _action_confirm(self):
         # Adds: the accepted quotation supersedes its live alternatives.
         res = super()._action_confirm()
-        self._cancel_superseded_alternatives()
+        self._sales_lifecycle_cancel_alternatives()
         return res
 
     def action_reject(self, reason_id=None, comment=None, competitor_line_id=None):
@@ -541,7 +547,7 @@ class SaleOrder(models.Model):
             return {
                 "type": "ir.actions.act_window",
                 "name": self.env._("Reject Quotation"),
-                "res_model": "sale.order.reject",
+                "res_model": "sales_lifecycle.quote.reject",
                 "view_mode": "form",
                 "target": "new",
                 "context": {"default_order_ids": self.ids},
@@ -561,9 +567,11 @@ class SaleOrder(models.Model):
                     names=", ".join(not_live.mapped("name")),
                 )
             )
-        competitor = self._get_rejection_competitor(reason, competitor_line_id)
+        competitor = self._sales_lifecycle_rejection_competitor(
+            reason, competitor_line_id
+        )
         self._sales_lifecycle_system().write(
-            self._prepare_rejection_values(reason, comment, competitor)
+            self._sales_lifecycle_prepare_rejection_values(reason, comment, competitor)
         )
         self.with_context(disable_cancel_warning=True).action_cancel()
         note = self.env._(
@@ -571,15 +579,15 @@ class SaleOrder(models.Model):
             reason=reason.name,
             comment=comment or "",
         )
-        self._log_notes(dict.fromkeys(self, note))
-        self.opportunity_id._handle_last_quotation_rejected(
+        self._sales_lifecycle_log_notes(dict.fromkeys(self, note))
+        self.opportunity_id._sales_lifecycle_handle_last_rejection(
             reason,
             comment,
             competitors={lead: competitor for lead in self.opportunity_id},
         )
         return True
 
-    def _get_rejection_competitor(self, reason, competitor_line_id):
+    def _sales_lifecycle_rejection_competitor(self, reason, competitor_line_id):
         """The competitor the customer chose, from one of the deal's lines."""
         if not competitor_line_id:
             return self.env["sales_lifecycle.competitor"]
@@ -608,7 +616,7 @@ class SaleOrder(models.Model):
             )
         return line.competitor_id
 
-    def _prepare_rejection_values(self, reason, comment, competitor):
+    def _sales_lifecycle_prepare_rejection_values(self, reason, comment, competitor):
         return {
             "rejection_reason_id": reason.id,
             "rejection_comment": comment or False,
@@ -686,7 +694,7 @@ class SaleOrder(models.Model):
         for company, orders in (
             self.filtered("opportunity_id").grouped("company_id").items()
         ):
-            stage = company.sales_lifecycle_negotiation_stage_id or self.env[
+            stage = company.lifecycle_negotiation_stage_id or self.env[
                 "crm.stage"
             ].search([("name", "=ilike", "negotiation")], limit=1)
             if not stage:
@@ -702,10 +710,10 @@ class SaleOrder(models.Model):
         """Remind the salespeople of the live quotations about to expire."""
         today = fields.Date.context_today(self)
         companies = self.env["res.company"].search(
-            [("sales_lifecycle_expiry_reminder_days", ">", 0)]
+            [("lifecycle_expiry_reminder_days", ">", 0)]
         )
         for company in companies:
-            days = company.sales_lifecycle_expiry_reminder_days
+            days = company.lifecycle_expiry_reminder_days
             if days <= 0:
                 continue
             orders = self.search(
@@ -742,7 +750,7 @@ class SaleOrder(models.Model):
         quotations cancelled while sent (per the company's setting)."""
         return self.filtered(
             lambda o: (
-                o.company_id.sales_lifecycle_freeze_sent_quotes
+                o.company_id.lifecycle_freeze_sent_quotes
                 and (
                     o.state == "sent"
                     or (o.state == "cancel" and o.cancelled_while_sent)
@@ -760,13 +768,18 @@ class SaleOrder(models.Model):
         revisions = (
             self.env["sales_lifecycle.quote.revision"]
             .sudo()  # read-only for users; callers checked write access to the orders
-            .create([order._prepare_quote_revision_values(reason) for order in self])
+            .create(
+                [
+                    order._sales_lifecycle_prepare_revision_values(reason)
+                    for order in self
+                ]
+            )
         )
         for order, revision in zip(self, revisions, strict=True):
             order._sales_lifecycle_system().write(
                 {"revision_number": revision.revision_number}
             )
-        self._log_notes(
+        self._sales_lifecycle_log_notes(
             {
                 order: self.env._(
                     "Revision %(number)s recorded; round %(round)s starts.%(reason)s",
@@ -784,7 +797,7 @@ class SaleOrder(models.Model):
         today = fields.Date.context_today(self)
         for order in self:
             if order.validity_date and order.validity_date < today:
-                order.validity_date = order._get_new_validity_date()
+                order.validity_date = order._sales_lifecycle_new_validity_date()
 
     def _sales_lifecycle_check_confirmation(self):
         """The checks every path to a confirmed order meets (button, portal
@@ -793,8 +806,8 @@ class SaleOrder(models.Model):
         if not self:
             return
         self._sales_lifecycle_lock()
-        self._check_not_expired()
-        self._check_price_approval()
+        self._sales_lifecycle_check_not_expired()
+        self._sales_lifecycle_check_price_approval()
 
     def _sales_lifecycle_real_manager(self):
         """Whether the user acting is a sales manager, as himself: under sudo
@@ -813,7 +826,7 @@ class SaleOrder(models.Model):
         if not changed:
             return
         if self._sales_lifecycle_real_manager():
-            changed._log_notes(
+            changed._sales_lifecycle_log_notes(
                 {
                     order: self.env._(
                         "Support plan changed after confirmation by %(user)s: "
@@ -848,7 +861,7 @@ class SaleOrder(models.Model):
     def _sales_lifecycle_unapproved_prices(self):
         """``{order: [messages]}`` of the orders with prices beyond the limits
         that no valid approval covers."""
-        issues = self._get_price_issues()
+        issues = self._sales_lifecycle_price_issues()
         if not issues:
             return {}
         with_issues = self.browse([order.id for order in issues])
@@ -873,14 +886,16 @@ class SaleOrder(models.Model):
         """Approvals cover the whole life of the order: prices beyond the
         limits added or changed after confirmation are approved before
         anything is invoiced."""
-        self.filtered(lambda o: o.state == "sale")._check_price_approval(
+        self.filtered(
+            lambda o: o.state == "sale"
+        )._sales_lifecycle_check_price_approval(
             self.env._(
                 "A sales manager must approve the prices of these orders before "
                 "they are invoiced (Request Approval on the order):"
             )
         )
 
-    def _prepare_quote_revision_values(self, reason):
+    def _sales_lifecycle_prepare_revision_values(self, reason):
         self.ensure_one()
         return {
             "order_id": self.id,
@@ -915,7 +930,7 @@ class SaleOrder(models.Model):
             ],
         }
 
-    def _get_round_snapshot(self):
+    def _sales_lifecycle_round_snapshot(self):
         """The current round as plain values (see the revision's)."""
         self.ensure_one()
         return {
@@ -937,14 +952,14 @@ class SaleOrder(models.Model):
             },
         }
 
-    def _get_new_validity_date(self):
+    def _sales_lifecycle_new_validity_date(self):
         self.ensure_one()
         days = self.company_id.quotation_validity_days
         if days > 0:
             return fields.Date.context_today(self) + timedelta(days)
         return False
 
-    def _check_frozen(self, operation):
+    def _sales_lifecycle_check_frozen(self, operation):
         """Refuse to change the terms of sent quotations (per setting)."""
         frozen = self._sales_lifecycle_frozen()
         if not frozen:
@@ -961,7 +976,7 @@ class SaleOrder(models.Model):
             self.env._("A sent quotation cannot be edited in place:"),
         )
 
-    def _check_not_expired(self):
+    def _sales_lifecycle_check_not_expired(self):
         """Refuse to confirm expired quotations (the callers pass the orders
         being confirmed, whatever their state: a write or a create of state
         'sale' confirms too)."""
@@ -970,7 +985,7 @@ class SaleOrder(models.Model):
             lambda o: (
                 o.validity_date
                 and o.validity_date < today
-                and o.company_id.sales_lifecycle_block_expired
+                and o.company_id.lifecycle_block_expired
             )
         )
         problems = [
@@ -990,14 +1005,14 @@ class SaleOrder(models.Model):
             problems, self.env._("An expired quotation cannot be confirmed:")
         )
 
-    def _log_notes(self, notes):
+    def _sales_lifecycle_log_notes(self, notes):
         """Log one internal note per order in a batch: ``{order: text}``."""
         if notes:
             self._message_log_batch(
                 {order.id: Markup("<p>%s</p>") % text for order, text in notes.items()}
             )
 
-    def _get_price_issues(self):
+    def _sales_lifecycle_price_issues(self):
         """Lines beyond the company's discount and margin limits.
 
         :return: ``{order: [(line, message)]}`` for the orders with issues.
@@ -1006,8 +1021,8 @@ class SaleOrder(models.Model):
         result = {}
         for order in self:
             company = order.company_id
-            max_discount = company.sales_lifecycle_max_discount
-            min_margin = company.sales_lifecycle_min_margin
+            max_discount = company.lifecycle_max_discount
+            min_margin = company.lifecycle_min_margin
             if not max_discount and not min_margin:
                 continue
             messages = []
@@ -1064,7 +1079,10 @@ class SaleOrder(models.Model):
         their product, unit, quantity, price and discount."""
         self.ensure_one()
         lines = self.env["sale.order.line"].union(
-            *(line for line, _message in self._get_price_issues().get(self, []))
+            *(
+                line
+                for line, _message in self._sales_lifecycle_price_issues().get(self, [])
+            )
         )
         return sorted(
             [
@@ -1081,7 +1099,7 @@ class SaleOrder(models.Model):
     def _sales_lifecycle_approver_message(self):
         return self.env._("Only a sales manager (Lifecycle: Manager) approves prices.")
 
-    def _check_price_approval(self, title=None):
+    def _sales_lifecycle_check_price_approval(self, title=None):
         """Prices beyond the limits need a sales manager's approval: to send,
         sign, confirm or invoice them.
 
@@ -1100,7 +1118,7 @@ class SaleOrder(models.Model):
             orders.invalidate_recordset(
                 ["price_approval_state", "price_approved_by_id", "price_approved_date"]
             )
-            orders._log_notes(
+            orders._sales_lifecycle_log_notes(
                 dict.fromkeys(
                     orders,
                     self.env._(
@@ -1125,7 +1143,7 @@ class SaleOrder(models.Model):
             ),
         )
 
-    def _unset_other_primaries(self, opportunity_id=None):
+    def _sales_lifecycle_unset_other_primaries(self, opportunity_id=None):
         if len(self) > 1 and (opportunity_id or len(self.opportunity_id) < len(self)):
             raise UserError(
                 self.env._("An opportunity has one primary quotation only.")
@@ -1154,7 +1172,7 @@ class SaleOrder(models.Model):
             # unset in the database first: the unique index checks row by row
             others.flush_recordset(["is_primary"])
 
-    def _sync_expected_revenue(self):
+    def _sales_lifecycle_sync_expected_revenue(self):
         """Keep the opportunity's expected revenue on its primary quotation."""
         today = fields.Date.context_today(self)
         orders = self.filtered(
@@ -1162,7 +1180,7 @@ class SaleOrder(models.Model):
                 o.is_primary
                 and o.opportunity_id
                 and o.state != "cancel"
-                and o.company_id.sales_lifecycle_revenue_from_primary
+                and o.company_id.lifecycle_revenue_from_primary
             )
         )
         for order in orders:
@@ -1180,9 +1198,9 @@ class SaleOrder(models.Model):
             if currency.compare_amounts(lead_sudo.expected_revenue, amount):
                 lead_sudo.expected_revenue = amount
 
-    def _cancel_superseded_alternatives(self):
+    def _sales_lifecycle_cancel_alternatives(self):
         accepted = self.filtered(
-            lambda o: o.opportunity_id and o.company_id.sales_lifecycle_cancel_siblings
+            lambda o: o.opportunity_id and o.company_id.lifecycle_cancel_siblings
         )
         if not accepted:
             return
@@ -1205,7 +1223,7 @@ class SaleOrder(models.Model):
                 continue
             if not order.company_id._sales_lifecycle_enforced():
                 # advise mode: the alternatives stay live, with a note
-                siblings._log_notes(
+                siblings._sales_lifecycle_log_notes(
                     dict.fromkeys(
                         siblings,
                         self.env._(
@@ -1221,7 +1239,7 @@ class SaleOrder(models.Model):
                 {"superseded_by_id": order.id, "is_primary": False}
             )
             siblings.with_context(disable_cancel_warning=True).action_cancel()
-            siblings._log_notes(
+            siblings._sales_lifecycle_log_notes(
                 dict.fromkeys(
                     siblings,
                     self.env._("Cancelled: superseded by %(name)s", name=order.name),
@@ -1283,7 +1301,7 @@ class SaleOrder(models.Model):
         self.ensure_one()
         required = (
             self.quote_invoice_policy == "on_signature"
-            or self.company_id.invoice_require_signature
+            or self.company_id.lifecycle_invoice_require_signature
         )
         return required and not self.is_signed
 

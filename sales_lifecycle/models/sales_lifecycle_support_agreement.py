@@ -380,7 +380,7 @@ class SalesLifecycleSupportAgreement(models.Model):
         leads = self.env["crm.lead"]
         companies = self.env["res.company"].search([("id", "!=", False)])
         for company in companies:
-            limit = today + relativedelta(days=company.support_renewal_days)
+            limit = today + relativedelta(days=company.lifecycle_renewal_days)
             agreements = self.search(
                 [
                     ("company_id", "=", company.id),

@@ -128,10 +128,10 @@ class TestQuoteInvoicePolicy(ClosingCommon):
         self.assertEqual(self.env.company.quote_invoice_policy, "draft_on_accept")
         settings = Form(self.env["res.config.settings"])
         settings.quote_invoice_policy = "post_on_accept"
-        settings.invoice_require_signature = True
+        settings.lifecycle_invoice_require_signature = True
         settings.save().execute()
         self.assertEqual(self.env.company.quote_invoice_policy, "post_on_accept")
-        self.assertTrue(self.env.company.invoice_require_signature)
+        self.assertTrue(self.env.company.lifecycle_invoice_require_signature)
 
     def test_new_company_policy_from_system_parameter(self):
         self.assertEqual(self.company_b.quote_invoice_policy, "draft_on_accept")
@@ -221,7 +221,7 @@ class TestQuoteInvoicePolicy(ClosingCommon):
 
     def test_require_signature_setting_applies_to_every_policy(self):
         self.env.company.quote_invoice_policy = "post_on_accept"
-        self.env.company.invoice_require_signature = True
+        self.env.company.lifecycle_invoice_require_signature = True
         order = self.make_order()
         order.action_confirm()
         self.assertFalse(order.invoice_ids)
@@ -587,7 +587,7 @@ class TestInvoiceConformity(ClosingCommon):
         self.assertIn("unit price: 100.00 → 120.00", note[0].body)
 
     def test_conformity_check_setting_off_posts(self):
-        self.env.company.invoice_conformity_check = False
+        self.env.company.lifecycle_invoice_conformity_check = False
         _order, invoice = self.confirmed_invoice()
         invoice.invoice_line_ids[0].price_unit = 120.0
         invoice.action_post()
@@ -771,7 +771,7 @@ class TestWonOnPayment(ClosingCommon):
         self.assertIn(order2.invoice_ids.name, note.body)
 
     def test_setting_off_does_not_win(self):
-        self.env.company.won_on_payment = False
+        self.env.company.lifecycle_won_on_payment = False
         _order, invoice = self._order_invoice()
         self._pay(invoice)
         self.assertFalse(self.lead.stage_id.is_won)

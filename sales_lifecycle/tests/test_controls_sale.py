@@ -31,7 +31,7 @@ class ControlsSaleCommon(ClosingCommon):
         super().setUpClass()
         cls.company.write(
             {
-                "sales_lifecycle_max_discount": 10.0,
+                "lifecycle_max_discount": 10.0,
                 "quote_invoice_policy": "draft_on_accept",
                 "lifecycle_mode": "enforce",
             }
@@ -109,7 +109,7 @@ class TestControlsOpportunityLink(ControlsSaleCommon):
     """1. Linking a quotation to an opportunity needs write access to it."""
 
     def test_quotation_on_hidden_opportunity_refused(self):
-        self.company.sales_lifecycle_revenue_from_primary = True
+        self.company.lifecycle_revenue_from_primary = True
         Order = self.env["sale.order"].with_user(self.salesman)
         orders_before = self.env["sale.order"].search_count([])
         values = {
@@ -154,7 +154,7 @@ class TestControlsOpportunityLink(ControlsSaleCommon):
     def test_set_primary_needs_write_access_to_the_opportunity(self):
         """A quotation a manager linked to a colleague's opportunity: its
         salesman does not decide the opportunity's primary quotation."""
-        self.company.sales_lifecycle_revenue_from_primary = True
+        self.company.lifecycle_revenue_from_primary = True
         order = self.order_with(self.salesman)
         order.opportunity_id = self.hidden_lead  # by an administrator
         with self.assertRaises(AccessError):
@@ -804,10 +804,10 @@ class TestControlsSudoReasons(ControlsSaleCommon):
         "models/sales_lifecycle_quote_revision.py",
         "models/sales_lifecycle_quote_revision_line.py",
         "models/sales_lifecycle_quote_rejection_reason.py",
-        "wizards/sale_order_reject.py",
-        "wizards/sale_order_revise.py",
+        "wizards/sales_lifecycle_quote_reject.py",
+        "wizards/sales_lifecycle_quote_revise.py",
         "wizards/sales_lifecycle_quote_revision_compare.py",
-        "wizards/account_move_approve_deviation.py",
+        "wizards/sales_lifecycle_deviation_approve.py",
         "wizards/sale_advance_payment_inv.py",
         "controllers/sale_portal.py",
     )

@@ -256,10 +256,10 @@ class TestConversionGate(QualificationCommon):
     def test_salesman_cannot_convert_anyway(self):
         lead = self.create_leads(partner_id=self.customer.id)
         with self.assertRaises(AccessError):
-            self.env["crm.lead.convert.anyway"].with_user(self.salesman).create(
-                {"lead_ids": [(6, 0, lead.ids)], "justification": "Please"}
-            )
-        wizard = self.env["crm.lead.convert.anyway"].create(
+            self.env["sales_lifecycle.lead.convert.anyway"].with_user(
+                self.salesman
+            ).create({"lead_ids": [(6, 0, lead.ids)], "justification": "Please"})
+        wizard = self.env["sales_lifecycle.lead.convert.anyway"].create(
             {"lead_ids": [(6, 0, lead.ids)], "justification": "Please"}
         )
         with self.assertRaises(AccessError):

@@ -45,8 +45,8 @@ class TestEndToEnd(SalesLifecycleCommon):
                 "lead_qualification_threshold": 75.0,
                 "lifecycle_stage_gates": True,
                 "quote_invoice_policy": "on_signature",
-                "invoice_conformity_check": True,
-                "won_on_payment": True,
+                "lifecycle_invoice_conformity_check": True,
+                "lifecycle_won_on_payment": True,
                 "ticket_entitlement_policy": "block",
             }
         )
@@ -369,7 +369,9 @@ class TestEndToEnd(SalesLifecycleCommon):
             }
         )
         opportunity.prime_contact_id = self.decision_maker
-        self.assertEqual(opportunity._get_account_executive(), self.salesman)
+        self.assertEqual(
+            opportunity._sales_lifecycle_account_executive(), self.salesman
+        )
         prime = opportunity.stakeholder_ids.filtered("is_prime")
         self.assertEqual(prime.partner_id, self.decision_maker)
         self.assertEqual(len(opportunity.stakeholder_ids), 2)

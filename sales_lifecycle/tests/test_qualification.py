@@ -181,9 +181,9 @@ class TestQualification(QualificationCommon):
     def test_disqualify_wizard_archives_with_reason(self):
         leads = self.create_leads(2)
         action = leads.with_user(self.salesman).action_disqualify()
-        self.assertEqual(action["res_model"], "crm.lead.disqualify")
+        self.assertEqual(action["res_model"], "sales_lifecycle.lead.disqualify")
         wizard_form = Form(
-            self.env["crm.lead.disqualify"]
+            self.env["sales_lifecycle.lead.disqualify"]
             .with_user(self.salesman)
             .with_context(**action["context"])
         )

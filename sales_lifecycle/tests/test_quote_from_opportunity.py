@@ -162,7 +162,7 @@ class TestQuoteFromOpportunity(NegotiationCommon):
     def test_reject_chose_competitor_picks_a_deal_competitor(self):
         order = self._quote()
         wizard = Form(
-            self.env["sale.order.reject"]
+            self.env["sales_lifecycle.quote.reject"]
             .with_user(self.salesman)
             .with_context(default_order_ids=order.ids)
         )

@@ -118,13 +118,13 @@ class TestNegotiationRounds(NegotiationCommon):
     def test_freeze_setting_off_and_advise_mode(self):
         order = self._quote()
         order.action_quotation_sent()
-        self.env.company.sales_lifecycle_freeze_sent_quotes = False
+        self.env.company.lifecycle_freeze_sent_quotes = False
         self.assertFalse(order.quote_frozen)
         line = self._line(order, self.product_a).with_user(self.salesman)
         line.write({"price_unit": 90.0})
         self.assertEqual(line.price_unit, 90.0)
 
-        self.env.company.sales_lifecycle_freeze_sent_quotes = True
+        self.env.company.lifecycle_freeze_sent_quotes = True
         self.set_mode("advise")
         messages = len(order.message_ids)
         line.write({"price_unit": 85.0})
@@ -171,7 +171,7 @@ class TestNegotiationRounds(NegotiationCommon):
         orders = self._quote() + self._quote()
         orders.action_quotation_sent()
         wizard = Form(
-            self.env["sale.order.revise"]
+            self.env["sales_lifecycle.quote.revise"]
             .with_user(self.salesman)
             .with_context(default_order_ids=orders.ids)
         )
@@ -416,7 +416,7 @@ class TestQuoteDecision(NegotiationCommon):
         order.with_user(self.salesman).action_set_primary()
         self.assertEqual(self.lead.expected_revenue, 1000.0, "setting off by default")
 
-        self.env.company.sales_lifecycle_revenue_from_primary = True
+        self.env.company.lifecycle_revenue_from_primary = True
         order.action_set_primary()
         self.assertEqual(self.lead.expected_revenue, 250.0)
         self._line(order, self.product_a).with_user(self.salesman).write(
@@ -452,7 +452,7 @@ class TestQuoteDecision(NegotiationCommon):
         self.assertEqual(sibling.state, "sale")
 
     def test_accept_keeps_siblings_when_setting_off(self):
-        self.env.company.sales_lifecycle_cancel_siblings = False
+        self.env.company.lifecycle_cancel_siblings = False
         accepted, sibling = self._quote(), self._quote()
         accepted.action_confirm()
         self.assertEqual(sibling.state, "draft")
@@ -461,9 +461,9 @@ class TestQuoteDecision(NegotiationCommon):
         order, other = self._quote(), self._quote()
         order.action_quotation_sent()
         action = order.with_user(self.salesman).action_reject()
-        self.assertEqual(action["res_model"], "sale.order.reject")
+        self.assertEqual(action["res_model"], "sales_lifecycle.quote.reject")
         wizard = Form(
-            self.env["sale.order.reject"]
+            self.env["sales_lifecycle.quote.reject"]
             .with_user(self.salesman)
             .with_context(**action["context"])
         )
@@ -481,7 +481,7 @@ class TestQuoteDecision(NegotiationCommon):
             order.action_reject(reason_id=self.reason_price.id)
 
     def test_last_rejection_marks_lost_with_same_reason(self):
-        self.assertEqual(self.env.company.sales_lifecycle_last_rejection, "lost")
+        self.assertEqual(self.env.company.lifecycle_last_rejection, "lost")
         order = self._quote()
         order.with_user(self.salesman).action_reject(
             reason_id=self.reason_price.id, comment="Too expensive for them"
@@ -493,8 +493,8 @@ class TestQuoteDecision(NegotiationCommon):
     def test_last_rejection_moves_back_to_configured_stage(self):
         self.env.company.write(
             {
-                "sales_lifecycle_last_rejection": "stage",
-                "sales_lifecycle_rejection_stage_id": self.stage_new.id,
+                "lifecycle_last_rejection": "stage",
+                "lifecycle_rejection_stage_id": self.stage_new.id,
             }
         )
         first, second = self._quote(), self._quote()
@@ -527,7 +527,7 @@ class TestPriceApproval(NegotiationCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env.company.sales_lifecycle_max_discount = 10.0
+        cls.env.company.lifecycle_max_discount = 10.0
 
     def test_approval_flow_blocks_approves_and_blocks_again(self):
         order = self._quote(
@@ -581,7 +581,7 @@ class TestPriceApproval(NegotiationCommon):
         order = self._quote(lines=[(self.product_a, 1, 100.0, 25.0)])
         order.with_user(self.sales_manager).action_quotation_sent()
         self.assertEqual(order.state, "sent")
-        self.env.company.sales_lifecycle_max_discount = 0.0
+        self.env.company.lifecycle_max_discount = 0.0
         other = self._quote(lines=[(self.product_a, 1, 100.0, 25.0)])
         self.assertEqual(other.price_approval_state, "not_needed")
         other.with_user(self.salesman).action_confirm()
@@ -589,7 +589,7 @@ class TestPriceApproval(NegotiationCommon):
 
     def test_min_margin_when_cost_known(self):
         self.env.company.write(
-            {"sales_lifecycle_max_discount": 0.0, "sales_lifecycle_min_margin": 30.0}
+            {"lifecycle_max_discount": 0.0, "lifecycle_min_margin": 30.0}
         )
         # A costs 60: sold at 80 the margin is 25%; B has no cost: not checked
         order = self._quote(
@@ -623,7 +623,7 @@ class TestNegotiationAutomation(NegotiationCommon):
         self.assertEqual(cron.interval_number, 1)
 
     def test_second_round_moves_opportunity_to_negotiation(self):
-        self.env.company.sales_lifecycle_negotiation_stage_id = self.stage_negotiation
+        self.env.company.lifecycle_negotiation_stage_id = self.stage_negotiation
         self.env.ref("sales_lifecycle.base_automation_negotiation_stage").active = True
         order = self._quote()
         order.action_quotation_sent()
@@ -774,33 +774,31 @@ class TestNegotiationQueryCounts(NegotiationCommon):
 class TestNegotiationSettings(NegotiationCommon):
     def test_settings_per_company(self):
         company = self.env.company
-        self.assertTrue(company.sales_lifecycle_freeze_sent_quotes)
-        self.assertFalse(company.sales_lifecycle_revenue_from_primary)
-        self.assertTrue(company.sales_lifecycle_cancel_siblings)
-        self.assertTrue(company.sales_lifecycle_block_expired)
-        self.assertEqual(company.sales_lifecycle_last_rejection, "lost")
-        self.assertEqual(company.sales_lifecycle_expiry_reminder_days, 7)
-        self.assertEqual(company.sales_lifecycle_max_discount, 0.0)
-        self.assertEqual(company.sales_lifecycle_min_margin, 0.0)
+        self.assertTrue(company.lifecycle_freeze_sent_quotes)
+        self.assertFalse(company.lifecycle_revenue_from_primary)
+        self.assertTrue(company.lifecycle_cancel_siblings)
+        self.assertTrue(company.lifecycle_block_expired)
+        self.assertEqual(company.lifecycle_last_rejection, "lost")
+        self.assertEqual(company.lifecycle_expiry_reminder_days, 7)
+        self.assertEqual(company.lifecycle_max_discount, 0.0)
+        self.assertEqual(company.lifecycle_min_margin, 0.0)
         settings = Form(self.env["res.config.settings"])
-        settings.sales_lifecycle_freeze_sent_quotes = False
-        settings.sales_lifecycle_revenue_from_primary = True
-        settings.sales_lifecycle_last_rejection = "stage"
-        settings.sales_lifecycle_rejection_stage_id = self.stage_new
-        settings.sales_lifecycle_max_discount = 15.0
-        settings.sales_lifecycle_min_margin = 20.0
-        settings.sales_lifecycle_negotiation_stage_id = self.stage_negotiation
-        settings.sales_lifecycle_expiry_reminder_days = 3
+        settings.lifecycle_freeze_sent_quotes = False
+        settings.lifecycle_revenue_from_primary = True
+        settings.lifecycle_last_rejection = "stage"
+        settings.lifecycle_rejection_stage_id = self.stage_new
+        settings.lifecycle_max_discount = 15.0
+        settings.lifecycle_min_margin = 20.0
+        settings.lifecycle_negotiation_stage_id = self.stage_negotiation
+        settings.lifecycle_expiry_reminder_days = 3
         settings.save().execute()
-        self.assertFalse(company.sales_lifecycle_freeze_sent_quotes)
-        self.assertTrue(company.sales_lifecycle_revenue_from_primary)
-        self.assertEqual(company.sales_lifecycle_rejection_stage_id, self.stage_new)
-        self.assertEqual(company.sales_lifecycle_max_discount, 15.0)
-        self.assertEqual(company.sales_lifecycle_min_margin, 20.0)
-        self.assertEqual(
-            company.sales_lifecycle_negotiation_stage_id, self.stage_negotiation
-        )
-        self.assertEqual(company.sales_lifecycle_expiry_reminder_days, 3)
+        self.assertFalse(company.lifecycle_freeze_sent_quotes)
+        self.assertTrue(company.lifecycle_revenue_from_primary)
+        self.assertEqual(company.lifecycle_rejection_stage_id, self.stage_new)
+        self.assertEqual(company.lifecycle_max_discount, 15.0)
+        self.assertEqual(company.lifecycle_min_margin, 20.0)
+        self.assertEqual(company.lifecycle_negotiation_stage_id, self.stage_negotiation)
+        self.assertEqual(company.lifecycle_expiry_reminder_days, 3)
         # the other company keeps its own values
-        self.assertTrue(self.company_b.sales_lifecycle_freeze_sent_quotes)
-        self.assertEqual(self.company_b.sales_lifecycle_max_discount, 0.0)
+        self.assertTrue(self.company_b.lifecycle_freeze_sent_quotes)
+        self.assertEqual(self.company_b.lifecycle_max_discount, 0.0)

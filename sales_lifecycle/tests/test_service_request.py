@@ -365,7 +365,7 @@ class TestSla(SupportCommon):
         self.env.invalidate_all()
         with freeze_time("2026-01-05 14:30:00"):
             before = self.env.cr.sql_log_count
-            tickets._sla_update_state()
+            tickets._sales_lifecycle_sla_update_state()
             self.env.flush_all()
             count = self.env.cr.sql_log_count - before
         self.assertEqual(set(tickets.mapped("sla_state")), {"breached"})
@@ -374,7 +374,7 @@ class TestSla(SupportCommon):
         self.env.invalidate_all()
         with freeze_time("2026-01-05 15:00:00"):
             before = self.env.cr.sql_log_count
-            tickets._sla_update_state()
+            tickets._sales_lifecycle_sla_update_state()
             self.env.flush_all()
             unchanged = self.env.cr.sql_log_count - before
         self.assertLess(unchanged, 10, f"nothing to change: {unchanged} queries")

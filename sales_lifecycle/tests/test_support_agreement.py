@@ -315,24 +315,24 @@ class TestSupportRenewal(SupportCommon):
     def test_renewal_days_setting(self):
         agreement = self.make_agreement(start="2026-01-01", end="2026-12-31")
         Agreement = self.env["sales_lifecycle.support.agreement"]
-        self.assertEqual(self.company.support_renewal_days, 30)
+        self.assertEqual(self.company.lifecycle_renewal_days, 30)
         with freeze_time("2026-11-16"):  # 45 days before the end
             Agreement._cron_update_state()
             Agreement._cron_create_renewals()
             self.assertFalse(agreement.renewal_lead_id)
-            self.company.support_renewal_days = 60
+            self.company.lifecycle_renewal_days = 60
             Agreement._cron_create_renewals()
             self.assertTrue(agreement.renewal_lead_id)
             self.assertEqual(agreement.renewal_lead_id.user_id, self.salesman)
 
     def test_settings_form(self):
         with Form(self.env["res.config.settings"]) as settings:
-            settings.support_renewal_days = 45
+            settings.lifecycle_renewal_days = 45
             settings.ticket_entitlement_policy = "block"
-            settings.ticket_sla_at_risk_percent = 20
-        self.assertEqual(self.company.support_renewal_days, 45)
+            settings.lifecycle_sla_at_risk_percent = 20
+        self.assertEqual(self.company.lifecycle_renewal_days, 45)
         self.assertEqual(self.company.ticket_entitlement_policy, "block")
-        self.assertEqual(self.company.ticket_sla_at_risk_percent, 20)
+        self.assertEqual(self.company.lifecycle_sla_at_risk_percent, 20)
 
 
 @tagged("post_install", "-at_install")

@@ -56,7 +56,7 @@ class SalesLifecycleQuoteRevisionCompare(models.TransientModel):
         new = (
             self.to_revision_id._get_round_snapshot()
             if self.to_revision_id
-            else self.order_id._get_round_snapshot()
+            else self.order_id._sales_lifecycle_round_snapshot()
         )
         return self.env["sales_lifecycle.quote.revision"]._compare_snapshots(old, new)
 

@@ -60,15 +60,15 @@ def test_install_into_existing_data(live_db):
     # an upgrade from the previous version runs the migration scripts
     sladoption.psql(
         db.name,
-        "UPDATE ir_module_module SET latest_version = '18.0.1.1.0' "
+        "UPDATE ir_module_module SET latest_version = '18.0.1.2.0' "
         "WHERE name = 'sales_lifecycle'",
     )
     sums = db.business_checksums()
     _seconds, log = db.upgrade()
     assert any(
-        "Running migration" in line and "1.2.0" in line and "pre-migrate" in line
+        "Running migration" in line and "1.3.0" in line and "pre-migrate" in line
         for line in log.splitlines()
-    ), "the 18.0.1.2.0 migration did not run"
+    ), "the 18.0.1.3.0 migration did not run"
     assert db.business_checksums() == sums, "the upgrade changed business data"
     assert db.mail_counts() == before, "the upgrade posted, sent or scheduled"
 

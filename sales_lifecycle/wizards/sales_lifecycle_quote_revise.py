@@ -1,8 +1,8 @@
 from odoo import fields, models
 
 
-class SaleOrderRevise(models.TransientModel):
-    _name = "sale.order.revise"
+class SalesLifecycleQuoteRevise(models.TransientModel):
+    _name = "sales_lifecycle.quote.revise"
     _description = "Start a New Negotiation Round"
 
     order_ids = fields.Many2many("sale.order", string="Quotations", required=True)

@@ -6,8 +6,8 @@ from odoo.exceptions import AccessError
 from ..models.crm_lead import CONVERSION_GATE_DONE, GATE_CONTEXT_KEY
 
 
-class CrmLeadConvertAnyway(models.TransientModel):
-    _name = "crm.lead.convert.anyway"
+class SalesLifecycleLeadConvertAnyway(models.TransientModel):
+    _name = "sales_lifecycle.lead.convert.anyway"
     _description = "Convert Leads Without Qualification"
 
     lead_ids = fields.Many2many("crm.lead", string="Leads", required=True)

@@ -1,8 +1,8 @@
 from odoo import api, fields, models
 
 
-class SaleOrderReject(models.TransientModel):
-    _name = "sale.order.reject"
+class SalesLifecycleQuoteReject(models.TransientModel):
+    _name = "sales_lifecycle.quote.reject"
     _description = "Reject Quotations"
 
     order_ids = fields.Many2many("sale.order", string="Quotations", required=True)

@@ -1,8 +1,8 @@
 from odoo import fields, models
 
 
-class CrmLeadDisqualify(models.TransientModel):
-    _name = "crm.lead.disqualify"
+class SalesLifecycleLeadDisqualify(models.TransientModel):
+    _name = "sales_lifecycle.lead.disqualify"
     _description = "Disqualify Leads"
 
     lead_ids = fields.Many2many("crm.lead", string="Leads", required=True)
