@@ -29,3 +29,4 @@ from . import test_end_to_end
 from . import test_controls_support
 from . import test_controls_sale
 from . import test_controls_crm
+from . import test_adoption
