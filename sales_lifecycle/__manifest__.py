@@ -3,7 +3,7 @@
     "name": "Sales Lifecycle",
     "summary": "Carry a B2B deal from lead generation to customer support: "
     "qualification, value demonstration, negotiation, closing and service",
-    "version": "18.0.1.3.0",
+    "version": "18.0.1.4.0",
     "category": "Sales/CRM",
     "website": "https://github.com/sales-lifecycle/sales_lifecycle",
     "author": "Sales Lifecycle developers",
@@ -84,12 +84,14 @@
         "wizards/sales_lifecycle_deviation_approve_views.xml",
         "views/sales_lifecycle_menus.xml",
     ],
+    "pre_init_hook": "pre_init_hook",
+    "post_init_hook": "post_init_hook",
+    "uninstall_hook": "uninstall_hook",
     "assets": {
         "web.assets_tests": [
             "sales_lifecycle/static/tests/tours/**/*",
         ],
     },
-    "post_init_hook": "post_init_hook",
     "demo": [
         "demo/res_partner_demo.xml",
         "demo/crm_lead_demo.xml",

@@ -539,6 +539,9 @@ def prepare_test_db(db, source_addons, log_prefix, template=None, upgrades=2):
         say(f"creating throw-away database {db!r} from the template {template!r}")
         env = dict(os.environ, PGUSER=pg_settings()["user"])
         subprocess.run(["createdb", "-T", template, db], env=env, check=True)
+        filestore = WORK / "data" / "filestore"
+        if (filestore / template).is_dir():
+            shutil.copytree(filestore / template, filestore / db, dirs_exist_ok=True)
         rc = 0
     else:
         say(f"creating throw-away database {db!r} with the host apps")
@@ -577,6 +580,30 @@ def prepare_test_db(db, source_addons, log_prefix, template=None, upgrades=2):
     return conf, failures
 
 
+def make_host_template(db, source_addons, logs):
+    """A database with the host apps only, to copy (``createdb -T``)."""
+    if db_exists(db):
+        drop_db(db)
+    conf = write_config(db, source_addons)
+    say(f"installing the host apps into the template {db!r}")
+    log_path = logs / f"{db}-host.log"
+    rc, _text = run_logged(
+        odoo_cmd(
+            conf,
+            "-d",
+            db,
+            "-i",
+            ",".join(HOST_DEPENDENCIES),
+            "--stop-after-init",
+            "--log-level=info",
+        ),
+        log_path,
+    )
+    if rc != 0:
+        return [f"installing the host apps failed (log {log_path})"]
+    return []
+
+
 def cmd_test(args):
     _pkg, source_addons = check_odoo()
     ensure_postgres()
@@ -592,14 +619,24 @@ def cmd_test(args):
     if db_exists(db):
         drop_db(db)
     rc = 1
+    template = args.template
+    made_template = None
     try:
-        conf, install_failures = prepare_test_db(
-            db,
-            source_addons,
-            str(logs / db),
-            template=args.template,
-            upgrades=0 if args.quick else 2,
-        )
+        if not template:
+            # the host apps once, in a template: the test database and the
+            # tools-level tests (adoption, uninstall) are copies of it
+            made_template = template = f"{db}_hosts"
+            install_failures = make_host_template(template, source_addons, logs)
+        else:
+            install_failures = []
+        if not install_failures:
+            conf, install_failures = prepare_test_db(
+                db,
+                source_addons,
+                str(logs / db),
+                template=template,
+                upgrades=0 if args.quick else 2,
+            )
         failures += install_failures
         if not install_failures:
             say("running the module's tests with pytest-odoo")
@@ -627,7 +664,7 @@ def cmd_test(args):
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 text=True,
-                env=python_env(),
+                env=dict(python_env(), SL_HOST_TEMPLATE=template),
             )
             out = []
             for line in proc.stdout:
@@ -639,6 +676,8 @@ def cmd_test(args):
     finally:
         if not args.keep_db:
             drop_db(db)
+            if made_template:
+                drop_db(made_template)
     if failures:
         print(file=sys.stderr)
         for failure in failures:

@@ -566,3 +566,20 @@ class AccountMove(models.Model):
                         or orders.user_id[:1].id
                         or self.env.uid,
                     )
+
+
+# Adoption of existing data
+class AccountMoveAdoption(models.Model):
+    _inherit = "account.move"
+    _sales_lifecycle_result_fields = (
+        *AccountMove._sales_lifecycle_result_fields,
+        "lifecycle_adopted",
+    )
+
+    lifecycle_adopted = fields.Boolean(
+        string="Existed Before Sales Lifecycle",
+        readonly=True,
+        copy=False,
+        help="The entry existed when Sales Lifecycle was installed: posted "
+        "invoices were not checked for conformity, drafts were.",
+    )

@@ -1161,3 +1161,59 @@ class CrmLead(models.Model):
             lambda o: o.state == "sale" and o.support_plan_id
         )
         return orders._sales_lifecycle_create_support_agreements(start_date)
+
+
+# Adoption of existing data
+class CrmLeadAdoption(models.Model):
+    """Leads and opportunities that existed before the module was installed
+    (``lifecycle_adopted``, set by the install only) keep converting and
+    moving as before until their company switches the gates on for them."""
+
+    _inherit = "crm.lead"
+    _sales_lifecycle_result_fields = (
+        *getattr(CrmLead, "_sales_lifecycle_result_fields", ()),
+        "lifecycle_adopted",
+    )
+
+    qualification_state = fields.Selection(
+        selection_add=[("not_assessed", "Not Assessed")],
+        ondelete={"not_assessed": "set default"},
+    )
+    lifecycle_adopted = fields.Boolean(
+        string="Existed Before Sales Lifecycle",
+        readonly=True,
+        copy=False,
+        help="The record existed when Sales Lifecycle was installed: the "
+        "conversion gate and the stage gates apply to it only once the company "
+        "switches them on for existing records (Settings > CRM > Sales "
+        "Lifecycle).",
+    )
+
+    def _sales_lifecycle_adoption_exempt(self, option):
+        """The adopted records of ``self`` whose company leaves ``option`` off."""
+        return self.filtered(
+            lambda lead: (
+                lead.lifecycle_adopted
+                and not (lead.company_id or self.env.company)[option]
+            )
+        )
+
+    def _sales_lifecycle_check_conversion(self):
+        # Adds: adopted leads convert as before unless the company gates them
+        exempt = self._sales_lifecycle_adoption_exempt(
+            "lifecycle_adopted_conversion_gate"
+        )
+        return super(CrmLeadAdoption, self - exempt)._sales_lifecycle_check_conversion()
+
+    def _sales_lifecycle_stage_entries(self, vals=None, arrived=False):
+        # Adds: adopted opportunities move (and convert) as before unless the
+        # company gates them
+        entries = super()._sales_lifecycle_stage_entries(vals=vals, arrived=arrived)
+        result = {}
+        for stage, leads in entries.items():
+            leads -= leads._sales_lifecycle_adoption_exempt(
+                "lifecycle_adopted_stage_gates"
+            )
+            if leads:
+                result[stage] = leads
+        return result

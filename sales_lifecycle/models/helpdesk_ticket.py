@@ -1000,3 +1000,21 @@ class HelpdeskTicket(models.Model):
             )
         breached._sales_lifecycle_system().write({"sla_breach_notified": True})
         return breached
+
+
+# Adoption of existing data
+class HelpdeskTicketAdoption(models.Model):
+    _inherit = "helpdesk.ticket"
+    _sales_lifecycle_result_fields = (
+        *getattr(HelpdeskTicket, "_sales_lifecycle_result_fields", ()),
+        "lifecycle_adopted",
+    )
+
+    lifecycle_adopted = fields.Boolean(
+        string="Existed Before Sales Lifecycle",
+        readonly=True,
+        copy=False,
+        help="The ticket existed when Sales Lifecycle was installed: its "
+        "entitlement was computed without notes or notifications and it has no "
+        "SLA deadline.",
+    )

@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.osv import expression
 
 LIFECYCLE_MODES = [
     ("enforce", "Enforce"),
@@ -218,3 +219,146 @@ class ResCompany(models.Model):
         help="A ticket is at risk when less than this share of the time allowed "
         "by its agreement is left before a deadline.",
     )
+
+    # ------------------------------------------------------------
+    # Adoption of existing data
+    # ------------------------------------------------------------
+
+    lifecycle_adopted_conversion_gate = fields.Boolean(
+        string="Qualify existing leads before conversion",
+        help="Apply the conversion gate to the leads that existed when Sales "
+        "Lifecycle was installed. Off: they convert as before.",
+    )
+    lifecycle_adopted_stage_gates = fields.Boolean(
+        string="Stage gates for existing opportunities",
+        help="Apply the stage gates to the opportunities that existed when Sales "
+        "Lifecycle was installed. Off: they move through the pipeline as before.",
+    )
+
+    # the gates the adoption counts know how to count in SQL, by gate code
+    _sales_lifecycle_gate_domains = {
+        "qualified": [("qualification_state", "!=", "qualified")],
+        "prime_contact": [("prime_contact_id", "=", False)],
+        "pursuit_team": [("pursuit_member_ids", "=", False)],
+        "competitor": [("competitor_line_ids", "=", False)],
+        "swot": [("swot_ids", "=", False)],
+        "quotation_sent": [
+            (
+                "order_ids",
+                "not any",
+                ["|", ("state", "in", ("sent", "sale")), ("revision_number", ">", 0)],
+            )
+        ],
+    }
+
+    def _sales_lifecycle_adoption_counts(self):
+        """What the install adopted in this company and what each rule would
+        block today if switched on for existing records: counted in SQL
+        (search_count / _read_group), nothing written."""
+        self.ensure_one()
+        in_company = [("company_id", "in", [self.id, False])]
+        Lead = (
+            self.env["crm.lead"]
+            .sudo()  # counts only, shown to the settings administrator
+            .with_context(active_test=False)
+        )
+        adopted = [("lifecycle_adopted", "=", True)] + in_company
+        counts = {
+            "leads": Lead.search_count(adopted + [("type", "=", "lead")]),
+            "opportunities": Lead.search_count(
+                adopted + [("type", "=", "opportunity")]
+            ),
+            "leads_blocked": 0,
+            "opportunities_blocked": 0,
+        }
+        if self.lead_qualification_required:
+            counts["leads_blocked"] = Lead.search_count(
+                adopted
+                + [
+                    ("type", "=", "lead"),
+                    ("active", "=", True),
+                    ("probability", "<", 100),
+                    ("qualification_state", "!=", "qualified"),
+                ]
+            )
+        if self.lifecycle_stage_gates:
+            counts["opportunities_blocked"] = self._sales_lifecycle_count_gated(
+                Lead, adopted
+            )
+        Revision = self.env[
+            "sales_lifecycle.quote.revision"
+        ].sudo()  # counts for the settings administrator
+        counts["quotations"] = Revision.search_count(
+            [("revision_number", "=", 0), ("company_id", "=", self.id)]
+        )
+        Move = self.env["account.move"].sudo()  # counts for the settings administrator
+        invoices = [
+            ("company_id", "=", self.id),
+            ("move_type", "=", "out_invoice"),
+        ]
+        counts["invoices_posted"] = Move.search_count(
+            invoices + [("lifecycle_adopted", "=", True), ("state", "=", "posted")]
+        )
+        counts["invoices_draft"] = Move.search_count(
+            invoices
+            + [
+                ("lifecycle_adopted", "=", True),
+                ("state", "=", "draft"),
+                ("conformity_state", "!=", False),
+            ]
+        )
+        counts["invoices_blocked"] = (
+            Move.search_count(
+                invoices
+                + [("state", "=", "draft"), ("conformity_state", "=", "not_conforming")]
+            )
+            if self.lifecycle_invoice_conformity_check
+            else 0
+        )
+        Ticket = self.env[
+            "helpdesk.ticket"
+        ].sudo()  # counts for the settings administrator
+        tickets = [("company_id", "=", self.id), ("lifecycle_adopted", "=", True)]
+        counts["tickets"] = Ticket.search_count(tickets)
+        counts["tickets_blocked"] = Ticket.search_count(
+            tickets
+            + [
+                ("stage_id.closed", "=", False),
+                ("entitlement_state", "not in", ("covered", False)),
+            ]
+        )
+        return counts
+
+    def _sales_lifecycle_count_gated(self, Lead, adopted):
+        """Adopted open opportunities that miss a gate of their next stage: one
+        count per (stage, team) group, whatever the number of opportunities."""
+        open_opportunities = adopted + [
+            ("type", "=", "opportunity"),
+            ("active", "=", True),
+            ("stage_id.is_won", "=", False),
+        ]
+        Stage = self.env["crm.stage"].sudo()  # the pipeline's stage order only
+        stages = Stage.search([("is_won", "=", False)])
+        total = 0
+        for stage, team in Lead._read_group(
+            open_opportunities, ["stage_id", "team_id"]
+        ):
+            key = (stage.sequence, stage.id) if stage else (-1, 0)
+            following = stages.filtered(
+                lambda s, key=key, team=team: (
+                    (s.sequence, s.id) > key and s.team_id in (team, team.browse())
+                )
+            ).sorted(lambda s: (s.sequence, s.id))
+            domains = [
+                self._sales_lifecycle_gate_domains[gate.code]
+                for gate in following[:1].gate_ids
+                if gate.code in self._sales_lifecycle_gate_domains
+            ]
+            if not domains:
+                continue
+            total += Lead.search_count(
+                open_opportunities
+                + [("stage_id", "=", stage.id), ("team_id", "=", team.id)]
+                + expression.OR(domains)
+            )
+        return total

@@ -1,4 +1,6 @@
-from odoo import fields, models
+from markupsafe import Markup
+
+from odoo import api, fields, models
 
 
 class ResConfigSettings(models.TransientModel):
@@ -92,3 +94,101 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.lifecycle_sla_at_risk_percent",
         readonly=False,
     )
+
+    # ------------------------------------------------------------
+    # Adoption of existing data
+    # ------------------------------------------------------------
+
+    lifecycle_adopted_conversion_gate = fields.Boolean(
+        related="company_id.lifecycle_adopted_conversion_gate", readonly=False
+    )
+    lifecycle_adopted_stage_gates = fields.Boolean(
+        related="company_id.lifecycle_adopted_stage_gates", readonly=False
+    )
+    lifecycle_adoption_summary = fields.Html(
+        string="Existing Records",
+        compute="_compute_lifecycle_adoption_summary",
+        sanitize=False,
+        help="What the install did with the records that already existed, and "
+        "what each rule would block today if it applied to them.",
+    )
+
+    @api.depends("company_id")
+    def _compute_lifecycle_adoption_summary(self):
+        for settings in self:
+            settings.lifecycle_adoption_summary = (
+                settings._sales_lifecycle_adoption_table()
+            )
+
+    def _sales_lifecycle_adoption_table(self):
+        self.ensure_one()
+        company = self.company_id
+        counts = company._sales_lifecycle_adoption_counts()
+        rows = [
+            (
+                self.env._("Leads"),
+                self.env._(
+                    "%(count)s pending, convertible as before", count=counts["leads"]
+                ),
+                self.env._(
+                    "%(count)s could not be converted (Qualify existing leads "
+                    "before conversion)",
+                    count=counts["leads_blocked"],
+                ),
+            ),
+            (
+                self.env._("Opportunities"),
+                self.env._(
+                    "%(count)s not assessed, moving as before",
+                    count=counts["opportunities"],
+                ),
+                self.env._(
+                    "%(count)s could not enter their next stage (Stage gates for "
+                    "existing opportunities)",
+                    count=counts["opportunities_blocked"],
+                ),
+            ),
+            (
+                self.env._("Sent quotations"),
+                self.env._(
+                    "%(count)s with round 0 recorded", count=counts["quotations"]
+                ),
+                self.env._("frozen: changes start round 1"),
+            ),
+            (
+                self.env._("Customer invoices"),
+                self.env._(
+                    "%(posted)s posted, not checked; %(draft)s drafts checked",
+                    posted=counts["invoices_posted"],
+                    draft=counts["invoices_draft"],
+                ),
+                self.env._(
+                    "%(count)s drafts cannot be posted (Invoice conformity)",
+                    count=counts["invoices_blocked"],
+                ),
+            ),
+            (
+                self.env._("Tickets"),
+                self.env._(
+                    "%(count)s, entitlement computed silently",
+                    count=counts["tickets"],
+                ),
+                self.env._(
+                    "%(count)s open tickets not covered (Service requests not "
+                    "covered applies when they change)",
+                    count=counts["tickets_blocked"],
+                ),
+            ),
+        ]
+        header = Markup("<tr><th>%s</th><th>%s</th><th>%s</th></tr>") % (
+            self.env._("Records"),
+            self.env._("Adopted at install"),
+            self.env._("Would block today if switched on"),
+        )
+        body = Markup("").join(
+            Markup("<tr><td>%s</td><td>%s</td><td>%s</td></tr>") % row for row in rows
+        )
+        return Markup('<table class="table table-sm mb-0">%s%s</table>') % (
+            header,
+            body,
+        )

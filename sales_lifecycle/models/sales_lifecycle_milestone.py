@@ -677,7 +677,9 @@ class SalesLifecycleMilestone(models.Model):
     @api.model
     def _record_orders(self, notes):
         """First quotation sent, quotation accepted (once per deal), signed
-        (once per order), negotiation rounds (once per revision)."""
+        (once per order), negotiation rounds (once per revision; round 0,
+        the state of a quotation already sent when the module was installed,
+        is not a round)."""
         ids, dates = self._noted(notes, ("touch",))
         noted = self._noted_table(ids, dates)
         leads = set()
@@ -728,7 +730,7 @@ class SalesLifecycleMilestone(models.Model):
                     "FROM %s JOIN sale_order o ON o.id = t.id "
                     "JOIN crm_lead l ON l.id = o.opportunity_id "
                     "JOIN sales_lifecycle_quote_revision r ON r.order_id = o.id "
-                    "WHERE %s",
+                    "WHERE r.revision_number > 0 AND %s",
                     self._noted_table(ids, dates),
                     self._missing(
                         "round", SQL("o.opportunity_id"), SQL("x.revision_id = r.id")
@@ -1239,7 +1241,11 @@ class SalesLifecycleMilestone(models.Model):
         )
         self._insert_staged(
             columns,
-            SQL("%s JOIN sales_lifecycle_quote_revision r ON r.order_id = o.id", done),
+            SQL(
+                "%s JOIN sales_lifecycle_quote_revision r ON r.order_id = o.id "
+                "WHERE r.revision_number > 0",
+                done,
+            ),
         )
 
     @api.model

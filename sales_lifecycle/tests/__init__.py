@@ -29,6 +29,7 @@ from . import test_end_to_end
 from . import test_controls_support
 from . import test_controls_sale
 from . import test_controls_crm
+from . import test_adoption
 from . import test_milestone_lifecycle
 from . import test_milestone_access
 from . import test_milestone_timeline

@@ -1,4 +1,4 @@
-"""18.0.1.3.0: lifecycle milestones.
+"""18.0.1.4.0: lifecycle milestones.
 
 The deals of a database where the module was already installed get their
 milestones from what the database knows, as a fresh install does
