@@ -15,6 +15,8 @@ from datetime import datetime
 
 from odoo.tests import freeze_time, tagged
 
+from odoo.addons.sales_lifecycle.hooks import _record_round_zero
+
 from .milestone_common import MilestoneCommon, day
 
 
@@ -39,6 +41,7 @@ class TestMilestoneBackfill(MilestoneCommon):
             (cls.won | cls.lost).convert_opportunity(cls.contact)
         with cls.at(day(2)):
             cls.order = cls.quotation(cls.won)
+            cls.lost_order = cls.quotation(cls.lost)
         with cls.at(day(3)):
             cls.won.stage_id = cls.stage_2
         with cls.at(day(4)):
@@ -50,6 +53,8 @@ class TestMilestoneBackfill(MilestoneCommon):
             cls.lost.lost_competitor_id = cls.competitor
             cls.lost.action_set_lost(lost_reason_id=cls.reason_price.id)
         cls.host_leads = cls.won | cls.lost | cls.fresh
+        # the install records round 0 of the quotations sent then (adoption)
+        _record_round_zero(cls.env)
         # the dates an old database keeps
         cr = cls.env.cr
         cr.execute(
@@ -58,8 +63,8 @@ class TestMilestoneBackfill(MilestoneCommon):
             [day(0), day(1), cls.host_leads.ids],
         )
         cr.execute(
-            "UPDATE sale_order SET create_date = %s WHERE id = %s",
-            [day(2), cls.order.id],
+            "UPDATE sale_order SET create_date = %s WHERE id = ANY(%s)",
+            [day(2), (cls.order | cls.lost_order).ids],
         )
         cr.execute(
             "UPDATE account_partial_reconcile SET create_date = %(date)s "
@@ -103,6 +108,7 @@ class TestMilestoneBackfill(MilestoneCommon):
         self.assertEqual(self.order.date_order, day(4))
         self.assertEqual(self.invoice.invoice_date, day(4).date())
         self.assertEqual(self.invoice.payment_state, "paid")
+        self.assertEqual(self.lost_order.revision_ids.mapped("revision_number"), [0])
         self.env.cr.execute(
             "SELECT COUNT(*) FROM crm_lead l WHERE NOT EXISTS (SELECT 1 FROM "
             "sales_lifecycle_milestone m WHERE m.lead_id = l.id)"
@@ -141,7 +147,8 @@ class TestMilestoneBackfill(MilestoneCommon):
                 [
                     (day(0), "created", "lead", "", day(1), 1.0),
                     (day(0), "stage", "", s1, day(6), 6.0),
-                    (day(1), "converted", "opportunity", "", False, None),
+                    (day(1), "converted", "opportunity", "", day(2), 1.0),
+                    (day(2), "quotation_sent", "negotiation", "", False, None),
                     (day(6), "lost", "", s1, False, None),
                 ]
             ),
@@ -149,8 +156,10 @@ class TestMilestoneBackfill(MilestoneCommon):
         lost_row = self.milestones(self.lost, kind="lost")
         self.assertEqual(
             (lost_row.lost_step, lost_row.lost_reason_id, lost_row.competitor_id),
-            ("opportunity", self.reason_price, self.competitor),
+            ("negotiation", self.reason_price, self.competitor),
         )
+        # round 0 (the quotation as it was at the install) is not a round
+        self.assertFalse(self.milestones(self.host_leads, kind="round"))
         self.assertEqual(
             self.rows(self.fresh),
             [
