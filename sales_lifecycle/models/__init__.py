@@ -35,4 +35,3 @@ from . import res_partner
 from . import sales_lifecycle_analytics_mixin
 from . import sales_lifecycle_milestone
 from . import sales_lifecycle_velocity_report
-from . import sales_lifecycle_milestone_hooks

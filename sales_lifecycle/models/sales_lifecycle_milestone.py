@@ -24,10 +24,11 @@ record rules and the report dimensions are those of the deal today.
 """
 
 import logging
+from datetime import datetime
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date
 
 from .crm_lead import GENERATION_CHANNELS
 
@@ -84,6 +85,9 @@ PENDING_KEY = "sales_lifecycle.milestones"
 # created before the module" for the back-fill.
 PAUSE_KEY = "sales_lifecycle_milestones_paused"
 PAUSED = object()
+
+# The six stages of the opportunity's view (Cash shows with the invoices)
+TIMELINE_STEPS = LIFECYCLE_STEPS[:6]
 
 # What a note on a lead means, per kind: the first hint found gives the date
 LEAD_HINTS = {
@@ -1055,6 +1059,207 @@ class SalesLifecycleMilestone(models.Model):
                 ),
             )
         )
+
+    # ------------------------------------------------------------
+    # The opportunity's lifecycle view (crm.lead.lifecycle_timeline)
+    # ------------------------------------------------------------
+
+    @api.model
+    def _timeline_html(self, leads):
+        """``{lead: Markup}``: the opportunity's lifecycle view, rendered by a
+        QWeb template from what the user may read (values escaped)."""
+        if not leads or not self.has_access("read"):
+            return {}
+        milestones = self.search([("lead_id", "in", leads.ids)], order="date, id")
+        by_lead = milestones.grouped("lead_id")
+        documents = self._timeline_documents(leads, milestones)
+        return {
+            lead: self.env["ir.qweb"]._render(
+                "sales_lifecycle.crm_lead_lifecycle_timeline",
+                self._timeline_values(lead, by_lead.get(lead, self), documents),
+            )
+            for lead in leads
+        }
+
+    @api.model
+    def _timeline_documents(self, leads, milestones):
+        """The documents of the deals the user may read: quotations with
+        their rounds, invoices, agreements and tickets (one search each)."""
+        env = self.env
+        documents = {
+            "orders": env["sale.order"],
+            "invoices": env["account.move"],
+            "agreements": env["sales_lifecycle.support.agreement"],
+            "tickets": env["helpdesk.ticket"],
+        }
+        if env["sale.order"].has_access("read"):
+            documents["orders"] = env["sale.order"].search(
+                [("opportunity_id", "in", leads.ids)], order="id"
+            )
+        moves = milestones.filtered("move_id").move_id
+        if moves and env["account.move"].has_access("read"):
+            documents["invoices"] = env["account.move"].search(
+                [("id", "in", moves.ids)], order="id"
+            )
+        Agreement = env["sales_lifecycle.support.agreement"]
+        if Agreement.has_access("read"):
+            documents["agreements"] = Agreement.search(
+                [("opportunity_id", "in", leads.ids)], order="id"
+            )
+        if documents["agreements"] and env["helpdesk.ticket"].has_access("read"):
+            documents["tickets"] = env["helpdesk.ticket"].search(
+                [("agreement_id", "in", documents["agreements"].ids)], order="id"
+            )
+        return documents
+
+    @api.model
+    def _timeline_date(self, value):
+        """A date or datetime as a date in the user's language and time zone."""
+        if not value:
+            return ""
+        if isinstance(value, datetime):
+            value = fields.Datetime.context_timestamp(self, value)
+        return format_date(self.env, value)
+
+    @api.model
+    def _timeline_values(self, lead, milestones, documents):
+        """What the timeline template shows for the deal ``lead``."""
+        env = self.env
+        now = fields.Datetime.now()
+        steps_done = {m.step: m for m in milestones if m.step}
+        lost = milestones.filtered(lambda m: m.kind == "lost")[-1:]
+        state = milestones[:1].deal_state or "open"
+        reached = [key for key, _label in TIMELINE_STEPS if key in steps_done]
+        current = reached[-1] if reached else False
+        labels = dict(
+            env["sales_lifecycle.milestone"]._fields["step"]._description_selection(env)
+        )
+        steps = []
+        for key, _label in TIMELINE_STEPS:
+            milestone = steps_done.get(key)
+            days = milestone.duration_days if milestone else False
+            if milestone and key == current and not milestone.date_end:
+                # still there, or until the loss
+                end = lost.date if state == "lost" and lost else now
+                days = max((end - milestone.date).total_seconds() / 86400.0, 0.0)
+            if not milestone:
+                status = "todo"
+            elif key == current and state == "lost":
+                status = "lost"
+            elif key == current:
+                status = "current"
+            else:
+                status = "done"
+            steps.append(
+                {
+                    "label": labels[key],
+                    "date": self._timeline_date(milestone.date) if milestone else "",
+                    "days": "%.1f" % days if days is not False else "",
+                    "status": status,
+                }
+            )
+        stays = [
+            {
+                "stage": m.stage_id.display_name,
+                "date": self._timeline_date(m.date),
+                "days": "%.1f"
+                % (
+                    m.duration_days
+                    if m.date_end
+                    else (now - m.date).total_seconds() / 86400.0
+                ),
+                "open": not m.date_end,
+            }
+            for m in milestones
+            if m.kind == "stage"
+        ]
+        orders = documents["orders"].filtered(lambda o: o.opportunity_id == lead)
+        order_states = dict(
+            env["sale.order"]._fields["state"]._description_selection(env)
+        )
+        quotations = [
+            {
+                "name": order.name,
+                "url": f"/odoo/sale.order/{order.id}",
+                "state": order_states.get(order.state, ""),
+                "rounds": [
+                    {
+                        "number": revision.revision_number,
+                        "date": self._timeline_date(revision.date),
+                    }
+                    for revision in order.revision_ids.sorted("revision_number")
+                ],
+            }
+            for order in orders
+        ]
+        paid_on = {
+            m.move_id.id: self._timeline_date(m.date)
+            for m in milestones
+            if m.kind == "paid"
+        }
+        payment_states = dict(
+            env["account.move"]._fields["payment_state"]._description_selection(env)
+        )
+        invoice_ids = {m.move_id.id for m in milestones if m.move_id}
+        invoices = [
+            {
+                "name": move.name,
+                "url": f"/odoo/account.move/{move.id}",
+                "payment": payment_states.get(move.payment_state, ""),
+                "paid_on": paid_on.get(move.id, ""),
+            }
+            for move in documents["invoices"]
+            if move.id in invoice_ids
+        ]
+        agreement_states = dict(
+            env["sales_lifecycle.support.agreement"]
+            ._fields["state"]
+            ._description_selection(env)
+        )
+        agreements = documents["agreements"].filtered(
+            lambda a: a.opportunity_id == lead
+        )
+        tickets = documents["tickets"].filtered(lambda t: t.agreement_id in agreements)
+        return {
+            "lead": lead,
+            "lead_url": f"/odoo/crm.lead/{lead.id}",
+            "created": self._timeline_date(milestones[:1].date) if milestones else "",
+            "channel": dict(
+                lead._fields["generation_channel"]._description_selection(env)
+            ).get(lead.generation_channel, ""),
+            "state": state,
+            "lost_reason": lost.lost_reason_id.name or "",
+            "lost_competitor": lost.competitor_id.name or "",
+            "steps": steps,
+            "stays": stays,
+            "quotations": quotations,
+            "invoices": invoices,
+            "agreements": [
+                {
+                    "name": agreement.name,
+                    "url": f"/odoo/sales_lifecycle.support.agreement/{agreement.id}",
+                    "state": agreement_states.get(agreement.state, ""),
+                    "dates": "%s → %s"
+                    % (
+                        self._timeline_date(agreement.start_date),
+                        self._timeline_date(agreement.end_date),
+                    ),
+                }
+                for agreement in agreements
+            ],
+            "tickets": [
+                {
+                    "name": ticket.display_name,
+                    "url": f"/odoo/helpdesk.ticket/{ticket.id}",
+                    "breached": ticket.sla_state == "breached",
+                }
+                for ticket in tickets
+            ],
+            "ticket_milestones": len(
+                milestones.filtered(lambda m: m.kind == "first_ticket")
+            ),
+            "sla_breaches": len(milestones.filtered(lambda m: m.kind == "sla_breach")),
+        }
 
     # ------------------------------------------------------------
     # Back-fill: what the host knew before the module was installed
