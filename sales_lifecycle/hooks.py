@@ -192,9 +192,13 @@ def _adopt_tickets(cr):
 
 def post_init_hook(env):
     """Record round 0 of the sent quotations and the conformity of draft
-    customer invoices; both in batches, nothing posted or notified."""
+    customer invoices; both in batches, nothing posted or notified. Then the
+    lifecycle milestones of the existing deals, from what the host knows
+    (set-based SQL, see ``sales_lifecycle.milestone._backfill``)."""
     _record_round_zero(env)
     _check_draft_invoices(env)
+    count = env["sales_lifecycle.milestone"]._backfill()
+    _logger.info("sales_lifecycle: lifecycle milestones of %s existing deals", count)
 
 
 def _record_round_zero(env):
@@ -319,6 +323,8 @@ def uninstall_hook(env):
       table of the module to a table of the module, are dropped first: both
       tables go a moment later.
     - The module's system parameters are removed.
+    - The index on ``sale_order.opportunity_id`` (lifecycle analytics) is
+      dropped: the column stays with the host.
     """
     cr = env.cr
     tables = sorted(
@@ -349,3 +355,5 @@ def uninstall_hook(env):
             )
         )
     cr.execute("DELETE FROM ir_config_parameter WHERE key LIKE 'sales\\_lifecycle.%'")
+    # the index the lifecycle analytics put on a host column
+    cr.execute("DROP INDEX IF EXISTS sale_order_sales_lifecycle_opportunity_idx")

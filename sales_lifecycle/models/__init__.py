@@ -32,3 +32,6 @@ from . import sales_lifecycle_support_agreement
 from . import sales_lifecycle_call_log
 from . import helpdesk_ticket
 from . import res_partner
+from . import sales_lifecycle_analytics_mixin
+from . import sales_lifecycle_milestone
+from . import sales_lifecycle_velocity_report

@@ -583,3 +583,23 @@ class AccountMoveAdoption(models.Model):
         help="The entry existed when Sales Lifecycle was installed: posted "
         "invoices were not checked for conformity, drafts were.",
     )
+
+
+# Lifecycle analytics (milestones)
+class AccountMoveMilestones(models.Model):
+    """Customer invoices posted and paid are noted for the deal's lifecycle
+    milestones (``sales_lifecycle.milestone``); a payment state is computed,
+    hence the paid hook."""
+
+    _inherit = "account.move"  # pylint: disable=consider-merging-classes-inherited
+
+    def write(self, vals):
+        res = super().write(vals)
+        if "state" in vals:
+            self.env["sales_lifecycle.milestone"]._touch(self)
+        return res
+
+    def _invoice_paid_hook(self):
+        res = super()._invoice_paid_hook()
+        self.env["sales_lifecycle.milestone"]._touch(self)
+        return res

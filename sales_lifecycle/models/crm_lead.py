@@ -1217,3 +1217,97 @@ class CrmLeadAdoption(models.Model):
             if leads:
                 result[stage] = leads
         return result
+
+
+# Lifecycle analytics (milestones)
+# crm.lead fields whose change makes a milestone, and what it may make
+MILESTONE_HINTS_BY_FIELD = {
+    "type": ("type",),
+    "qualification_state": ("qualification",),
+    "stage_id": ("stage", "state"),
+    "active": ("stage", "state"),
+}
+# crm.lead fields copied on the deal's milestones (report dimensions, rules)
+MILESTONE_DEAL_FIELDS = {
+    "user_id",
+    "team_id",
+    "company_id",
+    "partner_id",
+    "generation_channel",
+    "source_id",
+    "medium_id",
+    "campaign_id",
+    "expected_revenue",
+    "lost_reason_id",
+    "lost_competitor_id",
+    "date_closed",
+}
+
+
+class CrmLeadMilestones(models.Model):
+    """The deal's changes are noted for its lifecycle milestones
+    (``sales_lifecycle.milestone``); the opportunity shows its lifecycle."""
+
+    _inherit = "crm.lead"  # pylint: disable=consider-merging-classes-inherited
+
+    lifecycle_milestone_ids = fields.One2many(
+        "sales_lifecycle.milestone", "lead_id", string="Lifecycle Milestones"
+    )
+    lifecycle_milestone_count = fields.Integer(
+        string="Milestones", compute="_compute_lifecycle_milestone_count"
+    )
+    lifecycle_timeline = fields.Html(
+        string="Lifecycle",
+        compute="_compute_lifecycle_timeline",
+        help="The deal from lead to supported customer: the lifecycle stages "
+        "with their dates and durations, the CRM stages, quotations and "
+        "rounds, invoices and payments, agreements and tickets.",
+    )
+
+    @api.depends_context("uid")
+    def _compute_lifecycle_milestone_count(self):
+        Milestone = self.env["sales_lifecycle.milestone"]
+        counts = {}
+        if self.ids and Milestone.has_access("read"):
+            counts = dict(
+                Milestone._read_group(
+                    [("lead_id", "in", self.ids)], ["lead_id"], ["__count"]
+                )
+            )
+        for lead in self:
+            lead.lifecycle_milestone_count = counts.get(lead._origin, 0)
+
+    @api.depends_context("uid", "lang", "tz")
+    def _compute_lifecycle_timeline(self):
+        timelines = self.env["sales_lifecycle.milestone"]._timeline_html(
+            self.filtered("id")
+        )
+        for lead in self:
+            lead.lifecycle_timeline = timelines.get(lead, False)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        leads = super().create(vals_list)
+        self.env["sales_lifecycle.milestone"]._touch(leads, ("create",))
+        return leads
+
+    def write(self, vals):
+        res = super().write(vals)
+        hints = {
+            hint
+            for fname in vals.keys() & MILESTONE_HINTS_BY_FIELD.keys()
+            for hint in MILESTONE_HINTS_BY_FIELD[fname]
+        }
+        if hints or vals.keys() & MILESTONE_DEAL_FIELDS:
+            self.env["sales_lifecycle.milestone"]._touch(self, hints)
+        return res
+
+    def action_view_lifecycle(self):
+        """The deal's milestones, newest first."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "sales_lifecycle.sales_lifecycle_milestone_action"
+        )
+        action["domain"] = [("lead_id", "=", self.id)]
+        action["context"] = {"create": False}
+        return action

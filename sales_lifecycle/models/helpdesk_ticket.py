@@ -1018,3 +1018,23 @@ class HelpdeskTicketAdoption(models.Model):
         "entitlement was computed without notes or notifications and it has no "
         "SLA deadline.",
     )
+
+
+# Lifecycle analytics (milestones)
+class HelpdeskTicketMilestones(models.Model):
+    """Tickets and their SLA breaches are noted for the lifecycle milestones
+    of the deal of their agreement (``sales_lifecycle.milestone``)."""
+
+    _inherit = "helpdesk.ticket"  # pylint: disable=consider-merging-classes-inherited
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        tickets = super().create(vals_list)
+        self.env["sales_lifecycle.milestone"]._touch(tickets)
+        return tickets
+
+    def write(self, vals):
+        res = super().write(vals)
+        if vals.keys() & {"sla_state", "agreement_id"}:
+            self.env["sales_lifecycle.milestone"]._touch(self)
+        return res

@@ -73,3 +73,90 @@ class ResPartner(models.Model):
         action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
         action["context"] = {"search_default_active": 1}
         return action
+
+    # Lifecycle analytics (milestones)
+    # The customer across their deals: won deals, open tickets, SLA breaches
+    lifecycle_won_count = fields.Integer(
+        string="Won Deals",
+        compute="_compute_lifecycle_summary",
+        help="Won deals of the customer (its company and contacts) you may see.",
+    )
+    lifecycle_open_ticket_count = fields.Integer(
+        string="Open Tickets", compute="_compute_lifecycle_summary"
+    )
+    lifecycle_sla_breach_count = fields.Integer(
+        string="SLA Breaches",
+        compute="_compute_lifecycle_summary",
+        help="Tickets of the customer whose service level was breached.",
+    )
+
+    @api.depends_context("uid", "company", "allowed_company_ids")
+    def _compute_lifecycle_summary(self):
+        commercial = self.commercial_partner_id
+        won = tickets = breaches = {}
+        if commercial.ids:
+            Milestone = self.env["sales_lifecycle.milestone"]
+            if Milestone.has_access("read"):
+                won = dict(
+                    Milestone._read_group(
+                        [
+                            ("partner_id", "in", commercial.ids),
+                            ("kind", "=", "won"),
+                            ("deal_state", "=", "won"),
+                        ],
+                        ["partner_id"],
+                        ["__count"],
+                    )
+                )
+            Ticket = (
+                self.env["helpdesk.ticket"]
+                .sudo()  # counts shown on the customer, no ticket data
+                .with_context(active_test=False)
+            )
+            domain = [
+                ("commercial_partner_id", "in", commercial.ids),
+                ("company_id", "in", self.env.companies.ids),
+            ]
+            tickets = dict(
+                Ticket._read_group(
+                    domain + [("stage_id.closed", "=", False), ("active", "=", True)],
+                    ["commercial_partner_id"],
+                    ["__count"],
+                )
+            )
+            breaches = dict(
+                Ticket._read_group(
+                    domain + [("sla_state", "=", "breached")],
+                    ["commercial_partner_id"],
+                    ["__count"],
+                )
+            )
+        for partner in self:
+            customer = partner.commercial_partner_id
+            partner.lifecycle_won_count = won.get(customer, 0)
+            partner.lifecycle_open_ticket_count = tickets.get(customer, 0)
+            partner.lifecycle_sla_breach_count = breaches.get(customer, 0)
+
+    def action_view_lifecycle_won_deals(self):
+        """The customer's won deals, as milestones of their lifecycle."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "sales_lifecycle.sales_lifecycle_milestone_action"
+        )
+        action["domain"] = [
+            ("partner_id", "=", self.commercial_partner_id.id),
+            ("kind", "=", "won"),
+            ("deal_state", "=", "won"),
+        ]
+        action["context"] = {"create": False}
+        return action
+
+    def action_view_lifecycle_milestones(self):
+        """Every milestone of the customer's deals."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "sales_lifecycle.sales_lifecycle_milestone_action"
+        )
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {"create": False}
+        return action

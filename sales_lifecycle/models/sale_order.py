@@ -1489,3 +1489,25 @@ class SaleOrder(models.Model):
         return bool(invoices) and all(
             m.payment_state in ("paid", "in_payment") for m in invoices
         )
+
+
+# Lifecycle analytics (milestones)
+class SaleOrderMilestones(models.Model):
+    """Quotations sent, accepted, signed and their rounds are noted for the
+    deal's lifecycle milestones (``sales_lifecycle.milestone``)."""
+
+    _inherit = "sale.order"  # pylint: disable=consider-merging-classes-inherited
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        orders = super().create(vals_list)
+        if any(vals.get("state") for vals in vals_list):
+            self.env["sales_lifecycle.milestone"]._touch(orders)
+        return orders
+
+    def write(self, vals):
+        res = super().write(vals)
+        if vals.keys() & {"state", "signature", "revision_number", "opportunity_id"}:
+            hints = ("revision",) if "revision_number" in vals else ()
+            self.env["sales_lifecycle.milestone"]._touch(self, hints)
+        return res

@@ -574,3 +574,17 @@ class SalesLifecycleSupportAgreement(models.Model):
                 for line in self.sale_order_id.order_line.filtered("product_id")
             ]
         )
+
+
+# Lifecycle analytics (milestones)
+class SalesLifecycleSupportAgreementMilestones(models.Model):
+    """Agreements started are noted for the lifecycle milestones of their
+    deal (``sales_lifecycle.milestone``)."""
+
+    _inherit = "sales_lifecycle.support.agreement"  # pylint: disable=consider-merging-classes-inherited
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        agreements = super().create(vals_list)
+        self.env["sales_lifecycle.milestone"]._touch(agreements)
+        return agreements

@@ -30,3 +30,9 @@ from . import test_controls_support
 from . import test_controls_sale
 from . import test_controls_crm
 from . import test_adoption
+from . import test_milestone_lifecycle
+from . import test_milestone_access
+from . import test_milestone_timeline
+from . import test_milestone_performance
+from . import test_milestone_backfill
+from . import test_tour_analytics

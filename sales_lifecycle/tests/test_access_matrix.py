@@ -62,6 +62,9 @@ approval                ---- ---- ---- ---- ---- ---- ---- ---- ---- ----
 support.plan            ---- r--- r--- r--- rcwu r--- rcwu r--- r--- ----
 support.agreement       r--- ---- ---- r--- rcwu ---- ---- r--- r--- ----
 call.log                ---- ---- ---- ---- ---- ---- ---- ---- rcwu ----
+# analytics: read like the deal, written by nobody (the module records them)
+milestone               ---- ---- ---- r--- r--- ---- ---- ---- ---- ----
+velocity.report         ---- ---- ---- r--- r--- ---- ---- ---- ---- ----
 """
 
 
@@ -306,6 +309,13 @@ class TestAccessMatrix(SalesLifecycleCommon):
                 "user_id": other_agent.id,
             }
         )
+        # the colleague's deal as the analytics record it
+        cls.milestone = env["sales_lifecycle.milestone"].search(
+            [("lead_id", "=", cls.lead.id), ("kind", "=", "created")]
+        )
+        cls.velocity_row = env["sales_lifecycle.velocity.report"].search(
+            [("lead_id", "=", cls.lead.id)]
+        )
         cls.call = env["sales_lifecycle.call.log"].create(
             {
                 "partner_id": cls.contact.id,
@@ -451,6 +461,13 @@ class TestAccessMatrix(SalesLifecycleCommon):
                 {"summary": "Edited summary"},
                 self.call,
             ),
+            "sales_lifecycle.milestone": (
+                self.milestone,
+                {"kind": "won", "date": fields.Datetime.now(), "lead_id": lead.id},
+                {"kind": "won"},
+                self.milestone,
+            ),
+            "sales_lifecycle.velocity.report": (self.velocity_row, None, None, None),
         }
 
     def _allowed(self, operation):
