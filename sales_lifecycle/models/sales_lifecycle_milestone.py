@@ -614,6 +614,12 @@ class SalesLifecycleMilestone(models.Model):
             agreement_id=SQL("a.id"),
         )
 
+    @staticmethod
+    def _sla_breached(ticket, now):
+        """SQL condition: the ticket's service level is breached at ``now``
+        (``helpdesk.ticket.sla_state``, from the stored breach date)."""
+        return SQL("%s.sla_breach_date < %s", ticket, now)
+
     def _missing(self, kind, lead, extra=None):
         """SQL condition: the deal has no milestone of ``kind`` (matching
         ``extra`` too) yet."""
@@ -907,8 +913,9 @@ class SalesLifecycleMilestone(models.Model):
         leads |= self._insert(
             self._ticket_columns("sla_breach", SQL("t.date")),
             SQL(
-                "%s WHERE tk.sla_state = 'breached' AND %s",
+                "%s WHERE %s AND %s",
                 source,
+                self._sla_breached(SQL("tk"), fields.Datetime.now()),
                 self._missing(
                     "sla_breach", SQL("a.opportunity_id"), SQL("x.ticket_id = tk.id")
                 ),
@@ -1521,15 +1528,14 @@ class SalesLifecycleMilestone(models.Model):
             SQL("%s ORDER BY a.opportunity_id, tk.create_date, tk.id", source),
             distinct_on=SQL("a.opportunity_id"),
         )
+        # a breach happened when its deadline passed
         self._insert_staged(
-            self._ticket_columns(
-                "sla_breach",
-                SQL(
-                    "COALESCE(LEAST(tk.sla_response_deadline, "
-                    "tk.sla_resolution_deadline), tk.create_date)"
-                ),
+            self._ticket_columns("sla_breach", SQL("tk.sla_breach_date")),
+            SQL(
+                "%s WHERE %s",
+                source,
+                self._sla_breached(SQL("tk"), fields.Datetime.now()),
             ),
-            SQL("%s WHERE tk.sla_state = 'breached'", source),
         )
 
     @api.model
