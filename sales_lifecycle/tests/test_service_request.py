@@ -1,9 +1,12 @@
 from datetime import datetime
 
+from dateutil.relativedelta import relativedelta
+
+from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, freeze_time, tagged
 
-from .support_common import SupportCommon
+from .support_common import ReadOnlyViewsMixin, SupportCommon
 
 
 @tagged("post_install", "-at_install")
@@ -449,3 +452,149 @@ class TestSla(SupportCommon):
             self.env.flush_all()
             unchanged = self.env.cr.sql_log_count - before
         self.assertLess(unchanged, 10, f"nothing to notify: {unchanged} queries")
+
+
+@tagged("post_install", "-at_install")
+class TestSupportViewsReadOnly(ReadOnlyViewsMixin, SupportCommon):
+    """Every list, kanban, form, filter and group-by of stage 6 (tickets,
+    agreements, customers, logged calls) is served by a read-only
+    transaction, as Odoo 18's read-only routes serve them: nothing is written
+    when a record is shown (the clock included: no state is refreshed)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        today = fields.Date.today()
+        cls.agreement = cls.make_agreement(
+            start=today - relativedelta(months=1), end=today + relativedelta(months=6)
+        )
+        cls.expired = cls.make_agreement(
+            start=today - relativedelta(years=2), end=today - relativedelta(years=1)
+        )
+        cls.env.company.ticket_entitlement_policy = "warn"
+        Ticket = cls.env["helpdesk.ticket"]
+        vals = {
+            "description": "<p>Down.</p>",
+            "partner_id": cls.customer_contact.id,
+            "team_id": cls.team.id,
+        }
+        cls.call_ticket = Ticket.create(
+            {**vals, "name": "Call", "service_mode": "call"}
+        )
+        cls.onsite_ticket = Ticket.create(
+            {
+                **vals,
+                "name": "Onsite",
+                "service_mode": "onsite",
+                "technician_id": cls.technician.id,
+                "visit_start": fields.Datetime.now() + relativedelta(days=1),
+                "visit_end": fields.Datetime.now() + relativedelta(days=1, hours=2),
+            }
+        )
+        cls.onsite_ticket.action_confirm_visit()
+        cls.uncovered_ticket = Ticket.create(
+            {**vals, "name": "Uncovered", "partner_id": cls.other_customer.id}
+        )
+        # breached a long time ago: its state is read, never refreshed
+        cls.late_ticket = Ticket.create(
+            {**vals, "name": "Late", "service_mode": "call"}
+        )
+        cls.late_ticket._sales_lifecycle_system().write(
+            {"sla_start_date": fields.Datetime.now() - relativedelta(days=20)}
+        )
+        cls.call_log = cls.env["sales_lifecycle.call.log"].create(
+            {
+                "partner_id": cls.customer_contact.id,
+                "summary": "Asked for a visit",
+                "ticket_id": cls.onsite_ticket.id,
+            }
+        )
+        cls.tickets = (
+            cls.call_ticket | cls.onsite_ticket | cls.uncovered_ticket | cls.late_ticket
+        )
+
+    def test_ticket_views(self):
+        self.assertEqual(self.late_ticket.sla_state, "breached")
+        for user in (self.helpdesk_user, self.team_leader):
+            with self.subTest(user=user.login), self.read_only_transaction():
+                done = self.read_action_views(
+                    "helpdesk_mgmt.helpdesk_ticket_action",
+                    user,
+                    [("id", "in", self.tickets.ids)],
+                )
+                self.assertEqual(done["records"], set(self.tickets.ids))
+                self.assertLessEqual(
+                    {
+                        "covered",
+                        "not_covered",
+                        "entitlement_pending",
+                        "sla_at_risk",
+                        "sla_breached",
+                        "onsite",
+                        "calls",
+                    },
+                    done["filters"],
+                )
+                self.assertLessEqual(
+                    {"service_mode", "entitlement_state"}, done["groupbys"]
+                )
+                Ticket = self.env["helpdesk.ticket"].with_user(user)
+                self.assertEqual(
+                    Ticket.search(
+                        [("id", "in", self.tickets.ids), ("sla_state", "=", "breached")]
+                    ),
+                    self.late_ticket,
+                )
+                # the agreements the ticket form offers (its field's domain)
+                offered = (
+                    self.env["sales_lifecycle.support.agreement"]
+                    .with_user(user)
+                    .name_search(
+                        "",
+                        [
+                            ("partner_id", "=", self.customer.id),
+                            ("state", "=", "active"),
+                            ("company_id", "=", self.company.id),
+                        ],
+                    )
+                )
+                self.assertEqual([row[0] for row in offered], self.agreement.ids)
+
+    def test_agreement_views(self):
+        for user in (self.sales_manager, self.salesman, self.helpdesk_user):
+            with self.subTest(user=user.login), self.read_only_transaction():
+                done = self.read_action_views(
+                    "sales_lifecycle.sales_lifecycle_support_agreement_action",
+                    user,
+                    [("partner_id", "=", self.customer.id)],
+                )
+                self.assertEqual(
+                    done["records"], set((self.agreement | self.expired).ids)
+                )
+                self.assertLessEqual(
+                    {"active", "draft", "expired", "cancelled", "to_renew"},
+                    done["filters"],
+                )
+                self.assertIn("end_date:month", done["groupbys"])
+                self.assertNotIn("state", done["groupbys"])
+
+    def test_customer_views(self):
+        for user in (self.salesman, self.helpdesk_user):
+            with self.subTest(user=user.login), self.read_only_transaction():
+                done = self.read_action_views(
+                    "base.action_partner_form",
+                    user,
+                    [("id", "in", (self.customer | self.customer_contact).ids)],
+                )
+                self.assertIn("support_covered", done["filters"])
+                partner = self.customer.with_user(user)
+                self.assertTrue(partner.support_covered)
+                self.assertEqual(partner.support_agreement_active_count, 1)
+                self.assertEqual(partner.lifecycle_sla_breach_count, 1)
+
+    def test_call_log_views(self):
+        with self.read_only_transaction():
+            done = self.read_action_views(
+                "sales_lifecycle.sales_lifecycle_call_log_action", self.helpdesk_user
+            )
+            self.assertIn(self.call_log.id, done["records"])
