@@ -55,6 +55,9 @@ def source_key():
 
 
 def createdb(db, template):
+    """Copy a database and its filestore (the attachments of the copied rows,
+    such as the web assets, live there; without them every copy regenerates
+    its assets on first use)."""
     env = dict(os.environ, PGUSER=sltool.pg_settings()["user"])
     proc = subprocess.run(
         ["createdb", "-T", template, db],
@@ -65,6 +68,10 @@ def createdb(db, template):
     )
     if proc.returncode != 0:
         die(f"createdb {db} -T {template} failed: {proc.stderr.strip()}")
+    filestore = WORK / "data" / "filestore"
+    if (filestore / template).is_dir():
+        shutil.rmtree(filestore / db, ignore_errors=True)
+        shutil.copytree(filestore / template, filestore / db)
 
 
 def odoo_step(db, args, log_name, source_addons):
@@ -283,6 +290,10 @@ def cmd_bench(args):
         cmd += ["--flows", args.flows]
     if args.quick:
         cmd += ["--no-warmup"]
+    if args.trace:
+        cmd[cmd.index("--json") : cmd.index("--json") + 2] = []
+        run_in_odoo("bench_flows.py", *cmd, "--trace", args.trace)
+        return 0
     run_in_odoo("bench_flows.py", *cmd)
     payload = json.loads(out.read_text())
     payload["install_seconds"] = info.get("install_seconds")
@@ -310,6 +321,7 @@ REPLICA = WORK / "replica"
 REPLICA_DATA = REPLICA / "pgdata"
 REPLICA_LOG = REPLICA / "postgresql.log"
 SERVER_PID = WORK / "scaleout-odoo.pid"
+REPLICA_SLOT = "sl_perf_replica"
 SERVER_STATE = WORK / "scaleout.json"
 # settings a hot standby must have at least as high as its primary
 STANDBY_MINIMA = [
@@ -378,6 +390,7 @@ def ensure_replica(port):
     if replica_running(port, socket_dir):
         return socket_dir
     if not (REPLICA_DATA / "PG_VERSION").exists():
+        stop_replica()  # a slot left by an interrupted run
         shutil.rmtree(REPLICA, ignore_errors=True)
         REPLICA.mkdir(parents=True)
         shutil.chown(REPLICA, "postgres", "postgres")
@@ -393,6 +406,11 @@ def ensure_replica(port):
                     "-D",
                     str(REPLICA_DATA),
                     "-R",  # standby.signal + primary_conninfo
+                    # a slot keeps the WAL the replica still needs (a busy
+                    # primary recycles it otherwise); dropped by `stop`
+                    "-C",
+                    "-S",
+                    REPLICA_SLOT,
                     "-X",
                     "stream",
                     "-c",
@@ -455,7 +473,9 @@ def ensure_replica(port):
     return socket_dir
 
 
-def stop_replica(destroy=False):
+def stop_replica():
+    """Stop and remove the replica, and drop its slot: the replica is made
+    anew by each start, so that no slot is left holding the primary's WAL."""
     if (REPLICA_DATA / "postmaster.pid").exists():
         major = (REPLICA_DATA / "PG_VERSION").read_text().strip()
         say("stopping the replica")
@@ -466,9 +486,14 @@ def stop_replica(destroy=False):
             capture_output=True,
             check=False,
         )
-    if destroy:
+    sltool._psql(
+        "select pg_drop_replication_slot(slot_name) from pg_replication_slots"
+        f" where slot_name = '{REPLICA_SLOT}' and not active",
+        as_postgres=True,
+    )
+    if REPLICA.exists():
         shutil.rmtree(REPLICA, ignore_errors=True)
-        say("replica removed")
+        say("replica removed (and its replication slot)")
 
 
 def wait_replica_caught_up(port, socket_dir, timeout=60):
@@ -538,6 +563,31 @@ def wait_http(port, timeout=180):
     return False
 
 
+def warm_workers(port, db, workers):
+    """Each HTTP worker loads the registry on its first request (seconds on
+    this machine): send enough concurrent requests that every worker has
+    loaded it before the measured load starts."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    url = f"http://127.0.0.1:{port}/web/login?db={db}"
+
+    def fetch(_i):
+        try:
+            with urllib.request.urlopen(url, timeout=120) as resp:
+                return resp.status
+        except (urllib.error.URLError, OSError) as error:
+            return str(error)
+
+    started = time.monotonic()
+    for _round in range(2):
+        with ThreadPoolExecutor(max_workers=workers * 2) as pool:
+            statuses = list(pool.map(fetch, range(workers * 3)))
+    bad = [s for s in statuses if s != 200]
+    if bad:
+        die(f"warming the workers failed: {bad[:3]}")
+    say(f"workers warmed in {time.monotonic() - started:.0f} s")
+
+
 def start_scaleout(db, source_addons, args):
     if not sltool.db_exists(db):
         die(f"database {db!r} does not exist")
@@ -565,6 +615,7 @@ def start_scaleout(db, source_addons, args):
     if not wait_http(args.http_port):
         stop_server()
         die(f"Odoo did not answer on port {args.http_port} (log {log})")
+    warm_workers(args.http_port, db, args.workers)
     SERVER_STATE.write_text(
         json.dumps(
             {
@@ -599,7 +650,7 @@ def stop_server():
 def cmd_scaleout(args):
     if args.action == "stop":
         stop_server()
-        stop_replica(destroy=args.destroy)
+        stop_replica()
         return 0
     if args.action == "status":
         primary = primary_settings()
@@ -607,7 +658,8 @@ def cmd_scaleout(args):
         state = "streaming" if running else "stopped"
         say(f"replica on port {args.replica_port}: {state}")
         res = sltool._psql(
-            "select application_name, state, replay_lag from pg_stat_replication",
+            "select application_name, state, replay_lag from pg_stat_replication;"
+            " select slot_name, active, restart_lsn from pg_replication_slots",
             as_postgres=True,
         )
         print(res.stdout.strip())
@@ -640,14 +692,14 @@ LOAD_DBS = {"without": "sl_perf_load_without", "with": "sl_perf_load_with"}
 PROFILES = {
     # users of each role in Locust's weights (sales 4, customers 2,
     # accountants 2, agents 2), spawn rate, run time
-    "short": {"users": 10, "spawn_rate": 5, "run_time": "20s"},
+    "short": {"users": 10, "spawn_rate": 10, "run_time": "45s"},
     "full": {"users": 30, "spawn_rate": 2, "run_time": "5m"},
 }
 LOG_LINE = re.compile(
     r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+) (\d+) (DEBUG|INFO|WARNING|ERROR|CRITICAL) "
     r"(\S+) (\S+): (.*)$"
 )
-ACCESS = re.compile(r'"(GET|POST) ([^ ?"]+)[^"]*" (\d{3})')
+ACCESS = re.compile(r'"(GET|POST) ([^ ?"]+)[^"]*" (\d{3}) .* (ro|rw|ro->rw)\s*$')
 SERIALIZATION = re.compile(
     r"could not serialize access|SerializationFailure|deadlock detected|"
     r"LockNotAvailable|concurrent update"
@@ -694,6 +746,7 @@ def scan_server_log(text):
     from the read-only cursor ("retrying with a read/write cursor"), with
     the route each happened on (the worker's next access-log line)."""
     errors, conflicts, retries = [], 0, []
+    modes = {}  # route -> {"ro": n, "rw": n, "ro->rw": n}
     pending = {}  # pid -> index in retries waiting for its route
     current = None
     for line in text.splitlines():
@@ -706,8 +759,13 @@ def scan_server_log(text):
         _when, pid, level, _db, logger, message = match.groups()
         if logger == "werkzeug":
             access = ACCESS.search(message)
-            if access and pid in pending:
-                retries[pending.pop(pid)]["route"] = access.group(2)
+            if access:
+                route = re.sub(r"/\d+(?=/|$)", "/<id>", access.group(2))
+                route_modes = modes.setdefault(route, {})
+                mode = access.group(4)
+                route_modes[mode] = route_modes.get(mode, 0) + 1
+                if pid in pending:
+                    retries[pending.pop(pid)]["route"] = route
             continue
         if "retrying with a read/write cursor" in message:
             current = {"message": message, "route": None, "text": line}
@@ -737,12 +795,25 @@ def scan_server_log(text):
             )
             if "/addons/" in frame[0] and "/odoo/http.py" not in frame[0]
         ][-4:]
-    return {"errors": errors, "conflicts": conflicts, "retries": retries}
+    fallbacks = {route: m["ro->rw"] for route, m in modes.items() if m.get("ro->rw")}
+    return {
+        "errors": errors,
+        "conflicts": conflicts,
+        "retries": retries,
+        "modes": modes,
+        "fallbacks": fallbacks,
+    }
 
 
 def read_locust_stats(csv_prefix):
     """Rows of Locust's *_stats.csv: {name: {...}}."""
     import csv
+
+    def number(text):
+        try:
+            return float(text)
+        except ValueError:  # "N/A" when nothing was measured
+            return 0.0
 
     path = Path(f"{csv_prefix}_stats.csv")
     stats = {}
@@ -751,9 +822,9 @@ def read_locust_stats(csv_prefix):
             stats[row["Name"]] = {
                 "requests": int(row["Request Count"]),
                 "failures": int(row["Failure Count"]),
-                "p50": float(row["50%"] or 0),
-                "p95": float(row["95%"] or 0),
-                "rps": float(row["Requests/s"] or 0),
+                "p50": number(row["50%"]),
+                "p95": number(row["95%"]),
+                "rps": number(row["Requests/s"]),
             }
     return stats
 
@@ -906,8 +977,13 @@ def load_report(runs, args, profile):
             f"Server log, {side} the module: {len(log['errors'])} errors other "
             f"than serialization conflicts, {log['conflicts']} serialization "
             f"conflicts (retried by Odoo), {len(log['retries'])} read-only "
-            f"requests retried with a read/write cursor"
+            f"requests retried with a read/write cursor; "
+            f"{sum(m.get('ro', 0) for m in log['modes'].values())} requests "
+            f"served by the replica, "
+            f"{sum(m.get('rw', 0) for m in log['modes'].values())} by the primary"
         )
+        for route, count in sorted(log["fallbacks"].items()):
+            out.append(f"- {count}× `{route}` ended on the primary (ro->rw)")
         routes = {}
         for retry in log["retries"]:
             key = (retry["route"], retry["message"][:120])
@@ -985,6 +1061,12 @@ def main(argv=None):
     )
     bench.add_argument("--flows", default="", help="only these flow keys")
     bench.add_argument("--quick", action="store_true", help="smoke: tiny sizes, 1 run")
+    bench.add_argument(
+        "--trace",
+        metavar="FLOW:SIZE",
+        help="instead of the table: the query patterns the module adds to one "
+        "flow (e.g. ticket_create_batch:20)",
+    )
     bench.add_argument("--rebuild", action="store_true", help="rebuild the databases")
     bench.set_defaults(func=cmd_bench)
 
@@ -993,9 +1075,6 @@ def main(argv=None):
     )
     scale.add_argument("action", choices=["start", "stop", "status"])
     scale.add_argument("--db", default="sl_perf_load_with")
-    scale.add_argument(
-        "--destroy", action="store_true", help="stop: remove the replica"
-    )
     add_scaleout_options(scale)
     scale.set_defaults(func=cmd_scaleout)
 

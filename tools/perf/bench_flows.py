@@ -21,7 +21,10 @@ written there) and the last flush.
 """
 
 import argparse
+import collections
 import json
+import logging
+import re
 import statistics
 import sys
 import time
@@ -451,6 +454,71 @@ def measure_flow(registries, flow, size, repeat, log, warmup=True):
             cr.close()
 
 
+class QueryTrace(logging.Handler):
+    """Collect the queries ``odoo.sql_db`` logs at DEBUG level, as patterns
+    (literals replaced), to show where the added queries come from."""
+
+    LITERALS = [
+        (re.compile(r"'(?:[^']|'')*'"), "'?'"),
+        (re.compile(r"\b\d+(\.\d+)?\b"), "?"),
+        (re.compile(r"\((\s*\?\s*,)+\s*\?\s*\)"), "(?...)"),
+        (re.compile(r"(\(\?\.\.\.\)\s*,\s*)+\(\?\.\.\.\)"), "(?...)..."),
+        (re.compile(r"\s+"), " "),
+    ]
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.patterns = collections.Counter()
+
+    def emit(self, record):
+        message = record.getMessage()
+        if "query:" not in message:
+            return
+        query = message.split("query:", 1)[1]
+        for regex, repl in self.LITERALS:
+            query = regex.sub(repl, query)
+        self.patterns[query.strip()[:220]] += 1
+
+
+def trace_flow(registries, flow, size, top=25):
+    """Run one flow once per side with the queries logged; print the query
+    patterns whose count differs between the sides, most added first."""
+    logger = logging.getLogger("odoo.sql_db")
+    counters = {}
+    for side in SIDES:
+        with registries[side].cursor() as cr:
+            env = admin_env(cr)
+            # warm the caches as the measured runs do
+            cr.execute("SAVEPOINT bench_warmup")
+            small = flow.setup(env, min(size, 3))
+            settle(env)
+            measure_once(env, flow, small)
+            cr.execute("ROLLBACK TO SAVEPOINT bench_warmup")
+            cr.clear()
+            env.invalidate_all(flush=False)
+            data = flow.setup(env, size)
+            settle(env)
+            handler = QueryTrace()
+            level, propagate = logger.level, logger.propagate
+            logger.addHandler(handler)
+            logger.setLevel(logging.DEBUG)
+            logger.propagate = False  # not every query on the console
+            try:
+                measure_once(env, flow, data)
+            finally:
+                logger.removeHandler(handler)
+                logger.setLevel(level)
+                logger.propagate = propagate
+                cr.rollback()
+            counters[side] = handler.patterns
+    diff = collections.Counter(counters["with"])
+    diff.subtract(counters["without"])
+    print(f"{flow.key}, {size} records: queries with - without, by pattern")
+    for pattern, count in sorted(diff.items(), key=lambda kv: -abs(kv[1]))[:top]:
+        if count:
+            print(f"{count:+6d}  {pattern}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", required=True)
@@ -472,6 +540,12 @@ def main(argv=None):
     )
     parser.add_argument("--flows", default="", help="comma-separated flow keys")
     parser.add_argument("--json", required=False)
+    parser.add_argument(
+        "--trace",
+        metavar="FLOW:SIZE",
+        help="log one flow's queries on both sides and print the patterns "
+        "the module adds",
+    )
     args = parser.parse_args(argv)
 
     config.parse_config(["-c", args.config, "--log-level=warn"])
@@ -484,6 +558,12 @@ def main(argv=None):
         for side in SIDES:
             prepare(registries[side])
         log("databases prepared")
+        return 0
+
+    if args.trace:
+        key, size = args.trace.split(":")
+        flow = next(f for f in FLOWS if f.key == key)
+        trace_flow(registries, flow, int(size))
         return 0
 
     flows = FLOWS

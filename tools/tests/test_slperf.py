@@ -54,9 +54,11 @@ Traceback (most recent call last):
 line 120, in _sales_lifecycle_lock
 psycopg2.errors.ReadOnlySqlTransaction: cannot execute SELECT FOR UPDATE
 2026-12-01 10:00:01,100 102 INFO db werkzeug: 127.0.0.1 - - "POST \
-/web/dataset/call_kw/helpdesk.ticket/web_save HTTP/1.1" 200 - 10 0.1 0.2
+/web/dataset/call_kw/helpdesk.ticket/web_save HTTP/1.1" 200 - 10 0.1 0.2 rw
 2026-12-01 10:00:01,200 101 INFO db werkzeug: 127.0.0.1 - - "POST \
-/web/dataset/call_kw/crm.lead/web_read HTTP/1.1" 200 - 30 0.1 0.3
+/web/dataset/call_kw/crm.lead/web_read HTTP/1.1" 200 - 30 0.1 0.3 ro->rw
+2026-12-01 10:00:01,300 102 INFO db werkzeug: 127.0.0.1 - - "GET \
+/my/orders/12?access_token=x HTTP/1.1" 200 - 30 0.1 0.3 ro
 2026-12-01 10:00:02,000 102 INFO db odoo.service.model: SerializationFailure, \
 retry 1/5 in 0.5 sec...
 2026-12-01 10:00:03,000 103 ERROR db odoo.sql_db: bad query: UPDATE x
@@ -74,6 +76,8 @@ def test_server_log_scan_finds_route_of_each_read_write_retry():
     # the worker's (pid 101) next request line, not pid 102's
     assert retry["route"] == "/web/dataset/call_kw/crm.lead/web_read"
     assert [f[2] for f in retry["frames"]] == ["web_read", "_sales_lifecycle_lock"]
+    assert scan["fallbacks"] == {"/web/dataset/call_kw/crm.lead/web_read": 1}
+    assert scan["modes"]["/my/orders/<id>"] == {"ro": 1}
 
 
 def test_server_log_scan_separates_conflicts_from_errors():
