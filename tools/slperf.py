@@ -632,18 +632,33 @@ def start_scaleout(db, source_addons, args):
     return log
 
 
+def _group_alive(pgid):
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def stop_server():
-    pid = server_alive()
-    if not pid:
+    """Stop the Odoo started by ``start``: its master and every process of
+    its process group (workers, and the wkhtmltopdf they run), which would
+    otherwise keep serving the port after the master is gone."""
+    if not SERVER_PID.exists():
         return
-    say(f"stopping Odoo (pid {pid})")
-    os.kill(pid, signal.SIGTERM)
+    pid = int(SERVER_PID.read_text().strip() or 0)
+    if not pid or not _group_alive(pid):
+        SERVER_PID.unlink(missing_ok=True)
+        return
+    say(f"stopping Odoo (pid {pid} and its workers)")
+    # started with start_new_session: the process group id is the master's
+    os.killpg(pid, signal.SIGTERM)
     for _i in range(60):
-        if not server_alive():
+        if not _group_alive(pid):
             break
         time.sleep(0.5)
     else:
-        os.kill(pid, signal.SIGKILL)
+        os.killpg(pid, signal.SIGKILL)
     SERVER_PID.unlink(missing_ok=True)
 
 
@@ -700,6 +715,16 @@ LOG_LINE = re.compile(
     r"(\S+) (\S+): (.*)$"
 )
 ACCESS = re.compile(r'"(GET|POST) ([^ ?"]+)[^"]*" (\d{3}) .* (ro|rw|ro->rw)\s*$')
+# frames of a traceback that say nothing about which code wrote
+INFRASTRUCTURE = (
+    "/odoo/http.py",
+    "/odoo/service/",
+    "/odoo/sql_db.py",
+    "/odoo/api.py",
+    "/odoo/tools/",
+    "/base/models/ir_http.py",
+    "/web/controllers/dataset.py",
+)
 SERIALIZATION = re.compile(
     r"could not serialize access|SerializationFailure|deadlock detected|"
     r"LockNotAvailable|concurrent update"
@@ -787,14 +812,13 @@ def scan_server_log(text):
         else:
             kept.append(error)
     errors = kept
+    frame_re = re.compile(r'File "([^"]+)", line (\d+), in (\w+)')
     for retry in retries:
-        retry["frames"] = [
-            frame
-            for frame in re.findall(
-                r'File "([^"]+)", line (\d+), in (\w+)', retry["text"]
-            )
-            if "/addons/" in frame[0] and "/odoo/http.py" not in frame[0]
-        ][-4:]
+        frames = []
+        for frame in frame_re.findall(retry["text"]):
+            if frame not in frames and not any(i in frame[0] for i in INFRASTRUCTURE):
+                frames.append(frame)
+        retry["frames"] = frames[-4:]  # where the write comes from
     fallbacks = {route: m["ro->rw"] for route, m in modes.items() if m.get("ro->rw")}
     return {
         "errors": errors,
@@ -1057,7 +1081,7 @@ def main(argv=None):
         "--repeat",
         default="3",
         help="measured runs per flow and side, one number or one per size "
-        "(e.g. 3,1); a warm-up run on 3 records comes first",
+        "(e.g. 3,1), after one discarded warm-up run",
     )
     bench.add_argument("--flows", default="", help="only these flow keys")
     bench.add_argument("--quick", action="store_true", help="smoke: tiny sizes, 1 run")

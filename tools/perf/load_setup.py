@@ -124,8 +124,31 @@ def setup(env, port, has_module):
         for order in orders:
             agreement = order.support_agreement_id
             fixture["agreements"][str(order.partner_id.id)] = agreement.id
+    # leads made before a qualification criterion was added: opening one
+    # is a read that has to complete its answers (a read path that writes)
+    old_leads = env["crm.lead"].create(
+        [
+            {
+                "name": f"Older lead {k:03d}",
+                "type": "lead",
+                "user_id": sales[k % len(sales)]["uid"],
+                "partner_id": customers[k % len(customers)].id,
+            }
+            for k in range(48)
+        ]
+    )
+    if has_module:
+        env["sales_lifecycle.qualification.criterion"].create(
+            {"name": "Decision date known", "weight": 1.0}
+        )
     fixture.update(
         {
+            "old_lead_ids": {
+                str(user["uid"]): old_leads.filtered(
+                    lambda lead, uid=user["uid"]: lead.user_id.id == uid
+                ).ids
+                for user in sales
+            },
             "db": env.cr.dbname,
             "sales": sales,
             "accountants": accountants,

@@ -4,7 +4,8 @@ Run by ``tools/loadtest`` (in the virtual environment ``.odoo/venv-load``)
 against Odoo's multi-process server. The fixture (``SL_LOAD_FIXTURE``, made
 by ``load_setup.py``) gives the logins, customers and product.
 
-- Salespeople create a lead, open it, (with sales_lifecycle: answer the
+- Salespeople create a lead, open it and one of their older leads (made
+  before a qualification criterion was added), (with sales_lifecycle: answer the
   qualification criteria and qualify it), convert it with the stock wizard,
   look at their pipeline, make a quotation from the opportunity (with the
   module: half of them send it and open a new revision round) and share its
@@ -220,6 +221,15 @@ class Salesperson(OdooUser):
                 "sales: open lead (form)",
                 specification=LEAD_FORM,
             )[0]
+            older = FIXTURE["old_lead_ids"].get(str(self.uid))
+            if older:
+                self.call(
+                    "crm.lead",
+                    "web_read",
+                    [[RNG.choice(older)]],
+                    "sales: open older lead (form)",
+                    specification=LEAD_FORM,
+                )
             if HAS_MODULE:
                 self.save(
                     "crm.lead",
