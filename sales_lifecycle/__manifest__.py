@@ -64,6 +64,7 @@
         "views/sale_order_template_views.xml",
         "views/product_template_views.xml",
         "views/account_move_views.xml",
+        "views/account_move_templates.xml",
         "views/sales_lifecycle_support_agreement_views.xml",
         "views/sales_lifecycle_call_log_views.xml",
         "views/helpdesk_ticket_views.xml",

@@ -1,5 +1,7 @@
 import base64
 
+from lxml import html
+
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, new_test_user, tagged
@@ -112,6 +114,17 @@ class ClosingCommon(SalesLifecycleCommon):
         order = cls.make_order(**vals)
         order.action_confirm()
         return order, order.invoice_ids
+
+    @staticmethod
+    def parse_html(markup):
+        """The HTML fragment as an element tree (fails if it does not parse)."""
+        return html.fragment_fromstring(str(markup), create_parent="div")
+
+    @classmethod
+    def note_items(cls, message):
+        """The text of the list items of a chatter note."""
+        message.ensure_one()
+        return [li.text_content() for li in cls.parse_html(message.body).iter("li")]
 
     def assert_refused(self, invoice, *expected):
         with self.assertRaises(UserError) as caught:
@@ -535,14 +548,46 @@ class TestInvoiceConformity(ClosingCommon):
         self.assertEqual(
             invoice.deviation_justification, "Loyalty rebate agreed by phone"
         )
-        self.assertTrue(
-            invoice.message_ids.filtered(
-                lambda m: "Loyalty rebate agreed by phone" in (m.body or "")
-            )
+        note = invoice.message_ids.filtered(
+            lambda m: "Loyalty rebate agreed by phone" in (m.body or "")
+        )
+        self.assertEqual(len(note), 1)
+        # rendered by a QWeb template: who, why, then one item per difference
+        paragraphs = [p.text_content() for p in self.parse_html(note.body).iter("p")]
+        self.assertEqual(
+            paragraphs,
+            [
+                "Deviation from the quotation approved by Anna Accountant.",
+                "Loyalty rebate agreed by phone",
+            ],
+        )
+        self.assertEqual(
+            self.note_items(note),
+            ["Line 1 (Closing Server): unit price: 100.00 → 80.00"],
         )
         invoice.with_user(self.accountant).action_post()
         self.assertEqual(invoice.state, "posted")
         self.assertEqual(invoice.conformity_state, "deviation_approved")
+
+    def test_deviation_note_escapes_the_justification(self):
+        _order, invoice = self.confirmed_invoice()
+        invoice.invoice_line_ids[0].write({"price_unit": 80.0, "discount": 5.0})
+        invoice.with_user(self.accountant).action_approve_deviation(
+            "Rebate <b>agreed</b> <script>x()</script>"
+        )
+        note = invoice.message_ids.filtered(
+            lambda m: "Deviation from the quotation approved" in (m.body or "")
+        )
+        tree = self.parse_html(note.body)
+        self.assertFalse(tree.xpath("//b|//script"))
+        self.assertIn("Rebate <b>agreed</b>", tree.text_content())
+        self.assertEqual(
+            self.note_items(note),
+            [
+                "Line 1 (Closing Server): unit price: 100.00 → 80.00",
+                "Line 1 (Closing Server): discount (%): 0.00 → 5.00",
+            ],
+        )
 
     def test_editing_after_approval_voids_it(self):
         _order, invoice = self.confirmed_invoice()
