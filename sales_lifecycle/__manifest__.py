@@ -47,6 +47,7 @@
         "data/sales_lifecycle_closing_data.xml",
         "data/sales_lifecycle_support_data.xml",
         "views/res_config_settings_views.xml",
+        "views/res_config_settings_templates.xml",
         "views/sales_lifecycle_support_plan_views.xml",
         "views/sales_lifecycle_qualification_criterion_views.xml",
         "views/crm_lead_views.xml",
