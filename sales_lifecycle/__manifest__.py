@@ -82,6 +82,7 @@
         "wizards/sales_lifecycle_quote_reject_views.xml",
         "wizards/sales_lifecycle_quote_revise_views.xml",
         "wizards/sales_lifecycle_quote_revision_compare_views.xml",
+        "wizards/sales_lifecycle_quote_revision_compare_templates.xml",
         "wizards/crm_lead_lost_views.xml",
         "wizards/sales_lifecycle_deviation_approve_views.xml",
         "views/sales_lifecycle_menus.xml",

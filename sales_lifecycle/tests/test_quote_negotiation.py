@@ -3,6 +3,7 @@ import time
 from datetime import date, timedelta
 
 from freezegun import freeze_time
+from lxml import html
 
 from odoo import SUPERUSER_ID, Command, api, sql_db
 from odoo.exceptions import AccessError, UserError
@@ -80,6 +81,24 @@ class NegotiationCommon(SalesLifecycleCommon):
 
     def _line(self, order, product):
         return order.order_line.filtered(lambda line: line.product_id == product)
+
+    @staticmethod
+    def _parse(markup):
+        """The HTML fragment as an element tree (fails if it does not parse)."""
+        return html.fragment_fromstring(str(markup), create_parent="div")
+
+    @classmethod
+    def _change_rows(cls, markup):
+        """``{kind: [cell texts]}`` of the comparison's rows (added, removed,
+        changed)."""
+        prefix = "o_sales_lifecycle_"
+        return {
+            row.get("class").removeprefix(prefix): [
+                cell.text_content().strip() for cell in row
+            ]
+            for row in cls._parse(markup).iter("tr")
+            if (row.get("class") or "").startswith(prefix)
+        }
 
 
 @tagged("post_install", "-at_install")
@@ -233,6 +252,13 @@ class TestNegotiationRounds(NegotiationCommon):
         self.assertAlmostEqual(wizard.total_change, 206.5)
         self.assertIn("Training C", wizard.diff_html)
         self.assertIn("100.00 → 90.00", wizard.diff_html)
+        # rendered by a QWeb template: well-formed, one row per change
+        rows = self._change_rows(wizard.diff_html)
+        self.assertEqual(rows["added"][:2], ["Added", "Training C"])
+        self.assertEqual(rows["removed"][:2], ["Removed", "Service B"])
+        self.assertEqual(rows["changed"][:2], ["Changed", "Licence A"])
+        for change in ("2.00 → 3.00", "100.00 → 90.00", "0.00 → 5.00"):
+            self.assertIn(change, rows["changed"][2])
 
         # revision 2 against the current round, after one more change
         line_a.price_unit = 80.0
@@ -245,6 +271,48 @@ class TestNegotiationRounds(NegotiationCommon):
         self.assertFalse(diff["added"] or diff["removed"])
         self.assertEqual(diff["changed"][0]["changes"], {"price_unit": (90.0, 80.0)})
         self.assertAlmostEqual(diff["untaxed_change"], -28.5)
+
+    def test_comparison_escapes_names_and_says_when_nothing_changed(self):
+        product = self.env["product.product"].create(
+            {"name": "<b>Bold</b> & <script>x()</script>", "list_price": 10.0}
+        )
+        order = self._quote(lines=[(product, 1, 10.0, 0.0)])
+        order.action_quotation_sent()
+        order.action_new_revision()
+        wizard = Form(
+            self.env["sales_lifecycle.quote.revision.compare"].with_context(
+                default_order_id=order.id
+            )
+        )
+        wizard.from_revision_id = order.revision_ids
+        tree = self._parse(wizard.diff_html)
+        self.assertIn("No line changed.", tree.text_content())
+        # the current round adds the same product again: its name is text
+        order.write(
+            {
+                "order_line": [
+                    Command.create(
+                        {
+                            "product_id": product.id,
+                            "product_uom_qty": 2,
+                            "price_unit": 10.0,
+                            "tax_id": [Command.clear()],
+                        }
+                    )
+                ]
+            }
+        )
+        wizard = Form(
+            self.env["sales_lifecycle.quote.revision.compare"].with_context(
+                default_order_id=order.id
+            )
+        )
+        wizard.from_revision_id = order.revision_ids
+        tree = self._parse(wizard.diff_html)
+        self.assertFalse(list(tree.iter("script")) or list(tree.iter("b")))
+        rows = self._change_rows(wizard.diff_html)
+        self.assertEqual(list(rows), ["added"])
+        self.assertEqual(rows["added"][1], "<b>Bold</b> & <script>x()</script>")
 
     def test_revisions_read_only_and_undeletable_for_everyone(self):
         order = self._quote()
