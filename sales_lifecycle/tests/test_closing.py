@@ -244,6 +244,19 @@ class TestQuoteInvoicePolicy(ClosingCommon):
         order.write({"signature": SIGNATURE, "signed_by": "Bob Buyer"})
         self.assertEqual(order.invoice_ids.state, "posted")
 
+    def test_signature_hook_invoices_only_what_waited_for_it(self):
+        """_sales_lifecycle_on_signed: a signature on an order already
+        invoiced, or on a quotation, creates no invoice."""
+        self.env.company.quote_invoice_policy = "draft_on_accept"
+        invoiced = self.make_order()
+        invoiced.action_confirm()
+        self.assertEqual(len(invoiced.invoice_ids), 1)
+        quotation = self.make_order()
+        (invoiced | quotation).write({"signature": SIGNATURE, "signed_by": "Bob"})
+        self.assertEqual(len(invoiced.invoice_ids), 1)
+        self.assertFalse(quotation.invoice_ids)
+        self.assertEqual(invoiced.lifecycle_invoice_status, "invoiced")
+
     def test_template_overrides_company_policy(self):
         self.env.company.quote_invoice_policy = "draft_on_accept"
         template = self.env["sale.order.template"].create(
@@ -271,14 +284,29 @@ class TestQuoteInvoicePolicy(ClosingCommon):
             self.product_a,
         )
         self.assertEqual(order.lifecycle_invoice_status, "waiting_delivery")
-        self.assertTrue(
-            order.message_ids.filtered(
-                lambda m: (
-                    "invoiced on delivered quantities" in (m.body or "")
-                    and "Closing Rack" in (m.body or "")
-                )
-            )
+        note = order.message_ids.filtered(
+            lambda m: "invoiced on delivered quantities" in (m.body or "")
         )
+        self.assertEqual(len(note), 1)
+        # a list rendered by a QWeb template: one item per waiting line
+        waiting = order.order_line.filtered(
+            lambda line: line.product_id == self.product_delivered
+        )
+        self.assertEqual(self.note_items(note), [waiting.name])
+        self.assertIn("Closing Rack", waiting.name)
+
+    def test_waiting_delivery_note_escapes_line_names(self):
+        self.env.company.quote_invoice_policy = "draft_on_accept"
+        order = self.make_order(lines=[(self.product_delivered, 1.0)])
+        order.order_line.name = "Rack <img src=x onerror=alert(1)> & co"
+        order.action_confirm()
+        note = order.message_ids.filtered(
+            lambda m: "invoiced on delivered quantities" in (m.body or "")
+        )
+        self.assertEqual(
+            self.note_items(note), ["Rack <img src=x onerror=alert(1)> & co"]
+        )
+        self.assertFalse(self.parse_html(note.body).xpath("//img"))
 
     def test_only_delivered_products_creates_nothing_yet(self):
         self.env.company.quote_invoice_policy = "post_on_accept"
