@@ -584,7 +584,7 @@ class TestControlsLifecycleGroups(ControlsCrmCommon):
         convert_file(
             self.env,
             "sales_lifecycle",
-            "security/sales_lifecycle_lead_line_security.xml",
+            "security/sales_lifecycle_security.xml",
             {},
             mode="update",
         )
