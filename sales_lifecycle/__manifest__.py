@@ -29,6 +29,7 @@
         "data/sales_lifecycle_stage_gate_quotation_data.xml",
         "data/sales_lifecycle_closing_data.xml",
         "data/sales_lifecycle_support_data.xml",
+        "views/sales_lifecycle_rule_mixin_templates.xml",
         "views/res_config_settings_views.xml",
         "views/sales_lifecycle_support_plan_views.xml",
         "views/sales_lifecycle_qualification_criterion_views.xml",
