@@ -34,6 +34,7 @@
         "views/sales_lifecycle_support_plan_views.xml",
         "views/sales_lifecycle_qualification_criterion_views.xml",
         "views/crm_lead_views.xml",
+        "views/crm_lead_templates.xml",
         "views/calendar_event_views.xml",
         "views/mail_message_views.xml",
         "views/sale_order_views.xml",

@@ -203,6 +203,20 @@ class TestQualification(QualificationCommon):
         self.assertTrue(lead.active)
         self.assertEqual(lead.qualification_state, "pending")
 
+    def test_disqualify_needs_the_reason_argument(self):
+        """No context key stands for the reason: without the argument the
+        wizard opens and nothing changes."""
+        lead = self.create_leads()
+        action = (
+            lead.with_user(self.salesman)
+            .with_context(sales_lifecycle_lost_reason_id=self.lost_reason.id)
+            .action_disqualify()
+        )
+        self.assertEqual(action["res_model"], "sales_lifecycle.lead.disqualify")
+        self.assertEqual(action["context"]["default_lead_ids"], lead.ids)
+        self.assertEqual(lead.qualification_state, "pending")
+        self.assertTrue(lead.active)
+
     def test_disqualify_batch_with_reason_argument(self):
         leads = self.create_leads(3)
         leads.action_disqualify(lost_reason_id=self.lost_reason.id)
