@@ -510,7 +510,8 @@ class CrmLead(models.Model):
         # into (stage change, restore from the archive, conversion). After the
         # write: the gates of the stage crm's compute gave an opportunity
         # without one; a disqualified lead that is restored is pending again;
-        # the lifecycle milestones.
+        # a lead moved to another team or company gets the answers of its new
+        # criteria; the lifecycle milestones.
         if vals.get("type") == "opportunity":
             self.filtered(
                 lambda lead: lead.type == "lead"
@@ -537,6 +538,8 @@ class CrmLead(models.Model):
             restored._sales_lifecycle_system().write({"qualification_state": "pending"})
         if unstaged:
             unstaged._sales_lifecycle_check_stage_gates(arrived=True)
+        if {"team_id", "company_id"} & vals.keys():
+            self._sales_lifecycle_sync_qualification_lines()
         hints = {
             hint
             for fname in vals.keys() & MILESTONE_HINTS_BY_FIELD.keys()
@@ -545,12 +548,6 @@ class CrmLead(models.Model):
         if hints or vals.keys() & MILESTONE_DEAL_FIELDS:
             self.env["sales_lifecycle.milestone"]._touch(self, hints)
         return res
-
-    def web_read(self, specification):
-        # Leads created before a criterion existed get its answer when opened
-        if "qualification_line_ids" in specification:
-            self._filtered_access("write")._sales_lifecycle_sync_qualification_lines()
-        return super().web_read(specification)
 
     @api.model
     def message_new(self, msg_dict, custom_values=None):
