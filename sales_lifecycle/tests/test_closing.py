@@ -1,138 +1,8 @@
-import base64
-
-from lxml import html
-
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import Form, new_test_user, tagged
+from odoo.tests import Form, tagged
 
-from .common import SalesLifecycleCommon
-
-# A 1x1 PNG: the customer's signature image.
-SIGNATURE = base64.b64encode(
-    bytes.fromhex(
-        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-        "1f15c4890000000d4944415478da63f8ffff3f0005fe02fea7d6a4"
-        "5b0000000049454e44ae426082"
-    )
-)
-
-
-class ClosingCommon(SalesLifecycleCommon):
-    """Products, taxes, a support plan, accountants and order helpers."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.accountant = new_test_user(
-            cls.env,
-            login="sl_accountant",
-            name="Anna Accountant",
-            groups="base.group_user,account.group_account_manager",
-            email="anna.accountant@example.com",
-        )
-        cls.billing_user = new_test_user(
-            cls.env,
-            login="sl_billing",
-            name="Bill Billing",
-            groups="base.group_user,account.group_account_invoice",
-            email="bill.billing@example.com",
-        )
-        cls.customer = cls.env["res.partner"].create(
-            {"name": "Closing Customer", "email": "buyer@example.com"}
-        )
-        cls.tax_15 = cls.env["account.tax"].create(
-            {"name": "Closing VAT 15%", "amount": 15.0, "type_tax_use": "sale"}
-        )
-        cls.tax_20 = cls.env["account.tax"].create(
-            {"name": "Closing VAT 20%", "amount": 20.0, "type_tax_use": "sale"}
-        )
-        cls.plan = cls.env["sales_lifecycle.support.plan"].create(
-            {
-                "name": "Gold Support",
-                "duration_months": 12,
-                "response_time": 4.0,
-                "resolution_time": 16.0,
-                "onsite_visits": 3,
-                "channel_phone": True,
-                "channel_onsite": True,
-                "channel_email": False,
-                "channel_portal": False,
-                "channel_remote": True,
-                "description": "<p>Hotline open on working days.</p>",
-            }
-        )
-        product_vals = {
-            "type": "service",
-            "invoice_policy": "order",
-            "taxes_id": [Command.set(cls.tax_15.ids)],
-        }
-        cls.product_a = cls.env["product.product"].create(
-            {**product_vals, "name": "Closing Server", "list_price": 100.0}
-        )
-        cls.product_b = cls.env["product.product"].create(
-            {**product_vals, "name": "Closing Setup", "list_price": 50.0}
-        )
-        cls.product_extra = cls.env["product.product"].create(
-            {**product_vals, "name": "Closing Extra Cable", "list_price": 10.0}
-        )
-        cls.product_delivered = cls.env["product.product"].create(
-            {
-                **product_vals,
-                "name": "Closing Rack",
-                "type": "consu",
-                "invoice_policy": "delivery",
-                "list_price": 300.0,
-            }
-        )
-
-    @classmethod
-    def make_order(cls, user=None, lines=None, **vals):
-        lines = lines or [(cls.product_a, 2.0), (cls.product_b, 1.0)]
-        env = cls.env(user=user) if user else cls.env
-        return env["sale.order"].create(
-            {
-                "partner_id": cls.customer.id,
-                "user_id": (user or cls.env.user).id,
-                "order_line": [
-                    Command.create(
-                        {
-                            "product_id": line[0].id,
-                            "product_uom_qty": line[1],
-                            **({"price_unit": line[2]} if len(line) > 2 else {}),
-                        }
-                    )
-                    for line in lines
-                ],
-                **vals,
-            }
-        )
-
-    @classmethod
-    def confirmed_invoice(cls, **vals):
-        cls.env.company.quote_invoice_policy = "draft_on_accept"
-        order = cls.make_order(**vals)
-        order.action_confirm()
-        return order, order.invoice_ids
-
-    @staticmethod
-    def parse_html(markup):
-        """The HTML fragment as an element tree (fails if it does not parse)."""
-        return html.fragment_fromstring(str(markup), create_parent="div")
-
-    @classmethod
-    def note_items(cls, message):
-        """The text of the list items of a chatter note."""
-        message.ensure_one()
-        return [li.text_content() for li in cls.parse_html(message.body).iter("li")]
-
-    def assert_refused(self, invoice, *expected):
-        with self.assertRaises(UserError) as caught:
-            invoice.action_post()
-        for text in expected:
-            self.assertIn(text, str(caught.exception))
-        self.assertEqual(invoice.state, "draft")
-        return str(caught.exception)
+from .common import SIGNATURE, ClosingCommon
 
 
 @tagged("post_install", "-at_install")
@@ -333,9 +203,7 @@ class TestQuoteInvoicePolicy(ClosingCommon):
         # The balance waits for the down payment to be paid...
         order.action_create_lifecycle_invoice()
         self.assertEqual(len(order.invoice_ids), 1)
-        self.env["account.payment.register"].with_context(
-            active_model="account.move", active_ids=down_payment.ids
-        ).create({})._create_payments()
+        self.pay(down_payment)
         # ... then the final invoice deducts it and conforms.
         order.action_create_lifecycle_invoice()
         final = order.invoice_ids - down_payment
@@ -804,20 +672,12 @@ class TestWonOnPayment(ClosingCommon):
         invoice.with_user(self.accountant).action_post()
         return order, invoice
 
-    def _pay(self, invoice, amount=None):
-        vals = {}
-        if amount is not None:
-            vals = {"amount": amount, "payment_difference_handling": "open"}
-        self.env["account.payment.register"].with_user(self.accountant).with_context(
-            active_model="account.move", active_ids=invoice.ids
-        ).create(vals)._create_payments()
-
     def test_won_on_full_payment_not_on_partial(self):
         _order, invoice = self._order_invoice()
-        self._pay(invoice, amount=50.0)
+        self.pay(invoice, amount=50.0, user=self.accountant)
         self.assertEqual(invoice.payment_state, "partial")
         self.assertFalse(self.lead.stage_id.is_won)
-        self._pay(invoice)
+        self.pay(invoice, user=self.accountant)
         self.assertIn(invoice.payment_state, ("paid", "in_payment"))
         self.assertTrue(self.lead.stage_id.is_won)
         self.assertTrue(self.lead.stage_id.is_won)
@@ -832,10 +692,10 @@ class TestWonOnPayment(ClosingCommon):
         order2 = self.make_order(opportunity_id=self.lead.id)
         order2.action_confirm()
         self.assertEqual(order2.invoice_ids.state, "draft")
-        self._pay(invoice)
+        self.pay(invoice, user=self.accountant)
         self.assertFalse(self.lead.stage_id.is_won)
         order2.invoice_ids.with_user(self.accountant).action_post()
-        self._pay(order2.invoice_ids)
+        self.pay(order2.invoice_ids, user=self.accountant)
         self.assertTrue(self.lead.stage_id.is_won)
         note = self.lead.message_ids.filtered(
             lambda m: "Won on payment" in (m.body or "")
@@ -846,12 +706,12 @@ class TestWonOnPayment(ClosingCommon):
     def test_setting_off_does_not_win(self):
         self.env.company.lifecycle_won_on_payment = False
         _order, invoice = self._order_invoice()
-        self._pay(invoice)
+        self.pay(invoice, user=self.accountant)
         self.assertFalse(self.lead.stage_id.is_won)
 
     def test_credit_note_after_win_warns(self):
         _order, invoice = self._order_invoice()
-        self._pay(invoice)
+        self.pay(invoice, user=self.accountant)
         self.assertTrue(self.lead.stage_id.is_won)
         reversal = (
             self.env["account.move.reversal"]

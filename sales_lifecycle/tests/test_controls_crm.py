@@ -12,7 +12,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import convert_file
 
-from .common_value import SalesLifecycleValueCommon
+from .common import ValueCommon
 
 GATE_CODES = ("qualified", "prime_contact", "pursuit_team", "competitor", "swot")
 QUADRANTS = ("strength", "weakness", "opportunity", "threat")
@@ -59,7 +59,7 @@ LEAD_FIELDS = [
 ]
 
 
-class ControlsCrmCommon(SalesLifecycleValueCommon):
+class ControlsCrmCommon(ValueCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()

@@ -1,7 +1,7 @@
 from odoo import Command
 from odoo.tests import tagged
 
-from .milestone_common import MilestoneCommon, day
+from .common import MilestoneCommon, day
 
 FUNNEL_MEASURES = [
     "next_reached:avg",

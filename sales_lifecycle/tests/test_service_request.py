@@ -6,7 +6,7 @@ from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, freeze_time, tagged
 
-from .support_common import ReadOnlyViewsMixin, SupportCommon
+from .common import SupportCommon
 
 
 @tagged("post_install", "-at_install")
@@ -455,7 +455,7 @@ class TestSla(SupportCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestSupportViewsReadOnly(ReadOnlyViewsMixin, SupportCommon):
+class TestSupportViewsReadOnly(SupportCommon):
     """Every list, kanban, form, filter and group-by of stage 6 (tickets,
     agreements, customers, logged calls) is served by a read-only
     transaction, as Odoo 18's read-only routes serve them: nothing is written
@@ -516,7 +516,7 @@ class TestSupportViewsReadOnly(ReadOnlyViewsMixin, SupportCommon):
     def test_ticket_views(self):
         self.assertEqual(self.late_ticket.sla_state, "breached")
         for user in (self.helpdesk_user, self.team_leader):
-            with self.subTest(user=user.login), self.read_only_transaction():
+            with self.subTest(user=user.login), self.read_only():
                 done = self.read_action_views(
                     "helpdesk_mgmt.helpdesk_ticket_action",
                     user,
@@ -562,7 +562,7 @@ class TestSupportViewsReadOnly(ReadOnlyViewsMixin, SupportCommon):
 
     def test_agreement_views(self):
         for user in (self.sales_manager, self.salesman, self.helpdesk_user):
-            with self.subTest(user=user.login), self.read_only_transaction():
+            with self.subTest(user=user.login), self.read_only():
                 done = self.read_action_views(
                     "sales_lifecycle.sales_lifecycle_support_agreement_action",
                     user,
@@ -580,7 +580,7 @@ class TestSupportViewsReadOnly(ReadOnlyViewsMixin, SupportCommon):
 
     def test_customer_views(self):
         for user in (self.salesman, self.helpdesk_user):
-            with self.subTest(user=user.login), self.read_only_transaction():
+            with self.subTest(user=user.login), self.read_only():
                 done = self.read_action_views(
                     "base.action_partner_form",
                     user,
@@ -593,7 +593,7 @@ class TestSupportViewsReadOnly(ReadOnlyViewsMixin, SupportCommon):
                 self.assertEqual(partner.lifecycle_sla_breach_count, 1)
 
     def test_call_log_views(self):
-        with self.read_only_transaction():
+        with self.read_only():
             done = self.read_action_views(
                 "sales_lifecycle.sales_lifecycle_call_log_action", self.helpdesk_user
             )

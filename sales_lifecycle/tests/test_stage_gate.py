@@ -3,13 +3,13 @@ from lxml import html
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, tagged
 
-from .common_value import SalesLifecycleValueCommon
+from .common import ValueCommon
 
 GATE_CODES = ("qualified", "prime_contact", "pursuit_team", "competitor", "swot")
 
 
 @tagged("post_install", "-at_install")
-class TestStageGates(SalesLifecycleValueCommon):
+class TestStageGates(ValueCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()

@@ -8,7 +8,7 @@ from odoo.exceptions import AccessError
 from odoo.service.model import retrying
 from odoo.tests import Form, freeze_time, new_test_user, tagged
 
-from .support_common import SupportCommon
+from .common import SupportCommon
 
 
 @tagged("post_install", "-at_install")
@@ -72,9 +72,7 @@ class TestSupportAgreementCreation(SupportCommon):
         invoice.action_post()
         self.assertFalse(order.support_agreement_id, "not before payment")
         with freeze_time("2026-05-02"):
-            self.env["account.payment.register"].with_context(
-                active_model="account.move", active_ids=invoice.ids
-            ).create({})._create_payments()
+            self.pay(invoice)
         self.assertIn(invoice.payment_state, ("paid", "in_payment"))
         agreement = order.support_agreement_id
         self.assertTrue(agreement)
