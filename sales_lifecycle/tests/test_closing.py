@@ -820,20 +820,12 @@ class TestClosingAccess(ClosingCommon):
 class TestClosingQueryCounts(ClosingCommon):
     """Batch behaviour: the rules cost less per record on many records."""
 
-    def _queries(self, func):
-        self.env.flush_all()
-        self.env.invalidate_all()
-        before = self.env.cr.sql_log_count
-        func()
-        self.env.flush_all()
-        return self.env.cr.sql_log_count - before
-
     def test_conformity_check_batched(self):
         invoices = self.env["account.move"]
         for _i in range(6):
             invoices |= self.confirmed_invoice()[1]
-        one = self._queries(invoices[:1].action_check_conformity)
-        five = self._queries(invoices[1:].action_check_conformity)
+        one = self.count_queries(invoices[:1].action_check_conformity)
+        five = self.count_queries(invoices[1:].action_check_conformity)
         self.figures = {"conformity_1": one, "conformity_5": five}
         self.assertLess(five, 2 * one, self.figures)
 
@@ -842,8 +834,8 @@ class TestClosingQueryCounts(ClosingCommon):
         orders = self.env["sale.order"]
         for _i in range(6):
             orders |= self.make_order()
-        one = self._queries(orders[:1].action_confirm)
-        five = self._queries(orders[1:].action_confirm)
+        one = self.count_queries(orders[:1].action_confirm)
+        five = self.count_queries(orders[1:].action_confirm)
         self.figures = {"confirm_1": one, "confirm_5": five}
         self.assertEqual(len(orders.invoice_ids), 6)
         self.assertLess(five, 2 * one, self.figures)

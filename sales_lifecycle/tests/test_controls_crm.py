@@ -952,14 +952,6 @@ class TestControlsStageGates(ControlsCrmCommon):
         self.assertTrue(lead.active)
         self.assertTrue(lead.stage_id.is_won)
 
-    def _count(self, function):
-        self.env.flush_all()
-        self.env.invalidate_all()
-        before = self.env.cr.sql_log_count
-        function()
-        self.env.flush_all()
-        return self.env.cr.sql_log_count - before
-
     def test_gate_cost_constant_in_batch_size(self):
         """Restoring, or creating, opportunities into a gated stage costs a
         constant number of queries more than into a plain stage."""
@@ -983,7 +975,7 @@ class TestControlsStageGates(ControlsCrmCommon):
                 leads.write({"stage_id": stage.id})
                 leads.action_archive()
                 leads = leads.with_user(self.salesman)
-                costs[stage] = self._count(leads.action_unarchive)
+                costs[stage] = self.count_queries(leads.action_unarchive)
                 self.assertTrue(all(leads.mapped("active")))
             overheads[size, "restore"] = (
                 costs[self.stage_gated] - costs[self.stage_plain]
@@ -1005,7 +997,9 @@ class TestControlsStageGates(ControlsCrmCommon):
                     }
                     for index in range(size)
                 ]
-                costs[stage] = self._count(lambda v=vals_list, M=Lead: M.create(v))
+                costs[stage] = self.count_queries(
+                    lambda v=vals_list, M=Lead: M.create(v)
+                )
             overheads[size, "create"] = (
                 costs[self.stage_gated] - costs[self.stage_plain]
             )

@@ -371,11 +371,9 @@ class TestStageGates(ValueCommon):
 
     def _count_stage_write(self, leads, stage):
         leads.invalidate_recordset()
-        self.env.flush_all()
-        before = self.env.cr.sql_log_count
-        leads.write({"stage_id": stage.id})
-        self.env.flush_all()
-        return self.env.cr.sql_log_count - before
+        return self.count_queries(
+            lambda: leads.write({"stage_id": stage.id}), invalidate=False
+        )
 
     def test_batch_query_bound(self):
         """Gate checks on 200 opportunities cost a constant number of queries."""

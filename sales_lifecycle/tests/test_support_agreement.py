@@ -213,17 +213,8 @@ class TestSupportAgreementCreation(SupportCommon):
         orders_5 = self.env["sale.order"]
         for _i in range(5):
             orders_5 |= self.make_order(plan=self.plan)
-        self.env.invalidate_all()
-        self.env.flush_all()
-        count_before = self.env.cr.sql_log_count
-        orders_1._sales_lifecycle_create_support_agreements()
-        self.env.flush_all()
-        one = self.env.cr.sql_log_count - count_before
-        self.env.invalidate_all()
-        count_before = self.env.cr.sql_log_count
-        orders_5._sales_lifecycle_create_support_agreements()
-        self.env.flush_all()
-        five = self.env.cr.sql_log_count - count_before
+        one = self.count_queries(orders_1._sales_lifecycle_create_support_agreements)
+        five = self.count_queries(orders_5._sales_lifecycle_create_support_agreements)
         self.assertEqual(len(orders_5.support_agreement_id), 5)
         # printed for the report: one order vs five orders
         self.assertLess(five, one * 2, f"1 order: {one} queries, 5 orders: {five}")
