@@ -190,6 +190,49 @@ class TestQuoteInvoicePolicy(ClosingCommon):
         self.assertEqual(order.invoice_ids.state, "posted")
         self.assertEqual(order.lifecycle_invoice_status, "invoiced")
 
+    def test_open_draft_holds_what_is_invoiceable_no_second_draft(self):
+        """One product invoiced on order, one on delivery: the draft made at
+        confirmation holds what is invoiceable. When the delivery is done and
+        the lifecycle invoice action runs again while that draft is open, no
+        second draft is stacked; once the draft is posted, the next run
+        invoices the delivered product."""
+        self.env.company.quote_invoice_policy = "draft_on_accept"
+        order = self.make_order(
+            lines=[(self.product_a, 1.0), (self.product_delivered, 2.0)]
+        )
+        order.action_confirm()
+        draft = order.invoice_ids
+        self.assertEqual(len(draft), 1)
+        self.assertEqual(draft.state, "draft")
+        delivered = order.order_line.filtered(
+            lambda line: line.product_id == self.product_delivered
+        )
+        delivered.qty_delivered = 2.0
+        order.action_create_lifecycle_invoice()
+        # the automated action runs the same method
+        self.env.ref(
+            "sales_lifecycle.sale_order_action_create_lifecycle_invoice"
+        ).with_context(active_model="sale.order", active_ids=order.ids).run()
+        self.assertEqual(order.invoice_ids, draft)
+        self.assertEqual(draft.state, "draft")
+        self.assertEqual(
+            draft.invoice_line_ids.filtered(
+                lambda aml: aml.display_type == "product"
+            ).product_id,
+            self.product_a,
+        )
+        draft.with_user(self.accountant).action_post()
+        order.action_create_lifecycle_invoice()
+        second = order.invoice_ids - draft
+        self.assertEqual(len(second), 1)
+        self.assertEqual(
+            second.invoice_line_ids.filtered(
+                lambda aml: aml.display_type == "product"
+            ).product_id,
+            self.product_delivered,
+        )
+        self.assertEqual(order.lifecycle_invoice_status, "invoiced")
+
     def test_down_payment_requested_on_quotation_is_honoured(self):
         self.env.company.quote_invoice_policy = "post_on_accept"
         order = self.make_order(require_payment=True, prepayment_percent=0.3)
@@ -686,6 +729,24 @@ class TestWonOnPayment(ClosingCommon):
             lambda m: "Won on payment" in (m.body or "")
         )
         self.assertIn(invoice.name, note.body)
+
+    def test_not_won_while_another_invoice_is_partly_paid(self):
+        """Two invoices of the opportunity: one partly paid, then the other
+        fully paid (Odoo calls the paid hook for that one only): not won
+        until the first is paid in full too."""
+        _order, invoice = self._order_invoice()
+        _order2, invoice2 = self._order_invoice()
+        self.pay(invoice2, amount=50.0, user=self.accountant)
+        self.assertEqual(invoice2.payment_state, "partial")
+        self.pay(invoice, user=self.accountant)
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        self.assertFalse(self.lead.stage_id.is_won)
+        self.assertFalse(
+            self.lead.message_ids.filtered(lambda m: "Won on payment" in (m.body or ""))
+        )
+        self.pay(invoice2, user=self.accountant)
+        self.assertIn(invoice2.payment_state, ("paid", "in_payment"))
+        self.assertTrue(self.lead.stage_id.is_won)
 
     def test_not_won_while_a_draft_invoice_remains(self):
         _order, invoice = self._order_invoice()

@@ -6,6 +6,7 @@ from odoo.tests import Form, tagged
 from .common import ValueCommon
 
 GATE_CODES = ("qualified", "prime_contact", "pursuit_team", "competitor", "swot")
+QUADRANTS = ("strength", "weakness", "opportunity", "threat")
 
 
 @tagged("post_install", "-at_install")
@@ -364,6 +365,36 @@ class TestStageGates(ValueCommon):
         self.assertFalse(lead._sales_lifecycle_gate_swot())
         lead.with_user(self.salesman).write({"stage_id": stage.id})
         self.assertEqual(lead.stage_id, stage)
+
+    def test_swot_with_any_three_quadrants_is_not_complete(self):
+        """Whichever quadrant is missing, a SWOT with the three others is not
+        complete and does not pass the gate; nor do two SWOTs that cover the
+        four quadrants only together."""
+        stage = self._gate_stage("swot")
+        for missing in QUADRANTS:
+            lead = self._create_leads(1, complete=False)
+            present = [quadrant for quadrant in QUADRANTS if quadrant != missing]
+            swot = self._create_swot(lead, present)
+            other = self._create_swot(
+                lead, [missing], competitor_id=self.competitor_x.id
+            )
+            self.assertFalse(swot.is_complete, missing)
+            self.assertFalse(other.is_complete, missing)
+            self.assertEqual(
+                lead._sales_lifecycle_missing_gates(stage.gate_ids),
+                {lead: self.gates["swot"]},
+                missing,
+            )
+            with self.assertRaises(UserError) as caught:
+                lead.with_user(self.salesman).write({"stage_id": stage.id})
+            self.assertIn(self.gates["swot"].name, str(caught.exception))
+            self.assertEqual(lead.stage_id, self.stage_start, missing)
+            self.env["sales_lifecycle.swot.item"].create(
+                {"swot_id": swot.id, "quadrant": missing, "name": missing}
+            )
+            self.assertTrue(swot.is_complete, missing)
+            lead.with_user(self.salesman).write({"stage_id": stage.id})
+            self.assertEqual(lead.stage_id, stage, missing)
 
     # ------------------------------------------------------------
     # batch cost
