@@ -2,7 +2,9 @@
 
 - pytest-odoo runs happily against a database where the module is not
   installed (its test files import, their models are missing and tests may
-  be skipped or pass vacuously). Refuse that before any test runs.
+  be skipped or pass vacuously). Refuse that before any test runs. With
+  pytest-xdist the check is made once, by the controller, before the workers
+  copy the database (a copy needs the database without connections).
 - Collecting the tests imports ``odoo.tests``, which logs an ERROR when test
   mode is off; pytest-odoo only turns test mode on around each test module,
   so turn it on for the collection too. pytest-odoo itself imports
@@ -41,9 +43,10 @@ def pytest_collection(session):
         odoo.tools.config["test_enable"] = previous
 
 
-def pytest_collection_finish(session):
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session):
     db = session.config.getoption("--odoo-database", default=None)
-    if not db:
+    if not db or hasattr(session.config, "workerinput"):
         return
     import odoo
 
@@ -57,6 +60,8 @@ def pytest_collection_finish(session):
                 ["sales_lifecycle"],
             )
             row = cr.fetchone()
+    # no pooled connection left: pytest-xdist's workers copy the database
+    odoo.sql_db.close_db(db)
     if not row or row[0] != "installed":
         raise pytest.UsageError(
             f"sales_lifecycle is not installed in the database {db!r} "
