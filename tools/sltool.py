@@ -597,8 +597,8 @@ def pytest_cmd(db, conf, jobs, pytest_args):
     ]
     if jobs > 1:
         # each worker tests a copy of the database (pytest-odoo), one test
-        # class or module at a time
-        cmd += ["-n", str(jobs), "--dist", "loadscope"]
+        # class or module at a time, the slow ones first (conftest.py)
+        cmd += ["-n", str(jobs), "--dist", "loadscope", "--no-loadscope-reorder"]
     return cmd + (pytest_args or [f"{ADDON}/tests", "tools/tests"])
 
 
@@ -780,7 +780,12 @@ def main(argv=None):
     run.add_argument("--no-serve", action="store_true", help="install/upgrade only")
     run.set_defaults(func=cmd_run)
 
-    test = sub.add_parser("test", help="lint, install in a throw-away database, test")
+    test = sub.add_parser(
+        "test",
+        help="lint, install in a throw-away database, test",
+        epilog="Any other argument goes to pytest, in its order, e.g. "
+        "tools/test sales_lifecycle/tests/test_foundation.py -k mode",
+    )
     test.add_argument("--db", default=os.environ.get("SL_TEST_DB"))
     test.add_argument("--keep-db", action="store_true")
     test.add_argument("--no-lint", action="store_true")
@@ -802,8 +807,7 @@ def main(argv=None):
         help="pytest processes, each on a copy of the database (default: 2, "
         "1 when test arguments are given)",
     )
-    test.add_argument("pytest_args", nargs="*", help="passed to pytest")
-    test.set_defaults(func=cmd_test)
+    test.set_defaults(func=cmd_test, pytest_args=[])
 
     reg = sub.add_parser(
         "regression", help="host apps' tests with and without the module"
@@ -816,8 +820,32 @@ def main(argv=None):
     pot.add_argument("--db", default=os.environ.get("SL_DB", "sales_lifecycle"))
     pot.set_defaults(func=cmd_pot)
 
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["test"]:
+        own, pytest_args = split_options(test, argv[1:])
+        args = parser.parse_args(["test", *own])
+        args.pytest_args = pytest_args
+    else:
+        args = parser.parse_args(argv)
     return args.func(args)
+
+
+def split_options(parser, argv):
+    """The options ``parser`` knows, and the other arguments in their order
+    (what ``tools/test`` passes to pytest: ``-k mode``, ``-x``, files)."""
+    own, rest = [], []
+    args = iter(argv)
+    for arg in args:
+        action = parser._option_string_actions.get(arg.split("=")[0])
+        if arg == "--":
+            rest.extend(args)
+        elif action is None:
+            rest.append(arg)
+        else:
+            own.append(arg)
+            if action.nargs != 0 and "=" not in arg:
+                own.append(next(args, ""))
+    return own, rest
 
 
 if __name__ == "__main__":

@@ -262,3 +262,20 @@ def test_regression_reads_failing_tests_of_odoo_runner():
         "TestLeadAssignPerf.test_assign_perf_no_duplicates",
         "TestSale.test_confirm",
     }
+
+
+def test_test_command_passes_other_arguments_to_pytest(monkeypatch):
+    """`tools/test FILE -k mode -x` gives pytest its arguments in their order;
+    the command's own options are taken wherever they stand."""
+    seen = []
+    monkeypatch.setattr(sltool, "cmd_test", seen.append)
+    sltool.main(
+        ["test", "tests/test_x.py", "-k", "mode", "--db", "sl_x", "-x", "--jobs=2"]
+    )
+    (args,) = seen
+    assert args.pytest_args == ["tests/test_x.py", "-k", "mode", "-x"]
+    assert (args.db, args.jobs, args.keep_db) == ("sl_x", 2, False)
+    seen.clear()
+    sltool.main(["test", "--keep-db", "--", "--db", "not-ours"])
+    assert seen[0].pytest_args == ["--db", "not-ours"]
+    assert seen[0].keep_db
