@@ -23,7 +23,8 @@ The adoption rules (README, "Adoption of existing data"):
   draft ones are, and show their badge;
 - tickets: service mode from their channel, SLA start at their creation,
   entitlement from the agreements that exist (none at first: not covered),
-  no SLA deadline, so the SLA job never reports them as breached.
+  no SLA deadline (nor breach or risk date), so their SLA state is empty and
+  the SLA job never reports them as breached.
 """
 
 import logging
@@ -33,13 +34,9 @@ from psycopg2.extras import execute_values
 from odoo.tools import SQL
 from odoo.tools.sql import column_exists
 
-_logger = logging.getLogger(__name__)
+from .models.helpdesk_ticket import CHANNEL_SERVICE_MODES
 
-CHANNEL_SERVICE_MODES = {
-    "helpdesk_ticket_channel_phone": "call",
-    "helpdesk_ticket_channel_email": "email",
-    "helpdesk_ticket_channel_web": "portal",
-}
+_logger = logging.getLogger(__name__)
 
 # Stored fields the module adds to the host tables: (table, column, type,
 # constant for the existing rows or None). The computed ones are filled below;
@@ -72,7 +69,8 @@ HOST_COLUMNS = [
     ("helpdesk_ticket", "sla_start_date", "timestamp", None),
     ("helpdesk_ticket", "sla_response_deadline", "timestamp", None),
     ("helpdesk_ticket", "sla_resolution_deadline", "timestamp", None),
-    ("helpdesk_ticket", "sla_state", "varchar", None),
+    ("helpdesk_ticket", "sla_breach_date", "timestamp", None),
+    ("helpdesk_ticket", "sla_risk_date", "timestamp", None),
 ]
 
 # Round 0 is recorded with this reason (untranslated: it is data).
@@ -164,13 +162,16 @@ def _adopt_leads(cr):
 
 
 def _adopt_tickets(cr):
+    modes_by_name = {
+        xmlid.split(".", 1)[1]: mode for xmlid, mode in CHANNEL_SERVICE_MODES.items()
+    }
     cr.execute(
         "SELECT res_id, name FROM ir_model_data "
         "WHERE module = 'helpdesk_mgmt' AND model = 'helpdesk.ticket.channel' "
         "AND name IN %s",
-        [tuple(CHANNEL_SERVICE_MODES)],
+        [tuple(modes_by_name)],
     )
-    modes = {res_id: CHANNEL_SERVICE_MODES[name] for res_id, name in cr.fetchall()}
+    modes = {res_id: modes_by_name[name] for res_id, name in cr.fetchall()}
     mode_sql = SQL("NULL")
     if modes:
         mode_sql = SQL(

@@ -681,9 +681,9 @@ def cmd_regression(args):
     tags = ",".join(f"/{a}" for a in apps)
     results = {}
     for with_module in (False, True):
-        db = f"sl_regression_{'with' if with_module else 'without'}"
+        db = f"{args.db_prefix}_{'with' if with_module else 'without'}"
         drop_db(db)
-        conf = write_config(db, source_addons)
+        conf = write_config(db, source_addons, http_port=args.http_port)
         install = HOST_DEPENDENCIES + ([ADDON] if with_module else [])
         say(f"{db}: installing {', '.join(install)}")
         rc, _text = run_logged(
@@ -814,6 +814,17 @@ def main(argv=None):
     )
     reg.add_argument("--apps", default=",".join(REGRESSION_APPS))
     reg.add_argument("--keep-db", action="store_true")
+    reg.add_argument(
+        "--db-prefix",
+        default="sl_regression",
+        help="databases <prefix>_with and <prefix>_without",
+    )
+    reg.add_argument(
+        "--http-port",
+        type=int,
+        default=int(os.environ.get("SL_HTTP_PORT", "8069")),
+        help="port of the test HTTP server (tours)",
+    )
     reg.set_defaults(func=cmd_regression)
 
     pot = sub.add_parser("pot", help="regenerate the add-on's .pot file")

@@ -18,8 +18,15 @@ class SalesLifecycleCustomerPortal(CustomerPortal):
             )
         return values
 
-    @http.route("/my/support_agreements", type="http", auth="user", website=True)
+    @http.route(
+        "/my/support_agreements",
+        type="http",
+        auth="user",
+        website=True,
+        readonly=True,
+    )
     def portal_my_support_agreements(self, **kw):
+        """The page only reads: it is served from a read-only cursor."""
         Agreement = request.env["sales_lifecycle.support.agreement"]
         if not Agreement.has_access("read"):
             return request.redirect("/my")

@@ -1,7 +1,6 @@
 from collections import defaultdict
 
 from dateutil.relativedelta import relativedelta
-from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
@@ -20,32 +19,18 @@ class AccountMove(models.Model):
     _sales_lifecycle_approval_kind = "deviation"
     _sales_lifecycle_approval_groups = ("account.group_account_manager",)
     _sales_lifecycle_result_fields = (
+        # stage 5
         "conformity_state",
         "conformity_differences",
         "deviation_approved_by_id",
         "deviation_approved_on",
         "deviation_justification",
+        # adoption
+        "lifecycle_adopted",
     )
 
-    # Support terms of the contract (stages 5 and 6)
-    support_plan_id = fields.Many2one(
-        "sales_lifecycle.support.plan",
-        check_company=True,
-        index="btree_not_null",
-        help="The support terms of the quotation this invoice comes from.",
-    )
-    support_date_start = fields.Date(
-        string="Support From",
-        compute="_compute_support_dates",
-        help="Start of the support coverage: the invoice date.",
-    )
-    support_date_end = fields.Date(
-        string="Support Until",
-        compute="_compute_support_dates",
-        help="End of the support coverage: the invoice date plus the plan's duration.",
-    )
-
-    # Conformity with the accepted quotation (stage 5)
+    # ---- Stage 5: closing ----
+    # conformity with the accepted quotation
     conformity_state = fields.Selection(
         CONFORMITY_STATES,
         compute="_compute_conformity",
@@ -67,21 +52,36 @@ class AccountMove(models.Model):
     )
     deviation_approved_on = fields.Datetime(compute="_compute_deviation_approval")
     deviation_justification = fields.Text(compute="_compute_deviation_approval")
+    # support terms sold with the quotation (the agreement follows in stage 6)
+    support_plan_id = fields.Many2one(
+        "sales_lifecycle.support.plan",
+        check_company=True,
+        index="btree_not_null",
+        help="The support terms of the quotation this invoice comes from.",
+    )
+    support_date_start = fields.Date(
+        string="Support From",
+        compute="_compute_support_dates",
+        help="Start of the support coverage: the invoice date.",
+    )
+    support_date_end = fields.Date(
+        string="Support Until",
+        compute="_compute_support_dates",
+        help="End of the support coverage: the invoice date plus the plan's duration.",
+    )
 
-    @api.depends("support_plan_id.duration_months", "invoice_date", "date")
-    def _compute_support_dates(self):
-        for move in self:
-            start = move.invoice_date or move.date
-            if move.support_plan_id and start:
-                move.support_date_start = start
-                move.support_date_end = (
-                    start
-                    + relativedelta(months=move.support_plan_id.duration_months)
-                    - relativedelta(days=1)
-                )
-            else:
-                move.support_date_start = False
-                move.support_date_end = False
+    # ---- Adoption of existing data ----
+    lifecycle_adopted = fields.Boolean(
+        string="Existed Before Sales Lifecycle",
+        readonly=True,
+        copy=False,
+        help="The entry existed when Sales Lifecycle was installed: posted "
+        "invoices were not checked for conformity, drafts were.",
+    )
+
+    # ------------------------------------------------------------
+    # COMPUTES
+    # ------------------------------------------------------------
 
     @api.depends(
         "move_type",
@@ -107,21 +107,38 @@ class AccountMove(models.Model):
             move.deviation_approved_on = approval.date if approval else False
             move.deviation_justification = approval.justification if approval else False
 
+    @api.depends("support_plan_id.duration_months", "invoice_date", "date")
+    def _compute_support_dates(self):
+        for move in self:
+            start = move.invoice_date or move.date
+            if move.support_plan_id and start:
+                move.support_date_start = start
+                move.support_date_end = (
+                    start
+                    + relativedelta(months=move.support_plan_id.duration_months)
+                    - relativedelta(days=1)
+                )
+            else:
+                move.support_date_start = False
+                move.support_date_end = False
+
     # ------------------------------------------------------------
     # CRUD
     # ------------------------------------------------------------
 
     def write(self, vals):
         """Adds: a change to the lines voids the deviation approval given
-        before it."""
+        before it; the deal's milestones note a state change."""
         approved = self.browse(self._sales_lifecycle_current_approvals())
         res = super().write(vals)
         if approved:
             approved._sales_lifecycle_void_stale_approvals()
+        if "state" in vals:
+            self.env["sales_lifecycle.milestone"]._touch(self)
         return res
 
     # ------------------------------------------------------------
-    # Actions
+    # ACTIONS
     # ------------------------------------------------------------
 
     def action_check_conformity(self):
@@ -153,7 +170,9 @@ class AccountMove(models.Model):
         """Approve the differences of draft non-conforming invoices.
 
         Records who, when and why on each invoice; only an accounting manager
-        may do it; a later change to the lines voids the approval."""
+        may do it; a later change to the lines voids the approval. The note
+        on each invoice comes from the template
+        ``sales_lifecycle.account_move_note_deviation_approved``."""
         self._sales_lifecycle_check_approver()
         justification = (justification or "").strip()
         if not justification:
@@ -177,24 +196,29 @@ class AccountMove(models.Model):
                 "deviation_justification",
             ]
         )
+        approved_by = self.env._(
+            "Deviation from the quotation approved by %(user)s.",
+            user=self.env.user.name,
+        )
         for move in moves:
             move.message_post(
-                body=Markup("<p>%s</p><p>%s</p><pre>%s</pre>")
-                % (
-                    self.env._(
-                        "Deviation from the quotation approved by %(user)s.",
-                        user=self.env.user.name,
-                    ),
-                    justification,
-                    differences[move] or "",
+                body=self.env["ir.qweb"]._render(
+                    "sales_lifecycle.account_move_note_deviation_approved",
+                    {
+                        "approved_by": approved_by,
+                        "justification": justification,
+                        "differences": (differences[move] or "").splitlines(),
+                    },
                 ),
                 subtype_xmlid="mail.mt_note",
             )
         return True
 
     # ------------------------------------------------------------
-    # Posting and payment hooks
+    # BUSINESS
     # ------------------------------------------------------------
+
+    # Stage 5: posting and payment hooks
 
     def _post(self, soft=True):
         """Adds: the conformity check of customer invoices with their
@@ -234,7 +258,8 @@ class AccountMove(models.Model):
         confirmed orders is paid and none is left in draft; orders sold
         without an opportunity start their support agreement once all their
         customer invoices are paid (an order with an opportunity gets it when
-        the opportunity is won)."""
+        the opportunity is won); the deal's milestones note the payment (a
+        payment state is computed: no write to hook on)."""
         res = super()._invoice_paid_hook()
         self.filtered(
             lambda m: m.move_type == "out_invoice"
@@ -250,58 +275,10 @@ class AccountMove(models.Model):
         paid = orders.filtered(lambda o: o._sales_lifecycle_invoices_paid())
         if paid:
             paid._sales_lifecycle_create_support_agreements()
+        self.env["sales_lifecycle.milestone"]._touch(self)
         return res
 
-    # ------------------------------------------------------------
-    # Business helpers
-    # ------------------------------------------------------------
-
-    def _sales_lifecycle_price_problems(self):
-        """``(invoice, [messages])`` for the invoices of confirmed orders
-        whose prices beyond the limits no sales manager approved."""
-        orders = self._sales_lifecycle_orders().filtered(lambda o: o.state == "sale")
-        unapproved = orders._sales_lifecycle_unapproved_prices()
-        if not unapproved:
-            return []
-        problems = []
-        for move in self:
-            messages = [
-                self.env._("%(order)s: %(issue)s", order=order.name, issue=message)
-                for order in move._sales_lifecycle_orders()
-                if order in unapproved
-                for message in unapproved[order]
-            ]
-            if messages:
-                problems.append((move, messages))
-        return problems
-
-    def _sales_lifecycle_product_lines(self):
-        return self.invoice_line_ids.filtered(
-            lambda line: line.display_type == "product"
-        )
-
-    def _sales_lifecycle_approval_snapshot(self):
-        """What a deviation approval covers: the product lines as they are."""
-        self.ensure_one()
-        return sorted(
-            [
-                line._origin.id or 0,
-                line.product_id.id or 0,
-                float_repr(line.quantity, 6),
-                float_repr(line.price_unit, 6),
-                float_repr(line.discount, 6),
-                line.product_uom_id.id or 0,
-                sorted(line.tax_ids._origin.ids),
-                sorted(line.sale_line_ids._origin.ids),
-            ]
-            for line in self._sales_lifecycle_product_lines()
-        )
-
-    def _sales_lifecycle_approver_message(self):
-        return self.env._(
-            "Only an accounting manager (Invoicing / Administrator) may "
-            "approve a deviation from the quotation."
-        )
+    # Stage 5: conformity with the accepted quotation
 
     def _sales_lifecycle_conformity_values(self):
         """``{invoice: (conformity_state, conformity_differences)}``"""
@@ -362,11 +339,12 @@ class AccountMove(models.Model):
             invoices that come from confirmed sale orders only.
         """
         result = {}
-        price_digits = self.env["decimal.precision"].precision_get("Product Price")
-        qty_digits = self.env["decimal.precision"].precision_get(
-            "Product Unit of Measure"
-        )
-        discount_digits = self.env["decimal.precision"].precision_get("Discount")
+        precision = self.env["decimal.precision"].precision_get
+        digits = {
+            "price": precision("Product Price"),
+            "quantity": precision("Product Unit of Measure"),
+            "discount": precision("Discount"),
+        }
         moves = self.filtered(lambda m: m.move_type == "out_invoice")
         # Read the lines, their order lines, taxes and the order lines' other
         # invoice lines for all invoices at once instead of per invoice.
@@ -416,79 +394,104 @@ class AccountMove(models.Model):
                 invoiced[sale_line] += line.product_uom_id._compute_quantity(
                     line.quantity, sale_line.product_uom
                 )
-                if line.product_id != sale_line.product_id:
-                    diffs.append(
-                        self.env._(
-                            "%(line)s: product: %(quote)s → %(invoice)s",
-                            line=label,
-                            quote=sale_line.product_id.display_name,
-                            invoice=line.product_id.display_name,
-                        )
-                    )
-                if float_compare(
-                    line.price_unit, sale_line.price_unit, precision_digits=price_digits
-                ):
-                    diffs.append(
-                        self.env._(
-                            "%(line)s: unit price: %(quote)s → %(invoice)s",
-                            line=label,
-                            quote=float_repr(sale_line.price_unit, price_digits),
-                            invoice=float_repr(line.price_unit, price_digits),
-                        )
-                    )
-                if float_compare(
-                    line.discount, sale_line.discount, precision_digits=discount_digits
-                ):
-                    diffs.append(
-                        self.env._(
-                            "%(line)s: discount (%%): %(quote)s → %(invoice)s",
-                            line=label,
-                            quote=float_repr(sale_line.discount, discount_digits),
-                            invoice=float_repr(line.discount, discount_digits),
-                        )
-                    )
-                if line.tax_ids._origin != sale_line.tax_id:
-                    diffs.append(
-                        self.env._(
-                            "%(line)s: taxes: %(quote)s → %(invoice)s",
-                            line=label,
-                            quote=", ".join(sale_line.tax_id.mapped("name")) or "-",
-                            invoice=", ".join(line.tax_ids.mapped("name")) or "-",
-                        )
-                    )
-            for sale_line, quantity in invoiced.items():
-                elsewhere = 0.0
-                for other in sale_line.invoice_lines:
-                    other_move = other.move_id
-                    if (
-                        other_move._origin == move._origin
-                        or other_move.state == "cancel"
-                    ):
-                        continue
-                    sign = -1 if other_move.move_type == "out_refund" else 1
-                    elsewhere += sign * other.product_uom_id._compute_quantity(
-                        other.quantity, sale_line.product_uom
-                    )
-                if (
-                    float_compare(
-                        quantity + elsewhere,
-                        sale_line.product_uom_qty,
-                        precision_digits=qty_digits,
-                    )
-                    > 0
-                ):
-                    diffs.append(
-                        self.env._(
-                            "%(line)s: quantity: %(quote)s → %(invoice)s "
-                            "(already invoiced elsewhere: %(other)s)",
-                            line=labels[sale_line],
-                            quote=float_repr(sale_line.product_uom_qty, qty_digits),
-                            invoice=float_repr(quantity, qty_digits),
-                            other=float_repr(elsewhere, qty_digits),
-                        )
-                    )
+                diffs += line._sales_lifecycle_term_differences(
+                    sale_line, label, digits
+                )
+            diffs += move._sales_lifecycle_quantity_differences(
+                invoiced, labels, digits["quantity"]
+            )
             result[move] = diffs
         return result
+
+    def _sales_lifecycle_quantity_differences(self, invoiced, labels, digits):
+        """The order lines this invoice bills beyond their ordered quantity,
+        counting what the other invoices and credit notes already billed.
+
+        :param invoiced: ``{order line: quantity on this invoice}``
+        :param labels: ``{order line: label of its first invoice line}``
+        """
+        self.ensure_one()
+        diffs = []
+        for sale_line, quantity in invoiced.items():
+            elsewhere = 0.0
+            for other in sale_line.invoice_lines:
+                other_move = other.move_id
+                if other_move._origin == self._origin or other_move.state == "cancel":
+                    continue
+                sign = -1 if other_move.move_type == "out_refund" else 1
+                elsewhere += sign * other.product_uom_id._compute_quantity(
+                    other.quantity, sale_line.product_uom
+                )
+            if (
+                float_compare(
+                    quantity + elsewhere,
+                    sale_line.product_uom_qty,
+                    precision_digits=digits,
+                )
+                > 0
+            ):
+                diffs.append(
+                    self.env._(
+                        "%(line)s: quantity: %(quote)s → %(invoice)s "
+                        "(already invoiced elsewhere: %(other)s)",
+                        line=labels[sale_line],
+                        quote=float_repr(sale_line.product_uom_qty, digits),
+                        invoice=float_repr(quantity, digits),
+                        other=float_repr(elsewhere, digits),
+                    )
+                )
+        return diffs
+
+    def _sales_lifecycle_product_lines(self):
+        return self.invoice_line_ids.filtered(
+            lambda line: line.display_type == "product"
+        )
+
+    # Stage 5: deviation and price approvals
+
+    def _sales_lifecycle_approval_snapshot(self):
+        """What a deviation approval covers: the product lines as they are."""
+        self.ensure_one()
+        return sorted(
+            [
+                line._origin.id or 0,
+                line.product_id.id or 0,
+                float_repr(line.quantity, 6),
+                float_repr(line.price_unit, 6),
+                float_repr(line.discount, 6),
+                line.product_uom_id.id or 0,
+                sorted(line.tax_ids._origin.ids),
+                sorted(line.sale_line_ids._origin.ids),
+            ]
+            for line in self._sales_lifecycle_product_lines()
+        )
+
+    def _sales_lifecycle_approver_message(self):
+        return self.env._(
+            "Only an accounting manager (Invoicing / Administrator) may "
+            "approve a deviation from the quotation."
+        )
+
+    def _sales_lifecycle_price_problems(self):
+        """``(invoice, [messages])`` for the invoices of confirmed orders
+        whose prices beyond the limits no sales manager approved."""
+        orders = self._sales_lifecycle_orders().filtered(lambda o: o.state == "sale")
+        unapproved = orders._sales_lifecycle_unapproved_prices()
+        if not unapproved:
+            return []
+        problems = []
+        for move in self:
+            messages = [
+                self.env._("%(order)s: %(issue)s", order=order.name, issue=message)
+                for order in move._sales_lifecycle_orders()
+                if order in unapproved
+                for message in unapproved[order]
+            ]
+            if messages:
+                problems.append((move, messages))
+        return problems
+
+    # Stage 5: the opportunity won on payment
 
     def _sales_lifecycle_orders(self):
         """The orders these invoices bill: order lines of their company only."""
@@ -566,40 +569,3 @@ class AccountMove(models.Model):
                         or orders.user_id[:1].id
                         or self.env.uid,
                     )
-
-
-# Adoption of existing data
-class AccountMoveAdoption(models.Model):
-    _inherit = "account.move"
-    _sales_lifecycle_result_fields = (
-        *AccountMove._sales_lifecycle_result_fields,
-        "lifecycle_adopted",
-    )
-
-    lifecycle_adopted = fields.Boolean(
-        string="Existed Before Sales Lifecycle",
-        readonly=True,
-        copy=False,
-        help="The entry existed when Sales Lifecycle was installed: posted "
-        "invoices were not checked for conformity, drafts were.",
-    )
-
-
-# Lifecycle analytics (milestones)
-class AccountMoveMilestones(models.Model):
-    """Customer invoices posted and paid are noted for the deal's lifecycle
-    milestones (``sales_lifecycle.milestone``); a payment state is computed,
-    hence the paid hook."""
-
-    _inherit = "account.move"  # pylint: disable=consider-merging-classes-inherited
-
-    def write(self, vals):
-        res = super().write(vals)
-        if "state" in vals:
-            self.env["sales_lifecycle.milestone"]._touch(self)
-        return res
-
-    def _invoice_paid_hook(self):
-        res = super()._invoice_paid_hook()
-        self.env["sales_lifecycle.milestone"]._touch(self)
-        return res

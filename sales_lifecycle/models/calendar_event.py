@@ -4,14 +4,22 @@ from odoo import api, fields, models
 class CalendarEvent(models.Model):
     _inherit = "calendar.event"
 
+    # ------------------------------------------------------------
+    # Stage 1: lead generation
+    # ------------------------------------------------------------
+
+    # Leads created from the meeting
     origin_lead_ids = fields.One2many(
         "crm.lead",
         "origin_event_id",
         string="Leads Created",
         help="Leads created from this meeting.",
     )
-
     origin_lead_count = fields.Integer(compute="_compute_origin_lead_count")
+
+    # ------------------------------------------------------------
+    # Computes
+    # ------------------------------------------------------------
 
     @api.depends("origin_lead_ids")
     def _compute_origin_lead_count(self):
@@ -24,6 +32,10 @@ class CalendarEvent(models.Model):
         )
         for event in self:
             event.origin_lead_count = counts.get(event, 0)
+
+    # ------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------
 
     def action_open_origin_leads(self):
         """Open the leads created from the meeting."""

@@ -1,6 +1,5 @@
 from collections import defaultdict
 
-from markupsafe import Markup, escape
 from psycopg2 import IntegrityError
 
 from odoo import Command, api, fields, models
@@ -11,6 +10,8 @@ QUALIFICATION_STATES = [
     ("pending", "Pending"),
     ("qualified", "Qualified"),
     ("disqualified", "Disqualified"),
+    # opportunities that existed when the module was installed (adoption)
+    ("not_assessed", "Not Assessed"),
 ]
 
 GENERATION_CHANNELS = [
@@ -35,14 +36,46 @@ GATE_CONTEXT_KEY = "sales_lifecycle_conversion_gate"
 WON_RESTORE = object()
 WON_RESTORE_KEY = "sales_lifecycle_won_restore"
 
+# Lifecycle analytics: the crm.lead fields whose change makes a milestone, and
+# what it may make
+MILESTONE_HINTS_BY_FIELD = {
+    "type": ("type",),
+    "qualification_state": ("qualification",),
+    "stage_id": ("stage", "state"),
+    "active": ("stage", "state"),
+}
+# ... and the crm.lead fields copied on the deal's milestones (report
+# dimensions, record rules)
+MILESTONE_DEAL_FIELDS = {
+    "user_id",
+    "team_id",
+    "company_id",
+    "partner_id",
+    "generation_channel",
+    "source_id",
+    "medium_id",
+    "campaign_id",
+    "expected_revenue",
+    "lost_reason_id",
+    "lost_competitor_id",
+    "date_closed",
+}
+
+
+def with_conversion_gate_done(records):
+    """``records`` in a call chain whose conversion gate already ran (the
+    module's gated paths: the conversion wizards, ``convert_opportunity``,
+    merges, *Convert Anyway*)."""
+    return records.with_context(**{GATE_CONTEXT_KEY: CONVERSION_GATE_DONE})
+
 
 class CrmLead(models.Model):
     _name = "crm.lead"
     _inherit = ["crm.lead", "sales_lifecycle.rule.mixin"]
 
-    # Results of the module's actions, never inputs (see the rule layer):
-    # the qualification (action_qualify / action_disqualify), the report
-    # measures and the agreement a renewal was made from.
+    # Results of the module's actions, never inputs (see the rule layer): the
+    # qualification (action_qualify / action_disqualify), the report measures,
+    # the agreement a renewal was made from and the adoption flag (install).
     _sales_lifecycle_result_fields = (
         "qualification_state",
         "qualification_score",
@@ -50,6 +83,7 @@ class CrmLead(models.Model):
         "qualification_rate",
         "conversion_rate",
         "renewal_agreement_id",
+        "lifecycle_adopted",
     )
     # Links a user may set only to records he may read (their name would be
     # shown to him on the lead).
@@ -60,41 +94,10 @@ class CrmLead(models.Model):
         "prime_contact_id": "read",
     }
 
-    # Qualification (stage 2): the state every later stage reads. Not
-    # required: a NOT NULL column would break the leads that host add-ons
-    # create while the registry is loaded without this module (their
-    # at-install tests during an update)
-    qualification_state = fields.Selection(
-        QUALIFICATION_STATES,
-        default="pending",
-        index=True,
-        tracking=True,
-        copy=False,
-    )
+    # ------------------------------------------------------------
+    # Stage 1: lead generation
+    # ------------------------------------------------------------
 
-    # Support (stage 6): renewal opportunities made from an agreement
-    support_plan_id = fields.Many2one(
-        "sales_lifecycle.support.plan",
-        check_company=True,
-        tracking=True,
-        index="btree_not_null",
-        help="The support terms the customer is interested in.",
-    )
-    renewal_agreement_id = fields.Many2one(
-        "sales_lifecycle.support.agreement",
-        string="Renewal of",
-        readonly=True,
-        copy=False,
-        index="btree_not_null",
-        help="The support agreement this opportunity renews.",
-    )
-    support_agreement_ids = fields.One2many(
-        "sales_lifecycle.support.agreement",
-        "opportunity_id",
-        string="Support Agreements",
-    )
-
-    # Lead generation (stage 1)
     generation_channel = fields.Selection(
         GENERATION_CHANNELS,
         compute="_compute_generation_channel",
@@ -132,8 +135,35 @@ class CrmLead(models.Model):
         copy=False,
         help="The record started as a lead (not as a direct opportunity).",
     )
+    # Measures of the Lead Generation report: averaged, they give the rates
+    # per channel and source
+    qualification_rate = fields.Float(
+        string="Qualification Rate (%)",
+        compute="_compute_report_rates",
+        store=True,
+        aggregator="avg",
+    )
+    conversion_rate = fields.Float(
+        string="Conversion Rate (%)",
+        compute="_compute_report_rates",
+        store=True,
+        aggregator="avg",
+    )
 
-    # Qualification (stage 2)
+    # ------------------------------------------------------------
+    # Stage 2: qualification
+    # ------------------------------------------------------------
+
+    # The state every later stage reads. Not required: a NOT NULL column would
+    # break the leads that host add-ons create while the registry is loaded
+    # without this module (their at-install tests during an update)
+    qualification_state = fields.Selection(
+        QUALIFICATION_STATES,
+        default="pending",
+        index=True,
+        tracking=True,
+        copy=False,
+    )
     qualification_line_ids = fields.One2many(
         "sales_lifecycle.qualification.answer",
         "lead_id",
@@ -158,18 +188,142 @@ class CrmLead(models.Model):
         copy=True,
     )
 
-    # Report measures: averaged they give the rates per channel and source
-    qualification_rate = fields.Float(
-        string="Qualification Rate (%)",
-        compute="_compute_report_rates",
-        store=True,
-        aggregator="avg",
+    # ------------------------------------------------------------
+    # Stage 3: demonstrating value
+    # ------------------------------------------------------------
+
+    # Pursuit team and customer contacts
+    pursuit_member_ids = fields.One2many(
+        "sales_lifecycle.pursuit.member",
+        "lead_id",
+        string="Pursuit Team",
+        copy=True,
     )
-    conversion_rate = fields.Float(
-        string="Conversion Rate (%)",
-        compute="_compute_report_rates",
+    stakeholder_ids = fields.One2many(
+        "sales_lifecycle.stakeholder",
+        "lead_id",
+        string="Stakeholders",
+        copy=True,
+    )
+    prime_contact_id = fields.Many2one(
+        "res.partner",
+        compute="_compute_prime_contact_id",
+        inverse="_inverse_prime_contact_id",
         store=True,
-        aggregator="avg",
+        readonly=False,
+        index="btree_not_null",
+        tracking=True,
+        help="The customer's prime contact: the stakeholder flagged prime.",
+    )
+    stakeholder_company_id = fields.Many2one(
+        related="partner_id.commercial_partner_id",
+        string="Customer Company",
+        help="Stakeholders and the prime contact are contacts of this company.",
+    )
+    proposed_solution = fields.Html(
+        help="The solution we propose for the customer's requirements.",
+    )
+    # Competitors and SWOT
+    competitor_line_ids = fields.One2many(
+        "sales_lifecycle.lead.competitor",
+        "lead_id",
+        string="Competitors",
+        copy=True,
+    )
+    lost_competitor_id = fields.Many2one(
+        "sales_lifecycle.competitor",
+        string="Lost To",
+        index="btree_not_null",
+        tracking=True,
+        copy=False,
+        check_company=True,
+        help="The competitor that won the deal when the opportunity was lost.",
+    )
+    swot_ids = fields.One2many("sales_lifecycle.swot", "lead_id", string="SWOTs")
+    swot_count = fields.Integer(compute="_compute_swot_count", string="SWOT Count")
+    # Stage gates: what the next stage still needs
+    gate_next_stage_id = fields.Many2one(
+        "crm.stage",
+        string="Next Stage",
+        compute="_compute_gate_checklist",
+    )
+    gate_checklist = fields.Html(
+        string="Next Stage Checklist",
+        compute="_compute_gate_checklist",
+    )
+    gate_missing_count = fields.Integer(compute="_compute_gate_checklist")
+
+    # ------------------------------------------------------------
+    # Stage 4: quotes and negotiation
+    # ------------------------------------------------------------
+
+    quote_revision_ids = fields.One2many(
+        "sales_lifecycle.quote.revision",
+        "opportunity_id",
+        string="Quotation Revisions",
+    )
+
+    # ------------------------------------------------------------
+    # Stage 6: supporting the customer
+    # ------------------------------------------------------------
+
+    # Renewal opportunities made from an agreement
+    support_plan_id = fields.Many2one(
+        "sales_lifecycle.support.plan",
+        check_company=True,
+        tracking=True,
+        index="btree_not_null",
+        help="The support terms the customer is interested in.",
+    )
+    renewal_agreement_id = fields.Many2one(
+        "sales_lifecycle.support.agreement",
+        string="Renewal of",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The support agreement this opportunity renews.",
+    )
+    support_agreement_ids = fields.One2many(
+        "sales_lifecycle.support.agreement",
+        "opportunity_id",
+        string="Support Agreements",
+    )
+
+    # ------------------------------------------------------------
+    # Adoption of existing data
+    # ------------------------------------------------------------
+
+    # Leads and opportunities that existed when the module was installed keep
+    # converting and moving as before until their company switches the gates
+    # on for them; their opportunities are ``not_assessed``.
+    lifecycle_adopted = fields.Boolean(
+        string="Existed Before Sales Lifecycle",
+        readonly=True,
+        copy=False,
+        help="The record existed when Sales Lifecycle was installed: the "
+        "conversion gate and the stage gates apply to it only once the company "
+        "switches them on for existing records (Settings > CRM > Sales "
+        "Lifecycle).",
+    )
+
+    # ------------------------------------------------------------
+    # Lifecycle analytics
+    # ------------------------------------------------------------
+
+    # The deal's changes are noted for its milestones
+    # (``sales_lifecycle.milestone``); the opportunity shows its lifecycle.
+    lifecycle_milestone_ids = fields.One2many(
+        "sales_lifecycle.milestone", "lead_id", string="Lifecycle Milestones"
+    )
+    lifecycle_milestone_count = fields.Integer(
+        string="Milestones", compute="_compute_lifecycle_milestone_count"
+    )
+    lifecycle_timeline = fields.Html(
+        string="Lifecycle",
+        compute="_compute_lifecycle_timeline",
+        help="The deal from lead to supported customer: the lifecycle stages "
+        "with their dates and durations, the CRM stages, quotations and "
+        "rounds, invoices and payments, agreements and tickets.",
     )
 
     # ------------------------------------------------------------
@@ -194,24 +348,20 @@ class CrmLead(models.Model):
             else:
                 lead.generation_channel = "other"
 
-    def _sales_lifecycle_mailing_sources(self):
-        """UTM sources of mass mailings (when mass mailing is installed)."""
-        if "mailing.mailing" not in self.env:
-            return set()
-        sources = self.source_id
-        if not sources:
-            return set()
-        mailings = (
-            self.env["mailing.mailing"]
-            .sudo()  # only reads which UTM sources are mailings, no content
-            .search_fetch([("source_id", "in", sources.ids)], ["source_id"])
-        )
-        return set(mailings.source_id.ids)
-
     @api.depends()
     def _compute_created_as_lead(self):
         for lead in self:
             lead.created_as_lead = lead.type == "lead"
+
+    @api.depends("qualification_state", "type", "created_as_lead")
+    def _compute_report_rates(self):
+        for lead in self:
+            lead.qualification_rate = (
+                100.0 if lead.qualification_state == "qualified" else 0.0
+            )
+            lead.conversion_rate = (
+                100.0 if lead.created_as_lead and lead.type == "opportunity" else 0.0
+            )
 
     @api.depends(
         "qualification_line_ids.answer", "qualification_line_ids.criterion_id.weight"
@@ -225,15 +375,104 @@ class CrmLead(models.Model):
                     met += line.weight
             lead.qualification_score = round(100.0 * met / total, 1) if total else 0.0
 
-    @api.depends("qualification_state", "type", "created_as_lead")
-    def _compute_report_rates(self):
+    @api.depends("stakeholder_ids.is_prime", "stakeholder_ids.partner_id")
+    def _compute_prime_contact_id(self):
         for lead in self:
-            lead.qualification_rate = (
-                100.0 if lead.qualification_state == "qualified" else 0.0
+            prime = lead.stakeholder_ids.filtered("is_prime")[:1]
+            lead.prime_contact_id = prime.partner_id
+
+    def _inverse_prime_contact_id(self):
+        """Flag the stakeholder line of the prime contact, adding it if needed."""
+        Stakeholder = self.env["sales_lifecycle.stakeholder"]
+        for lead in self:
+            lines = lead.stakeholder_ids
+            current = lines.filtered("is_prime")
+            target = lines.filtered(
+                lambda line, lead=lead: line.partner_id == lead.prime_contact_id
             )
-            lead.conversion_rate = (
-                100.0 if lead.created_as_lead and lead.type == "opportunity" else 0.0
+            if current and current == target:
+                continue
+            # unflag first: at most one prime line at any time
+            current.is_prime = False
+            if not lead.prime_contact_id:
+                continue
+            if target:
+                target.is_prime = True
+            else:
+                Stakeholder.create(
+                    {
+                        "lead_id": lead.id,
+                        "partner_id": lead.prime_contact_id.id,
+                        "is_prime": True,
+                    }
+                )
+
+    @api.depends("swot_ids")
+    def _compute_swot_count(self):
+        counts = dict(
+            self.env["sales_lifecycle.swot"]._read_group(
+                [("lead_id", "in", self.ids)], ["lead_id"], ["__count"]
             )
+        )
+        for lead in self:
+            lead.swot_count = counts.get(lead, 0)
+
+    @api.depends(
+        "stage_id",
+        "team_id",
+        "type",
+        "qualification_state",
+        "prime_contact_id",
+        "pursuit_member_ids",
+        "competitor_line_ids",
+        "swot_ids.item_ids.quadrant",
+    )
+    def _compute_gate_checklist(self):
+        stages = self.env["crm.stage"].search([("is_won", "=", False)])
+        Gate = self.env["sales_lifecycle.stage.gate"]
+        self.gate_next_stage_id = False
+        self.gate_checklist = False
+        self.gate_missing_count = 0
+        # one check per next stage, not per opportunity
+        leads_by_stage = {}
+        for lead in self.filtered(lambda lead: lead.id and lead.type == "opportunity"):
+            next_stage = lead._sales_lifecycle_next_stage(stages)
+            lead.gate_next_stage_id = next_stage
+            if next_stage.gate_ids:
+                leads_by_stage[next_stage] = leads_by_stage.get(next_stage, lead) | lead
+        checklists = {}  # one rendering per (stage, missing gates)
+        for stage, leads in leads_by_stage.items():
+            missing = leads._sales_lifecycle_missing_gates(stage.gate_ids)
+            for lead in leads:
+                missing_gates = missing.get(lead, Gate)
+                key = (stage, missing_gates)
+                if key not in checklists:
+                    checklists[key] = self._sales_lifecycle_checklist_html(
+                        stage.gate_ids, missing_gates
+                    )
+                lead.gate_checklist = checklists[key]
+                lead.gate_missing_count = len(missing_gates)
+
+    @api.depends_context("uid")
+    def _compute_lifecycle_milestone_count(self):
+        Milestone = self.env["sales_lifecycle.milestone"]
+        counts = {}
+        if self.ids and Milestone.has_access("read"):
+            counts = dict(
+                Milestone._read_group(
+                    [("lead_id", "in", self.ids)], ["lead_id"], ["__count"]
+                )
+            )
+        for lead in self:
+            lead.lifecycle_milestone_count = counts.get(lead._origin, 0)
+
+    @api.depends_context("uid", "lang", "tz")
+    def _compute_lifecycle_timeline(self):
+        timelines = self.env["sales_lifecycle.milestone"]._timeline_html(
+            self.filtered("id")
+        )
+        for lead in self:
+            lead.lifecycle_timeline = timelines.get(lead, False)
 
     # ------------------------------------------------------------
     # CRUD
@@ -241,6 +480,9 @@ class CrmLead(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        # Adds: the answers of the criteria that apply; the meeting a lead
+        # comes from shows it; the gates of the stage an opportunity is
+        # created in; the lifecycle milestones.
         leads = super().create(vals_list)
         # Brand-new leads cannot have answers yet unless given (copy, import):
         # they skip the lock and the re-read of the general case
@@ -251,32 +493,30 @@ class CrmLead(models.Model):
         )
         (leads - given)._sales_lifecycle_create_qualification_lines()
         given._sales_lifecycle_sync_qualification_lines()
-        # The meeting shows the lead created from it
         for lead in leads.filtered("origin_event_id"):
             if not lead.origin_event_id.opportunity_id:
                 lead.origin_event_id.opportunity_id = lead
         # An opportunity created in a gated stage (given, or computed by crm
         # from its team) enters it: the gates run, as for a stage change. In
         # enforce mode the error aborts the transaction, like a constraint.
-        leads._sales_lifecycle_check_stage_gates(
-            leads._sales_lifecycle_stage_entries(arrived=True)
-        )
+        leads._sales_lifecycle_check_stage_gates(arrived=True)
+        self.env["sales_lifecycle.milestone"]._touch(leads, ("create",))
         return leads
 
     def write(self, vals):
-        # Adds: the conversion gate on a lead -> opportunity ``type`` write
-        # (the module's gated paths mark their call); the gates of every stage
-        # the write brings opportunities into (stage change, restore from the
-        # archive, conversion, crm's stage compute), checked before anything
-        # is written except for the compute; a disqualified lead that is
-        # restored is pending again.
+        # Adds, before anything is written: the conversion gate on a lead ->
+        # opportunity ``type`` write (the module's gated paths mark their
+        # call) and the gates of every stage the write brings opportunities
+        # into (stage change, restore from the archive, conversion). After the
+        # write: the gates of the stage crm's compute gave an opportunity
+        # without one; a disqualified lead that is restored is pending again;
+        # a lead moved to another team or company gets the answers of its new
+        # criteria; the lifecycle milestones.
         if vals.get("type") == "opportunity":
             self.filtered(
                 lambda lead: lead.type == "lead"
             )._sales_lifecycle_check_conversion()
-        self._sales_lifecycle_check_stage_gates(
-            self._sales_lifecycle_stage_entries(vals)
-        )
+        self._sales_lifecycle_check_stage_gates(vals)
         # crm computes the stage of a lead without one when its team or type
         # changes (_compute_stage_id): known only after the write
         unstaged = self.browse()
@@ -286,7 +526,7 @@ class CrmLead(models.Model):
             and {path.split(".")[0] for path in stage_depends} & vals.keys()
         ):
             unstaged = self.filtered(lambda lead: not lead.stage_id)
-        restored = self.env["crm.lead"]
+        restored = self.browse()
         if vals.get("active") and "qualification_state" not in vals:
             restored = self.filtered(
                 lambda lead: (
@@ -297,20 +537,21 @@ class CrmLead(models.Model):
         if restored:
             restored._sales_lifecycle_system().write({"qualification_state": "pending"})
         if unstaged:
-            unstaged._sales_lifecycle_check_stage_gates(
-                unstaged._sales_lifecycle_stage_entries(arrived=True)
-            )
+            unstaged._sales_lifecycle_check_stage_gates(arrived=True)
+        if {"team_id", "company_id"} & vals.keys():
+            self._sales_lifecycle_sync_qualification_lines()
+        hints = {
+            hint
+            for fname in vals.keys() & MILESTONE_HINTS_BY_FIELD.keys()
+            for hint in MILESTONE_HINTS_BY_FIELD[fname]
+        }
+        if hints or vals.keys() & MILESTONE_DEAL_FIELDS:
+            self.env["sales_lifecycle.milestone"]._touch(self, hints)
         return res
-
-    def web_read(self, specification):
-        # Leads created before a criterion existed get its answer when opened
-        if "qualification_line_ids" in specification:
-            self._filtered_access("write")._sales_lifecycle_sync_qualification_lines()
-        return super().web_read(specification)
 
     @api.model
     def message_new(self, msg_dict, custom_values=None):
-        # A lead created by the mail gateway came through an e-mail alias
+        # Adds: a lead created by the mail gateway came through an e-mail alias
         custom_values = dict(custom_values or {})
         custom_values.setdefault("generation_channel", "email")
         return super().message_new(msg_dict, custom_values=custom_values)
@@ -318,6 +559,21 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------
     # Actions
     # ------------------------------------------------------------
+
+    # Stage 1: lead generation
+
+    def action_open_origin_event(self):
+        """Open the meeting the lead was created from."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "calendar.event",
+            "res_id": self.origin_event_id.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+        }
+
+    # Stage 2: qualification
 
     def action_refresh_qualification(self):
         """Create the missing answers and drop those of criteria that no
@@ -346,22 +602,10 @@ class CrmLead(models.Model):
     def action_disqualify(self, lost_reason_id=False, note=False):
         """Disqualify the leads with a reason and archive them, like lost
         leads. Without a reason, open the wizard that asks for one."""
-        lost_reason_id = lost_reason_id or self.env.context.get(
-            "sales_lifecycle_lost_reason_id"
-        )
         if not lost_reason_id:
-            return {
-                "type": "ir.actions.act_window",
-                "name": self.env._("Disqualify"),
-                "res_model": "sales_lifecycle.lead.disqualify",
-                "view_mode": "form",
-                "target": "new",
-                "context": {
-                    "active_model": self._name,
-                    "active_ids": self.ids,
-                    "default_lead_ids": self.ids,
-                },
-            }
+            return self._sales_lifecycle_open_wizard(
+                "sales_lifecycle.lead.disqualify", self.env._("Disqualify")
+            )
         reason = self.env["crm.lost.reason"].browse(lost_reason_id).exists()
         if not reason:
             raise UserError(
@@ -378,18 +622,39 @@ class CrmLead(models.Model):
 
     def action_convert_anyway(self):
         """Open the manager override of the conversion gate."""
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("Convert Anyway"),
-            "res_model": "sales_lifecycle.lead.convert.anyway",
-            "view_mode": "form",
-            "target": "new",
-            "context": {
-                "active_model": self._name,
-                "active_ids": self.ids,
-                "default_lead_ids": self.ids,
-            },
-        }
+        return self._sales_lifecycle_open_wizard(
+            "sales_lifecycle.lead.convert.anyway", self.env._("Convert Anyway")
+        )
+
+    # Stage 3: demonstrating value
+
+    def action_view_swots(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "sales_lifecycle.sales_lifecycle_swot_action"
+        )
+        action["domain"] = [("lead_id", "in", self.ids)]
+        action["context"] = {"default_lead_id": self[:1].id}
+        if len(self) == 1 and self.swot_count == 1:
+            action.update(
+                views=[(False, "form")],
+                view_mode="form",
+                res_id=self.swot_ids.id,
+            )
+        return action
+
+    # Stage 4: quotes and negotiation
+
+    def action_new_quotation(self):
+        # Adds: the quotation's lines come from the opportunity's product
+        # lines. A quotation acts on its opportunity: write access first.
+        self.check_access("write")
+        action = super().action_new_quotation()
+        action["context"]["default_order_line"] = (
+            self._sales_lifecycle_prepare_quotation_lines()
+        )
+        return action
+
+    # Stage 5: closing
 
     def action_set_won(self):
         # Adds: the restore that precedes the move to a won stage does not run
@@ -399,86 +664,95 @@ class CrmLead(models.Model):
             CrmLead, self.with_context(**{WON_RESTORE_KEY: WON_RESTORE})
         ).action_set_won()
 
-    def action_open_origin_event(self):
-        """Open the meeting the lead was created from."""
+    # Lifecycle analytics
+
+    def action_view_lifecycle(self):
+        """The deal's milestones, newest first."""
         self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "calendar.event",
-            "res_id": self.origin_event_id.id,
-            "view_mode": "form",
-            "views": [(False, "form")],
-        }
-
-    # ------------------------------------------------------------
-    # Conversion gate
-    # ------------------------------------------------------------
-
-    def convert_opportunity(self, partner, user_ids=False, team_id=False):
-        # Adds the qualification gate before the stock conversion
-        self._sales_lifecycle_check_conversion()
-        return super(
-            CrmLead, self.with_context(**{GATE_CONTEXT_KEY: CONVERSION_GATE_DONE})
-        ).convert_opportunity(partner, user_ids=user_ids, team_id=team_id)
-
-    def _merge_opportunity(
-        self, user_id=False, team_id=False, auto_unlink=True, max_length=5
-    ):
-        # Adds the gate: leads merged into an opportunity are converted
-        if any(record.type == "opportunity" for record in self):
-            self.filtered(
-                lambda record: record.type == "lead"
-            )._sales_lifecycle_check_conversion()
-        return super(
-            CrmLead, self.with_context(**{GATE_CONTEXT_KEY: CONVERSION_GATE_DONE})
-        )._merge_opportunity(
-            user_id=user_id,
-            team_id=team_id,
-            auto_unlink=auto_unlink,
-            max_length=max_length,
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "sales_lifecycle.sales_lifecycle_milestone_action"
         )
-
-    def _merge_dependences(self, opportunities):
-        # Adds the product lines of the merged leads to the head
-        res = super()._merge_dependences(opportunities)
-        opportunities.product_line_ids.write({"lead_id": self.id})
-        return res
-
-    def _sales_lifecycle_check_conversion(self):
-        """Apply the conversion gate on the leads about to become
-        opportunities. Raises in ``enforce`` mode before anything is written."""
-        if self.env.context.get(GATE_CONTEXT_KEY) is CONVERSION_GATE_DONE:
-            return
-        leads = self.filtered(
-            lambda lead: (
-                lead.type == "lead"
-                and lead.active
-                and float_compare(lead.probability, 100.0, precision_digits=2) < 0
-                and (lead.company_id or self.env.company).lead_qualification_required
-                and lead.qualification_state != "qualified"
-            )
-        )
-        if not leads:
-            return
-        problems = leads._sales_lifecycle_conversion_problems()
-        self._sales_lifecycle_apply_rule(
-            problems,
-            self.env._(
-                'Only qualified leads become opportunities (setting "Qualify '
-                'before conversion"). Qualify these leads first (Qualification '
-                "tab, button Qualify) or ask a sales manager to convert them anyway:"
-            ),
-        )
+        action["domain"] = [("lead_id", "=", self.id)]
+        action["context"] = {"create": False}
+        return action
 
     # ------------------------------------------------------------
     # Business helpers
     # ------------------------------------------------------------
 
+    def _sales_lifecycle_open_wizard(self, res_model, name):
+        """The action opening the wizard ``res_model`` on these leads."""
+        return {
+            "type": "ir.actions.act_window",
+            "name": name,
+            "res_model": res_model,
+            "view_mode": "form",
+            "target": "new",
+            "context": {
+                "active_model": self._name,
+                "active_ids": self.ids,
+                "default_lead_ids": self.ids,
+            },
+        }
+
+    def _sales_lifecycle_leads_with(
+        self, model, domain=(), lead_field="lead_id", per=(), having=()
+    ):
+        """The leads of ``self`` that have at least one row of ``model``
+        matching ``domain`` (or one group of rows per lead and ``per``
+        matching ``having``), in one query. Every row counts, also one the
+        caller cannot read: the rules are checked on the leads."""
+        groups = (
+            self.env[model]
+            .sudo()  # counts rows only; returns leads of self, checked by the ORM
+            ._read_group(
+                [(lead_field, "in", self.ids), *domain],
+                [lead_field, *per],
+                having=list(having),
+            )
+        )
+        return self.browse({group[0].id for group in groups})
+
+    # Stage 1: lead generation
+
+    def _sales_lifecycle_mailing_sources(self):
+        """UTM sources of mass mailings (when mass mailing is installed)."""
+        if "mailing.mailing" not in self.env:
+            return set()
+        sources = self.source_id
+        if not sources:
+            return set()
+        mailings = (
+            self.env["mailing.mailing"]
+            .sudo()  # only reads which UTM sources are mailings, no content
+            .search_fetch([("source_id", "in", sources.ids)], ["source_id"])
+        )
+        return set(mailings.source_id.ids)
+
+    @api.model
+    def _sales_lifecycle_new_lead_action(self, context):
+        """The lead form, opened on a new lead pre-filled by ``context``
+        (leads made from a meeting or a logged call)."""
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("New Lead"),
+            "res_model": "crm.lead",
+            "view_mode": "form",
+            "views": [(self.env.ref("crm.crm_lead_view_form").id, "form")],
+            "target": "current",
+            "context": context,
+        }
+
+    # Stage 2: qualification answers
+
     def _sales_lifecycle_applicable_criteria(self):
-        """Map each lead id to the criteria that apply to it (one query)."""
-        companies = self.company_id
+        """Map each lead id to the active criteria that apply to it (one
+        query)."""
         criteria = self.env["sales_lifecycle.qualification.criterion"].search(
-            [("company_id", "in", companies.ids + [False])]
+            [
+                ("company_id", "in", self.company_id.ids + [False]),
+                ("team_id", "in", self.team_id.ids + [False]),
+            ]
         )
         return {
             lead.id: criteria.filtered(lambda c, lead=lead: c._is_applicable_to(lead))
@@ -619,6 +893,66 @@ class CrmLead(models.Model):
             problems.append((lead, messages))
         return problems
 
+    # Stage 2: conversion gate
+
+    def convert_opportunity(self, partner, user_ids=False, team_id=False):
+        # Adds the qualification gate before the stock conversion
+        self._sales_lifecycle_check_conversion()
+        return super(CrmLead, with_conversion_gate_done(self)).convert_opportunity(
+            partner, user_ids=user_ids, team_id=team_id
+        )
+
+    def _merge_opportunity(
+        self, user_id=False, team_id=False, auto_unlink=True, max_length=5
+    ):
+        # Adds the gate: leads merged into an opportunity are converted
+        if any(record.type == "opportunity" for record in self):
+            self.filtered(
+                lambda record: record.type == "lead"
+            )._sales_lifecycle_check_conversion()
+        return super(CrmLead, with_conversion_gate_done(self))._merge_opportunity(
+            user_id=user_id,
+            team_id=team_id,
+            auto_unlink=auto_unlink,
+            max_length=max_length,
+        )
+
+    def _merge_dependences(self, opportunities):
+        # Adds the product lines of the merged leads to the head
+        res = super()._merge_dependences(opportunities)
+        opportunities.product_line_ids.write({"lead_id": self.id})
+        return res
+
+    def _sales_lifecycle_check_conversion(self):
+        """Apply the conversion gate on the leads about to become
+        opportunities. Raises in ``enforce`` mode before anything is written.
+        Adopted leads convert as before unless their company gates them."""
+        if self.env.context.get(GATE_CONTEXT_KEY) is CONVERSION_GATE_DONE:
+            return
+        exempt = self._sales_lifecycle_adoption_exempt(
+            "lifecycle_adopted_conversion_gate"
+        )
+        leads = (self - exempt).filtered(
+            lambda lead: (
+                lead.type == "lead"
+                and lead.active
+                and float_compare(lead.probability, 100.0, precision_digits=2) < 0
+                and lead._sales_lifecycle_company().lead_qualification_required
+                and lead.qualification_state != "qualified"
+            )
+        )
+        if not leads:
+            return
+        problems = leads._sales_lifecycle_conversion_problems()
+        self._sales_lifecycle_apply_rule(
+            problems,
+            self.env._(
+                'Only qualified leads become opportunities (setting "Qualify '
+                'before conversion"). Qualify these leads first (Qualification '
+                "tab, button Qualify) or ask a sales manager to convert them anyway:"
+            ),
+        )
+
     def _sales_lifecycle_conversion_problems(self):
         """Why each lead may not become an opportunity yet, as
         ``[(lead, [sentences])]`` for the rollout-mode helper."""
@@ -648,163 +982,7 @@ class CrmLead(models.Model):
             problems.append((lead, messages))
         return problems
 
-    # Pursuit team and customer contacts (stage 3)
-    pursuit_member_ids = fields.One2many(
-        "sales_lifecycle.pursuit.member",
-        "lead_id",
-        string="Pursuit Team",
-        copy=True,
-    )
-    stakeholder_ids = fields.One2many(
-        "sales_lifecycle.stakeholder",
-        "lead_id",
-        string="Stakeholders",
-        copy=True,
-    )
-    prime_contact_id = fields.Many2one(
-        "res.partner",
-        compute="_compute_prime_contact_id",
-        inverse="_inverse_prime_contact_id",
-        store=True,
-        readonly=False,
-        index="btree_not_null",
-        tracking=True,
-        help="The customer's prime contact: the stakeholder flagged prime.",
-    )
-    stakeholder_company_id = fields.Many2one(
-        related="partner_id.commercial_partner_id",
-        string="Customer Company",
-        help="Stakeholders and the prime contact are contacts of this company.",
-    )
-    proposed_solution = fields.Html(
-        help="The solution we propose for the customer's requirements.",
-    )
-
-    # Competitors and SWOT (stage 3)
-    competitor_line_ids = fields.One2many(
-        "sales_lifecycle.lead.competitor",
-        "lead_id",
-        string="Competitors",
-        copy=True,
-    )
-    lost_competitor_id = fields.Many2one(
-        "sales_lifecycle.competitor",
-        string="Lost To",
-        index="btree_not_null",
-        tracking=True,
-        copy=False,
-        check_company=True,
-        help="The competitor that won the deal when the opportunity was lost.",
-    )
-    swot_ids = fields.One2many("sales_lifecycle.swot", "lead_id", string="SWOTs")
-    swot_count = fields.Integer(compute="_compute_swot_count", string="SWOT Count")
-
-    # Stage gates (stage 3): what the next stage still needs
-    gate_next_stage_id = fields.Many2one(
-        "crm.stage",
-        string="Next Stage",
-        compute="_compute_gate_checklist",
-    )
-    gate_checklist = fields.Html(
-        string="Next Stage Checklist",
-        compute="_compute_gate_checklist",
-        sanitize=False,
-    )
-    gate_missing_count = fields.Integer(compute="_compute_gate_checklist")
-
-    @api.depends("stakeholder_ids.is_prime", "stakeholder_ids.partner_id")
-    def _compute_prime_contact_id(self):
-        for lead in self:
-            prime = lead.stakeholder_ids.filtered("is_prime")[:1]
-            lead.prime_contact_id = prime.partner_id
-
-    def _inverse_prime_contact_id(self):
-        """Flag the stakeholder line of the prime contact, adding it if needed."""
-        Stakeholder = self.env["sales_lifecycle.stakeholder"]
-        for lead in self:
-            lines = lead.stakeholder_ids
-            current = lines.filtered("is_prime")
-            target = lines.filtered(
-                lambda line, lead=lead: line.partner_id == lead.prime_contact_id
-            )
-            if current and current == target:
-                continue
-            # unflag first: at most one prime line at any time
-            current.is_prime = False
-            if not lead.prime_contact_id:
-                continue
-            if target:
-                target.is_prime = True
-            else:
-                Stakeholder.create(
-                    {
-                        "lead_id": lead.id,
-                        "partner_id": lead.prime_contact_id.id,
-                        "is_prime": True,
-                    }
-                )
-
-    @api.depends("swot_ids")
-    def _compute_swot_count(self):
-        counts = dict(
-            self.env["sales_lifecycle.swot"]._read_group(
-                [("lead_id", "in", self.ids)], ["lead_id"], ["__count"]
-            )
-        )
-        for lead in self:
-            lead.swot_count = counts.get(lead, 0)
-
-    @api.depends(
-        "stage_id",
-        "team_id",
-        "type",
-        "qualification_state",
-        "prime_contact_id",
-        "pursuit_member_ids",
-        "competitor_line_ids",
-        "swot_ids.item_ids.quadrant",
-    )
-    def _compute_gate_checklist(self):
-        stages = self.env["crm.stage"].search([("is_won", "=", False)])
-        Gate = self.env["sales_lifecycle.stage.gate"]
-        self.gate_next_stage_id = False
-        self.gate_checklist = False
-        self.gate_missing_count = 0
-        # one check per next stage, not per opportunity
-        leads_by_stage = {}
-        for lead in self.filtered(lambda lead: lead.id and lead.type == "opportunity"):
-            next_stage = lead._sales_lifecycle_next_stage(stages)
-            lead.gate_next_stage_id = next_stage
-            if next_stage.gate_ids:
-                leads_by_stage[next_stage] = leads_by_stage.get(next_stage, lead) | lead
-        for stage, leads in leads_by_stage.items():
-            missing = leads._sales_lifecycle_missing_gates(stage.gate_ids)
-            for lead in leads:
-                missing_gates = missing.get(lead, Gate)
-                lead.gate_checklist = self._sales_lifecycle_checklist_html(
-                    stage.gate_ids, missing_gates
-                )
-                lead.gate_missing_count = len(missing_gates)
-
-    @api.model
-    def _sales_lifecycle_checklist_html(self, gates, missing_gates):
-        items = Markup("").join(
-            Markup('<li class="%s"><i class="fa %s me-1"/>%s%s</li>')
-            % (
-                "text-danger" if gate in missing_gates else "text-success",
-                "fa-square-o" if gate in missing_gates else "fa-check-square-o",
-                gate.name,
-                Markup(" <small>(%s)</small>") % gate.description
-                if gate in missing_gates and gate.description
-                else "",
-            )
-            for gate in gates
-        )
-        return Markup('<ul class="list-unstyled mb-0">%s</ul>') % items
-
-    # ------------------------------------------------------------
-    # Stage gates
-    # ------------------------------------------------------------
+    # Stage 3: stage gates
 
     def _sales_lifecycle_next_stage(self, stages=None):
         """The first non-won stage after the lead's stage in its pipeline."""
@@ -832,8 +1010,9 @@ class CrmLead(models.Model):
         :param arrived: instead, the leads as they are now (just created, or
             given a stage by crm's compute) arrive in their stage.
         :return: ``{crm.stage: crm.lead}``; won stages, stages without gates,
-            archived leads, leads (not opportunities) and companies with the
-            gates off are left out. A constant number of queries.
+            archived leads, leads (not opportunities), companies with the gates
+            off and adopted opportunities of companies that leave them
+            ungated are left out. A constant number of queries.
         """
         vals = vals or {}
         if not arrived and not {"stage_id", "active", "type"} & vals.keys():
@@ -846,8 +1025,9 @@ class CrmLead(models.Model):
             self.env.context.get(WON_RESTORE_KEY) is WON_RESTORE
             and "stage_id" not in vals
         )
+        exempt = self._sales_lifecycle_adoption_exempt("lifecycle_adopted_stage_gates")
         entries = {}
-        for lead in self:
+        for lead in self - exempt:
             if arrived:
                 active, lead_type, stage = lead.active, lead.type, lead.stage_id
             else:
@@ -889,14 +1069,14 @@ class CrmLead(models.Model):
                 missing[lead] = missing.get(lead, gates.browse()) | gate
         return missing
 
-    def _sales_lifecycle_check_stage_gates(self, entries):
-        """Run the gates of each stage on the leads entering it.
+    def _sales_lifecycle_check_stage_gates(self, vals=None, arrived=False):
+        """Run the gates of each stage on the leads of ``self`` entering it
+        (``vals`` and ``arrived``: see ``_sales_lifecycle_stage_entries``).
 
-        :param entries: ``{crm.stage: crm.lead}``, see
-            ``_sales_lifecycle_stage_entries``.
         :raise UserError: in ``enforce`` mode, listing every missing item of
             every opportunity.
         """
+        entries = self._sales_lifecycle_stage_entries(vals, arrived=arrived)
         problems = []
         for stage, leads in entries.items():
             missing = leads._sales_lifecycle_missing_gates(stage.gate_ids)
@@ -932,86 +1112,39 @@ class CrmLead(models.Model):
             )
         self._sales_lifecycle_apply_rule(problems, title)
 
+    @api.model
+    def _sales_lifecycle_checklist_html(self, gates, missing_gates):
+        """The next stage's checklist shown on the opportunity."""
+        return self.env["ir.qweb"]._render(
+            "sales_lifecycle.crm_lead_gate_checklist",
+            {"gates": gates, "missing_gates": missing_gates},
+        )
+
     def _sales_lifecycle_gate_qualified(self):
         return self.filtered(lambda lead: lead.qualification_state != "qualified")
 
     def _sales_lifecycle_gate_prime_contact(self):
         return self.filtered(lambda lead: not lead.prime_contact_id)
 
-    def _sales_lifecycle_leads_having(self, model):
-        """The leads of ``self`` with at least one line of ``model``."""
-        groups = (
-            self.env[model]
-            .sudo()  # counts lines only; the leads themselves were checked by the ORM
-            ._read_group([("lead_id", "in", self.ids)], ["lead_id"])
-        )
-        return self.browse([lead.id for (lead,) in groups])
-
     def _sales_lifecycle_gate_pursuit_team(self):
-        return self - self._sales_lifecycle_leads_having(
-            "sales_lifecycle.pursuit.member"
-        )
+        return self - self._sales_lifecycle_leads_with("sales_lifecycle.pursuit.member")
 
     def _sales_lifecycle_gate_competitor(self):
-        return self - self._sales_lifecycle_leads_having(
+        return self - self._sales_lifecycle_leads_with(
             "sales_lifecycle.lead.competitor"
         )
 
     def _sales_lifecycle_gate_swot(self):
-        groups = (
-            self.env["sales_lifecycle.swot.item"]
-            .sudo()  # counts quadrants only; the leads were checked by the ORM
-            ._read_group(
-                [("lead_id", "in", self.ids)],
-                ["lead_id", "swot_id"],
-                ["quadrant:count_distinct"],
-            )
+        # complete: one SWOT of the lead has an item in each quadrant
+        Item = self.env["sales_lifecycle.swot.item"]
+        quadrants = Item._fields["quadrant"].get_values(self.env)
+        return self - self._sales_lifecycle_leads_with(
+            Item._name,
+            per=["swot_id"],
+            having=[("quadrant:count_distinct", ">=", len(quadrants))],
         )
-        complete = {lead.id for lead, _swot, quadrants in groups if quadrants >= 4}
-        return self.filtered(lambda lead: lead.id not in complete)
 
-    # ------------------------------------------------------------
-    # Actions
-    # ------------------------------------------------------------
-
-    def action_view_swots(self):
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "sales_lifecycle.sales_lifecycle_swot_action"
-        )
-        action["domain"] = [("lead_id", "in", self.ids)]
-        action["context"] = {"default_lead_id": self[:1].id}
-        if len(self) == 1 and self.swot_count == 1:
-            action.update(
-                views=[(False, "form")],
-                view_mode="form",
-                res_id=self.swot_ids.id,
-            )
-        return action
-
-    # Negotiation rounds (stage 4)
-    quote_revision_ids = fields.One2many(
-        "sales_lifecycle.quote.revision",
-        "opportunity_id",
-        string="Quotation Revisions",
-    )
-
-    # ------------------------------------------------------------
-    # Business helpers: negotiation (stage 4)
-    # ------------------------------------------------------------
-
-    # ------------------------------------------------------------
-    # Actions: quotations (stage 4)
-    # ------------------------------------------------------------
-
-    def action_new_quotation(self):
-        # Adds: the quotation's lines come from the opportunity's product
-        # lines. A quotation acts on its opportunity: write access first.
-        self.check_access("write")
-        action = super().action_new_quotation()
-        action["context"]["default_order_line"] = (
-            self._sales_lifecycle_prepare_quotation_lines()
-        )
-        return action
+    # Stage 4: quotes and negotiation
 
     def _prepare_opportunity_quotation_context(self):
         # Adds: the pricelist of the deal and the pursuit team's account
@@ -1078,25 +1211,16 @@ class CrmLead(models.Model):
         if not self:
             return
         # every live quotation counts, also those the caller cannot see
-        groups = (
-            self.env["sale.order"]
-            .sudo()  # counts quotations only; the caller rejected one of each lead
-            ._read_group(
-                [
-                    ("opportunity_id", "in", self.ids),
-                    ("state", "in", ("draft", "sent", "sale")),
-                ],
-                ["opportunity_id"],
-            )
+        still_alive = self._sales_lifecycle_leads_with(
+            "sale.order",
+            [("state", "in", ("draft", "sent", "sale"))],
+            lead_field="opportunity_id",
         )
-        still_alive = self.browse(lead.id for (lead,) in groups)
         done = self - still_alive
-        note = Markup("<p>%s</p>") % self.env._(
-            "The last live quotation was rejected: %(reason)s",
-            reason=reason.name,
+        note = self.env["ir.qweb"]._render(
+            "sales_lifecycle.crm_lead_last_rejection_note",
+            {"reason": reason, "comment": comment},
         )
-        if comment:
-            note += Markup("<p>%s</p>") % escape(comment)
         for company, leads in done.grouped("company_id").items():
             company = company or self.env.company
             if company.lifecycle_last_rejection == "lost":
@@ -1113,35 +1237,13 @@ class CrmLead(models.Model):
     def _sales_lifecycle_gate_quotation_sent(self):
         """Stage gate: a quotation was sent to the customer (it is sent,
         confirmed, or reopened for a new negotiation round)."""
-        groups = (
-            self.env["sale.order"]
-            .sudo()  # counts quotations only; the leads were checked by the ORM
-            ._read_group(
-                [
-                    ("opportunity_id", "in", self.ids),
-                    "|",
-                    ("state", "in", ("sent", "sale")),
-                    ("revision_number", ">", 0),
-                ],
-                ["opportunity_id"],
-            )
+        return self - self._sales_lifecycle_leads_with(
+            "sale.order",
+            ["|", ("state", "in", ("sent", "sale")), ("revision_number", ">", 0)],
+            lead_field="opportunity_id",
         )
-        sent = {lead.id for (lead,) in groups}
-        return self.filtered(lambda lead: lead.id not in sent)
 
-    @api.model
-    def _sales_lifecycle_new_lead_action(self, context):
-        """The lead form, opened on a new lead pre-filled by ``context``
-        (leads made from a meeting or a logged call)."""
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("New Lead"),
-            "res_model": "crm.lead",
-            "view_mode": "form",
-            "views": [(self.env.ref("crm.crm_lead_view_form").id, "form")],
-            "target": "current",
-            "context": context,
-        }
+    # Stages 5 and 6: closing, then supporting the customer
 
     def _handle_won_lost(self, vals):
         """Adds: the support agreements of the confirmed orders of the leads
@@ -1162,152 +1264,12 @@ class CrmLead(models.Model):
         )
         return orders._sales_lifecycle_create_support_agreements(start_date)
 
-
-# Adoption of existing data
-class CrmLeadAdoption(models.Model):
-    """Leads and opportunities that existed before the module was installed
-    (``lifecycle_adopted``, set by the install only) keep converting and
-    moving as before until their company switches the gates on for them."""
-
-    _inherit = "crm.lead"
-    _sales_lifecycle_result_fields = (
-        *getattr(CrmLead, "_sales_lifecycle_result_fields", ()),
-        "lifecycle_adopted",
-    )
-
-    qualification_state = fields.Selection(
-        selection_add=[("not_assessed", "Not Assessed")],
-        ondelete={"not_assessed": "set default"},
-    )
-    lifecycle_adopted = fields.Boolean(
-        string="Existed Before Sales Lifecycle",
-        readonly=True,
-        copy=False,
-        help="The record existed when Sales Lifecycle was installed: the "
-        "conversion gate and the stage gates apply to it only once the company "
-        "switches them on for existing records (Settings > CRM > Sales "
-        "Lifecycle).",
-    )
+    # Adoption of existing data
 
     def _sales_lifecycle_adoption_exempt(self, option):
         """The adopted records of ``self`` whose company leaves ``option`` off."""
         return self.filtered(
             lambda lead: (
-                lead.lifecycle_adopted
-                and not (lead.company_id or self.env.company)[option]
+                lead.lifecycle_adopted and not lead._sales_lifecycle_company()[option]
             )
         )
-
-    def _sales_lifecycle_check_conversion(self):
-        # Adds: adopted leads convert as before unless the company gates them
-        exempt = self._sales_lifecycle_adoption_exempt(
-            "lifecycle_adopted_conversion_gate"
-        )
-        return super(CrmLeadAdoption, self - exempt)._sales_lifecycle_check_conversion()
-
-    def _sales_lifecycle_stage_entries(self, vals=None, arrived=False):
-        # Adds: adopted opportunities move (and convert) as before unless the
-        # company gates them
-        entries = super()._sales_lifecycle_stage_entries(vals=vals, arrived=arrived)
-        result = {}
-        for stage, leads in entries.items():
-            leads -= leads._sales_lifecycle_adoption_exempt(
-                "lifecycle_adopted_stage_gates"
-            )
-            if leads:
-                result[stage] = leads
-        return result
-
-
-# Lifecycle analytics (milestones)
-# crm.lead fields whose change makes a milestone, and what it may make
-MILESTONE_HINTS_BY_FIELD = {
-    "type": ("type",),
-    "qualification_state": ("qualification",),
-    "stage_id": ("stage", "state"),
-    "active": ("stage", "state"),
-}
-# crm.lead fields copied on the deal's milestones (report dimensions, rules)
-MILESTONE_DEAL_FIELDS = {
-    "user_id",
-    "team_id",
-    "company_id",
-    "partner_id",
-    "generation_channel",
-    "source_id",
-    "medium_id",
-    "campaign_id",
-    "expected_revenue",
-    "lost_reason_id",
-    "lost_competitor_id",
-    "date_closed",
-}
-
-
-class CrmLeadMilestones(models.Model):
-    """The deal's changes are noted for its lifecycle milestones
-    (``sales_lifecycle.milestone``); the opportunity shows its lifecycle."""
-
-    _inherit = "crm.lead"  # pylint: disable=consider-merging-classes-inherited
-
-    lifecycle_milestone_ids = fields.One2many(
-        "sales_lifecycle.milestone", "lead_id", string="Lifecycle Milestones"
-    )
-    lifecycle_milestone_count = fields.Integer(
-        string="Milestones", compute="_compute_lifecycle_milestone_count"
-    )
-    lifecycle_timeline = fields.Html(
-        string="Lifecycle",
-        compute="_compute_lifecycle_timeline",
-        help="The deal from lead to supported customer: the lifecycle stages "
-        "with their dates and durations, the CRM stages, quotations and "
-        "rounds, invoices and payments, agreements and tickets.",
-    )
-
-    @api.depends_context("uid")
-    def _compute_lifecycle_milestone_count(self):
-        Milestone = self.env["sales_lifecycle.milestone"]
-        counts = {}
-        if self.ids and Milestone.has_access("read"):
-            counts = dict(
-                Milestone._read_group(
-                    [("lead_id", "in", self.ids)], ["lead_id"], ["__count"]
-                )
-            )
-        for lead in self:
-            lead.lifecycle_milestone_count = counts.get(lead._origin, 0)
-
-    @api.depends_context("uid", "lang", "tz")
-    def _compute_lifecycle_timeline(self):
-        timelines = self.env["sales_lifecycle.milestone"]._timeline_html(
-            self.filtered("id")
-        )
-        for lead in self:
-            lead.lifecycle_timeline = timelines.get(lead, False)
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        leads = super().create(vals_list)
-        self.env["sales_lifecycle.milestone"]._touch(leads, ("create",))
-        return leads
-
-    def write(self, vals):
-        res = super().write(vals)
-        hints = {
-            hint
-            for fname in vals.keys() & MILESTONE_HINTS_BY_FIELD.keys()
-            for hint in MILESTONE_HINTS_BY_FIELD[fname]
-        }
-        if hints or vals.keys() & MILESTONE_DEAL_FIELDS:
-            self.env["sales_lifecycle.milestone"]._touch(self, hints)
-        return res
-
-    def action_view_lifecycle(self):
-        """The deal's milestones, newest first."""
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "sales_lifecycle.sales_lifecycle_milestone_action"
-        )
-        action["domain"] = [("lead_id", "=", self.id)]
-        action["context"] = {"create": False}
-        return action

@@ -4,7 +4,11 @@ from odoo import fields, models
 class CrmStage(models.Model):
     _inherit = "crm.stage"
 
-    # Stage gates (stage 3): what an opportunity needs to enter the stage
+    # ------------------------------------------------------------
+    # Stage 3: demonstrating value
+    # ------------------------------------------------------------
+
+    # Stage gates: what an opportunity needs to enter the stage
     gate_ids = fields.Many2many(
         "sales_lifecycle.stage.gate",
         "crm_stage_sales_lifecycle_stage_gate_rel",

@@ -1,9 +1,9 @@
 from datetime import timedelta
 
-from markupsafe import Markup, escape
-
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.osv import expression
+from odoo.tools import plaintext2html
 
 SERVICE_MODES = [
     ("call", "Call"),
@@ -76,6 +76,13 @@ CONFIRMED_VISIT_FIELDS = (
     "technician_id",
 )
 
+# fields whose change may make a lifecycle milestone of the deal of the
+# ticket's agreement (first ticket, SLA breach notified by the job)
+MILESTONE_FIELDS = {"agreement_id", "sla_breach_notified"}
+
+# the activity of the leader who decides on a request that is not covered
+DECISION_ACTIVITY = "sales_lifecycle.mail_activity_type_entitlement_decision"
+
 
 class HelpdeskTicket(models.Model):
     _name = "helpdesk.ticket"
@@ -90,8 +97,11 @@ class HelpdeskTicket(models.Model):
         "sla_response_deadline",
         "sla_resolution_deadline",
         "sla_first_response_date",
+        "sla_breach_date",
+        "sla_risk_date",
         "sla_state",
         "sla_breach_notified",
+        "lifecycle_adopted",
     )
     _sales_lifecycle_link_access = {
         "agreement_id": "read",
@@ -99,7 +109,8 @@ class HelpdeskTicket(models.Model):
         "technician_id": "read",
     }
 
-    # Service request (stage 6)
+    # ---- Stage 6: support ----
+    # the service request and its coverage
     service_mode = fields.Selection(
         SERVICE_MODES,
         compute="_compute_service_mode",
@@ -143,8 +154,7 @@ class HelpdeskTicket(models.Model):
         "refused: it waits for the decision of the team leader (or a helpdesk "
         "manager), who serves it anyway or declines it.",
     )
-
-    # Onsite visit
+    # the onsite visit
     visit_address_id = fields.Many2one(
         "res.partner",
         string="Site Address",
@@ -173,8 +183,7 @@ class HelpdeskTicket(models.Model):
     visit_event_id = fields.Many2one(
         "calendar.event", readonly=True, copy=False, groups="base.group_user"
     )
-
-    # Calls
+    # the logged calls
     call_log_ids = fields.One2many(
         "sales_lifecycle.call.log",
         "ticket_id",
@@ -184,8 +193,8 @@ class HelpdeskTicket(models.Model):
     call_log_count = fields.Integer(
         compute="_compute_call_log_count", groups="base.group_user"
     )
-
-    # Service levels
+    # the service levels: dates are stored facts, the state is read at the
+    # current time from them (nothing stored changes with the clock)
     sla_start_date = fields.Datetime(
         string="SLA Start",
         default=fields.Datetime.now,
@@ -202,15 +211,41 @@ class HelpdeskTicket(models.Model):
     sla_first_response_date = fields.Datetime(
         string="First Response", copy=False, readonly=True
     )
+    sla_breach_date = fields.Datetime(
+        string="SLA Breached After",
+        compute="_compute_sla_breach_risk_dates",
+        store=True,
+        index="btree_not_null",
+        help="The earliest deadline that was not met: the first answer or the "
+        "resolution came after it, or has not come yet. The service level is "
+        "breached once this moment has passed.",
+    )
+    sla_risk_date = fields.Datetime(
+        string="SLA At Risk After",
+        compute="_compute_sla_breach_risk_dates",
+        store=True,
+        help="When less than the company's share of the allowed time (SLA at "
+        "risk, %) is left before a deadline still open.",
+    )
     sla_state = fields.Selection(
         SLA_STATES,
         compute="_compute_sla_state",
-        store=True,
-        index=True,
-        copy=False,
-        help="Kept current by a scheduled job.",
+        search="_search_sla_state",
+        help="At this moment: breached once a deadline passed before the answer "
+        "or the resolution, at risk when less than the company's threshold of "
+        "the allowed time is left, on track otherwise.",
     )
     sla_breach_notified = fields.Boolean(copy=False, readonly=True)
+
+    # ---- Adoption ----
+    lifecycle_adopted = fields.Boolean(
+        string="Existed Before Sales Lifecycle",
+        readonly=True,
+        copy=False,
+        help="The ticket existed when Sales Lifecycle was installed: its "
+        "entitlement was computed without notes or notifications and it has no "
+        "SLA deadline.",
+    )
 
     # ------------------------------------------------------------
     # Computes
@@ -233,24 +268,20 @@ class HelpdeskTicket(models.Model):
     @api.depends("commercial_partner_id", "company_id", "service_mode")
     def _compute_agreement_id(self):
         agreements_by_partner = self._sales_lifecycle_agreements_by_partner()
+        Agreement = self.env["sales_lifecycle.support.agreement"]
         for ticket in self:
-            partner = ticket.commercial_partner_id
             day = ticket._sales_lifecycle_ticket_date()
-            candidates = (
-                agreements_by_partner.get(
-                    partner.id, self.env["sales_lifecycle.support.agreement"]
-                ).filtered(
-                    lambda a, t=ticket, d=day: (
-                        a.company_id == t.company_id and a._covers_date(d)
-                    )
+            candidates = agreements_by_partner.get(
+                ticket.commercial_partner_id.id, Agreement
+            ).filtered(
+                lambda a, t=ticket, d=day: (
+                    a.company_id == t.company_id and a._covers_date(d)
                 )
-                if partner
-                else False
             )
             if not candidates:
                 ticket.agreement_id = False
                 continue
-            if ticket.agreement_id and ticket.agreement_id in candidates:
+            if ticket.agreement_id in candidates:
                 continue
             preferred = candidates
             if ticket.service_mode:
@@ -311,14 +342,13 @@ class HelpdeskTicket(models.Model):
 
     @api.depends("call_log_ids")
     def _compute_call_log_count(self):
-        counts = {
-            ticket.id: count
-            for ticket, count in self.env["sales_lifecycle.call.log"]._read_group(
+        counts = dict(
+            self.env["sales_lifecycle.call.log"]._read_group(
                 [("ticket_id", "in", self.ids)], ["ticket_id"], ["__count"]
             )
-        }
+        )
         for ticket in self:
-            ticket.call_log_count = counts.get(ticket.id, 0)
+            ticket.call_log_count = counts.get(ticket, 0)
 
     @api.depends(
         "sla_start_date",
@@ -346,16 +376,67 @@ class HelpdeskTicket(models.Model):
             )
 
     @api.depends(
+        "sla_start_date",
         "sla_response_deadline",
         "sla_resolution_deadline",
         "sla_first_response_date",
         "closed_date",
-        "stage_id",
+        "stage_id.closed",
+        "company_id.lifecycle_sla_at_risk_percent",
+    )
+    def _compute_sla_breach_risk_dates(self):
+        """The moments the service level becomes at risk and breached, from
+        the deadlines and what was done before them: a deadline met is out of
+        the picture, one missed (or still open) is the breach."""
+        for ticket in self:
+            breach = risk = False
+            start = ticket.sla_start_date
+            ratio = (ticket.company_id.lifecycle_sla_at_risk_percent or 0) / 100.0
+            checks = ticket._sales_lifecycle_sla_checks() if start else []
+            for deadline, done_at in checks:
+                if done_at and done_at <= deadline:
+                    continue
+                breach = min(breach or deadline, deadline)
+                total = (deadline - start).total_seconds()
+                if not done_at and total > 0:
+                    at_risk = deadline - timedelta(seconds=total * ratio)
+                    risk = min(risk or at_risk, at_risk)
+            ticket.sla_breach_date = breach
+            ticket.sla_risk_date = risk
+
+    @api.depends(
+        "sla_start_date",
+        "sla_response_deadline",
+        "sla_resolution_deadline",
+        "sla_breach_date",
+        "sla_risk_date",
     )
     def _compute_sla_state(self):
         now = fields.Datetime.now()
         for ticket in self:
             ticket.sla_state = ticket._sales_lifecycle_sla_state_at(now)
+
+    def _search_sla_state(self, operator, value):
+        """The SLA state at this moment, as a domain on the stored deadlines
+        and breach / risk dates (filters, the partner's breach count, the
+        scheduled job)."""
+        if operator not in ("=", "!=", "in", "not in"):
+            raise UserError(
+                self.env._(
+                    "The SLA state can only be compared with =, !=, in or not in."
+                )
+            )
+        if operator in ("in", "not in"):
+            values = {state or False for state in value}
+        else:
+            values = {value or False}
+        if operator in ("!=", "not in"):
+            # the states split the tickets: the complement is the other states
+            # (a negated date comparison would leave out the empty dates)
+            values = {False, *dict(SLA_STATES)} - values
+        return expression.OR(
+            [self._sales_lifecycle_sla_state_domain(state) for state in values]
+        )
 
     # ------------------------------------------------------------
     # Constraints
@@ -425,32 +506,40 @@ class HelpdeskTicket(models.Model):
         """Also apply the company's entitlement policy to requests that are
         not covered; a refused request leaves nothing written (savepoint). A
         request from outside (mail gateway, portal form) is never refused: it
-        is recorded and routed for a decision."""
+        is recorded and routed for a decision. The new tickets are noted for
+        the lifecycle milestones of their agreement's deal."""
         inbound = self._sales_lifecycle_is_inbound()
         with self.env.cr.savepoint():
             tickets = super().create(vals_list)
             tickets._sales_lifecycle_apply_entitlement_policy(inbound=inbound)
+        self.env["sales_lifecycle.milestone"]._touch(tickets)
         return tickets
 
     def write(self, vals):
         """Also re-apply the entitlement policy when what the request is
-        entitled to changes (customer, mode, agreement), and keep what a
-        confirmed visit was planned with."""
+        entitled to changes (customer, mode, agreement), keep what a
+        confirmed visit was planned with, and note the changes that make
+        lifecycle milestones (agreement, SLA breach)."""
         if not self._sales_lifecycle_is_system():
             self._sales_lifecycle_check_confirmed_visits(vals)
-        if not ENTITLEMENT_FIELDS & set(vals):
-            return super().write(vals)
-        before = {ticket.id: ticket.entitlement_state for ticket in self}
-        with self.env.cr.savepoint():
-            res = super().write(vals)
-            changed = self.filtered(lambda t: t.entitlement_state != before.get(t.id))
-            changed._sales_lifecycle_apply_entitlement_policy()
-            changed.filtered(
-                lambda t: (
-                    t.entitlement_decision == "pending"
-                    and t.entitlement_state == "covered"
+        if ENTITLEMENT_FIELDS & vals.keys():
+            before = {ticket.id: ticket.entitlement_state for ticket in self}
+            with self.env.cr.savepoint():
+                res = super().write(vals)
+                changed = self.filtered(
+                    lambda t: t.entitlement_state != before.get(t.id)
                 )
-            )._sales_lifecycle_close_decision(False)
+                changed._sales_lifecycle_apply_entitlement_policy()
+                changed.filtered(
+                    lambda t: (
+                        t.entitlement_decision == "pending"
+                        and t.entitlement_state == "covered"
+                    )
+                )._sales_lifecycle_close_decision(False)
+        else:
+            res = super().write(vals)
+        if MILESTONE_FIELDS & vals.keys():
+            self.env["sales_lifecycle.milestone"]._touch(self)
         return res
 
     @api.model
@@ -600,20 +689,20 @@ class HelpdeskTicket(models.Model):
 
     @api.model
     def _cron_update_sla_state(self):
-        """Refresh the SLA state of open tickets and notify the team leaders of
-        the tickets that breached their SLA. By batches in savepoints: a ticket
-        that fails is logged and skipped, the others are updated."""
+        """Notify the team leader of each open ticket whose service level is
+        breached, once (the state itself is read at any time from the
+        deadlines; nothing is refreshed). By batches in savepoints: a ticket
+        that fails is logged and skipped, and tried again on the next run."""
         tickets = self.search(
             [
                 ("closed", "=", False),
-                "|",
-                ("sla_response_deadline", "!=", False),
-                ("sla_resolution_deadline", "!=", False),
+                ("sla_breach_notified", "=", False),
+                *self._sales_lifecycle_sla_state_domain("breached"),
             ]
         )
         tickets._sales_lifecycle_run_isolated(
-            lambda batch: batch._sales_lifecycle_sla_update_state(),
-            "Ticket SLA states",
+            lambda batch: batch._sales_lifecycle_notify_sla_breach(),
+            "Ticket SLA breaches",
             batch_size=200,
         )
         return tickets
@@ -621,6 +710,8 @@ class HelpdeskTicket(models.Model):
     # ------------------------------------------------------------
     # Business helpers
     # ------------------------------------------------------------
+
+    # -- coverage (entitlement) --
 
     def _sales_lifecycle_ticket_date(self):
         self.ensure_one()
@@ -632,9 +723,8 @@ class HelpdeskTicket(models.Model):
         """The non-cancelled agreements of the tickets' customers, by
         customer id (one query)."""
         partners = self.commercial_partner_id
-        result = {}
         if not partners:
-            return result
+            return {}
         agreements = (
             self.env["sales_lifecycle.support.agreement"]
             .sudo()  # entitlements do not depend on who records the request
@@ -643,10 +733,10 @@ class HelpdeskTicket(models.Model):
                 order="start_date desc, id desc",
             )
         )
-        for agreement in agreements:
-            result.setdefault(agreement.partner_id.id, agreement.browse())
-            result[agreement.partner_id.id] |= agreement
-        return result
+        return {
+            partner.id: partner_agreements
+            for partner, partner_agreements in agreements.grouped("partner_id").items()
+        }
 
     def _sales_lifecycle_entitlement_state(self, agreements_by_partner=None):
         self.ensure_one()
@@ -730,80 +820,46 @@ class HelpdeskTicket(models.Model):
             outside (set by the module's entry points only).
         """
         states = states or {}
-        uncovered = self.filtered(
-            lambda t: states.get(t, t.entitlement_state) not in (False, "covered")
-        )
+        problems = {
+            ticket: ticket._sales_lifecycle_entitlement_problem(states.get(ticket))
+            for ticket in self
+            if states.get(ticket, ticket.entitlement_state) not in (False, "covered")
+        }
+        uncovered = self.browse().union(*problems)
         if not uncovered:
-            return self.browse()
-        blocked = uncovered.filtered(
-            lambda t: t.company_id.ticket_entitlement_policy == "block"
-        )
-        warned = uncovered.filtered(
-            lambda t: t.company_id.ticket_entitlement_policy == "warn"
-        )
+            return uncovered
+        policies = uncovered.grouped(lambda t: t.company_id.ticket_entitlement_policy)
+        blocked = policies.get("block", self.browse())
         if blocked and inbound:
             blocked._sales_lifecycle_route_for_decision()
-            blocked = self.browse()
-        if blocked:
+        elif blocked:
             self._sales_lifecycle_apply_rule(
-                [
-                    (
-                        ticket,
-                        [
-                            ticket._sales_lifecycle_entitlement_problem(
-                                states.get(ticket)
-                            )
-                        ],
-                    )
-                    for ticket in blocked
-                ],
+                [(ticket, [problems[ticket]]) for ticket in blocked],
                 self.env._(
                     "This service request is not covered by the customer's "
                     "support agreement (Settings > CRM > Sales Lifecycle > "
                     "Service requests not covered):"
                 ),
             )
-        for ticket in warned:
-            ticket.message_post(
-                body=Markup("<p><strong>%s</strong> %s</p>")
-                % (
-                    self.env._("Not covered:"),
-                    escape(
-                        ticket._sales_lifecycle_entitlement_problem(states.get(ticket))
-                    ),
-                ),
-                message_type="comment",
-                subtype_xmlid="mail.mt_note",
-            )
+        policies.get("warn", self.browse())._sales_lifecycle_post_entitlement_note(
+            problems
+        )
         return uncovered
 
-    def _sales_lifecycle_check_confirmed_visits(self, vals):
-        """Refuse changing what a confirmed visit holds (its agreement's
-        count, its event): the visit is cancelled first."""
-        fnames = [fname for fname in CONFIRMED_VISIT_FIELDS if fname in vals]
-        if not fnames:
+    def _sales_lifecycle_post_entitlement_note(self, problems, to_decide=False):
+        """Note on each ticket why it is not covered (``problems``:
+        ``{ticket: text}``), and whether it waits for a decision."""
+        if not self:
             return
-        changed = []
-        for ticket in self.filtered(lambda t: t.visit_state == "confirmed"):
-            for fname in fnames:
-                field = self._fields[fname]
-                value = field.convert_to_record(
-                    field.convert_to_cache(vals[fname], ticket, validate=False),
-                    ticket,
-                )
-                if ticket[fname] != value:
-                    changed.append(ticket)
-                    break
-        if changed:
-            raise UserError(
-                self.env._(
-                    "The onsite visit of %(tickets)s is confirmed: cancel the "
-                    "visit (Cancel Visit) before changing its customer, "
-                    "agreement, company, service mode, site, schedule or "
-                    "technician, then confirm it again.",
-                    tickets=", ".join(t.display_name for t in changed),
-                )
-            )
+        self.message_post_with_source(
+            "sales_lifecycle.helpdesk_ticket_entitlement_note",
+            render_values={
+                "problems": {ticket.id: text for ticket, text in problems.items()},
+                "to_decide": to_decide,
+            },
+            message_type="comment",
+            subtype_xmlid="mail.mt_note",
+        )
 
     def _sales_lifecycle_route_for_decision(self):
         """Record requests from outside that the ``block`` policy would refuse:
@@ -811,41 +867,47 @@ class HelpdeskTicket(models.Model):
         ticket and give the team leader (or a helpdesk manager of the company
         when the team has none) an activity to decide."""
         self._sales_lifecycle_system().write({"entitlement_decision": "pending"})
+        problems = {
+            ticket: ticket._sales_lifecycle_entitlement_problem() for ticket in self
+        }
+        self._sales_lifecycle_post_entitlement_note(problems, to_decide=True)
+        deciders = self._sales_lifecycle_deciders()
+        for ticket, problem in problems.items():
+            decider = deciders.get(ticket)
+            if decider:
+                ticket.activity_schedule(
+                    DECISION_ACTIVITY,
+                    user_id=decider.id,
+                    note=plaintext2html(problem),  # text, escaped
+                )
+
+    def _sales_lifecycle_deciders(self):
+        """``{ticket: user}``: who decides on each request that is not
+        covered, the team leader, else the first helpdesk manager of the
+        ticket's company (one search per company)."""
+        deciders = {ticket: ticket.team_id.user_id for ticket in self}
         managers = self.env.ref(
             "helpdesk_mgmt.group_helpdesk_manager", raise_if_not_found=False
         )
-        for ticket in self:
-            problem = ticket._sales_lifecycle_entitlement_problem()
-            ticket.message_post(
-                body=Markup("<p><strong>%s</strong> %s</p>")
-                % (
-                    self.env._("Not covered, to decide:"),
-                    escape(problem),
-                ),
-                message_type="comment",
-                subtype_xmlid="mail.mt_note",
+        leaderless = self.filtered(lambda t: not deciders[t])
+        if not managers or not leaderless:
+            return deciders
+        for company, tickets in leaderless.grouped("company_id").items():
+            manager = (
+                self.env["res.users"]
+                .sudo()  # who decides: a user id, nothing is shown
+                .search(
+                    [
+                        ("groups_id", "in", managers.ids),
+                        ("share", "=", False),
+                        ("company_ids", "in", company.ids),
+                    ],
+                    order="id",
+                    limit=1,
+                )
             )
-            decider = ticket.team_id.user_id
-            if not decider and managers:
-                decider = (
-                    self.env["res.users"]
-                    .sudo()  # who decides: a user id, nothing is shown
-                    .search(
-                        [
-                            ("groups_id", "in", managers.ids),
-                            ("share", "=", False),
-                            ("company_ids", "in", ticket.company_id.ids),
-                        ],
-                        order="id",
-                        limit=1,
-                    )
-                )
-            if decider:
-                ticket.activity_schedule(
-                    "sales_lifecycle.mail_activity_type_entitlement_decision",
-                    user_id=decider.id,
-                    note=problem,
-                )
+            deciders.update(dict.fromkeys(tickets, manager))
+        return deciders
 
     def _sales_lifecycle_decide(self, decision):
         """Record the decision on the requests waiting for one: only the
@@ -890,10 +952,7 @@ class HelpdeskTicket(models.Model):
             if decision
             else self.env._("The request is now covered.")
         )
-        self.activity_feedback(
-            ["sales_lifecycle.mail_activity_type_entitlement_decision"],
-            feedback=feedback,
-        )
+        self.activity_feedback([DECISION_ACTIVITY], feedback=feedback)
 
     def _sales_lifecycle_is_inbound(self):
         return self.env.context.get(INBOUND_KEY) is INBOUND_REQUEST
@@ -902,6 +961,36 @@ class HelpdeskTicket(models.Model):
         """These records, as handling a request from outside: for the module's
         overrides of the mail gateway and the portal form only."""
         return self.with_context(**{INBOUND_KEY: INBOUND_REQUEST})
+
+    # -- onsite visits --
+
+    def _sales_lifecycle_check_confirmed_visits(self, vals):
+        """Refuse changing what a confirmed visit holds (its agreement's
+        count, its event): the visit is cancelled first."""
+        fnames = [fname for fname in CONFIRMED_VISIT_FIELDS if fname in vals]
+        if not fnames:
+            return
+        changed = []
+        for ticket in self.filtered(lambda t: t.visit_state == "confirmed"):
+            for fname in fnames:
+                field = self._fields[fname]
+                value = field.convert_to_record(
+                    field.convert_to_cache(vals[fname], ticket, validate=False),
+                    ticket,
+                )
+                if ticket[fname] != value:
+                    changed.append(ticket)
+                    break
+        if changed:
+            raise UserError(
+                self.env._(
+                    "The onsite visit of %(tickets)s is confirmed: cancel the "
+                    "visit (Cancel Visit) before changing its customer, "
+                    "agreement, company, service mode, site, schedule or "
+                    "technician, then confirm it again.",
+                    tickets=", ".join(t.display_name for t in changed),
+                )
+            )
 
     def _sales_lifecycle_visit_events(self):
         """``{ticket id: event}`` for the tickets' visit events that the
@@ -939,102 +1028,82 @@ class HelpdeskTicket(models.Model):
             "res_id": self.id,
         }
 
-    def _sales_lifecycle_sla_state_at(self, now):
-        """SLA state of the ticket at ``now``: breached when a deadline passed
-        before the answer or the resolution, at risk when less than the
-        company's threshold of the allowed time is left."""
+    # -- service levels --
+
+    def _sales_lifecycle_sla_checks(self):
+        """``[(deadline, done at or False)]``: the first answer against the
+        response deadline, the closing against the resolution deadline."""
         self.ensure_one()
-        start = self.sla_start_date
-        if not start or not (
-            self.sla_response_deadline or self.sla_resolution_deadline
-        ):
-            return False
         checks = []
         if self.sla_response_deadline:
             checks.append((self.sla_response_deadline, self.sla_first_response_date))
         if self.sla_resolution_deadline:
             done = self.closed_date if self.closed else False
             checks.append((self.sla_resolution_deadline, done))
-        ratio = (self.company_id.lifecycle_sla_at_risk_percent or 0) / 100.0
-        state = "on_track"
-        for deadline, done_at in checks:
-            if done_at:
-                if done_at > deadline:
-                    return "breached"
-                continue
-            if now > deadline:
-                return "breached"
-            total = (deadline - start).total_seconds()
-            if total > 0 and (deadline - now) < timedelta(seconds=total * ratio):
-                state = "at_risk"
-        return state
+        return checks
 
-    def _sales_lifecycle_sla_update_state(self, now=None):
-        """Write the current SLA state of the tickets (grouped writes) and
-        notify the team leader of each newly breached ticket."""
+    def _sales_lifecycle_sla_state_at(self, now):
+        """SLA state of the ticket at ``now``, from its stored dates: breached
+        once the breach date passed, at risk once the risk date passed."""
+        self.ensure_one()
+        if not self.sla_start_date or not (
+            self.sla_response_deadline or self.sla_resolution_deadline
+        ):
+            return False
+        if self.sla_breach_date and self.sla_breach_date < now:
+            return "breached"
+        if self.sla_risk_date and self.sla_risk_date < now:
+            return "at_risk"
+        return "on_track"
+
+    @api.model
+    def _sales_lifecycle_sla_state_domain(self, state, now=None):
+        """Domain of the tickets whose SLA state is ``state`` at ``now``
+        (the rules of ``_sales_lifecycle_sla_state_at``)."""
         now = now or fields.Datetime.now()
-        by_state = {}
-        for ticket in self:
-            state = ticket._sales_lifecycle_sla_state_at(now)
-            if state != ticket.sla_state:
-                by_state.setdefault(state, self.browse())
-                by_state[state] |= ticket
-        for state, tickets in by_state.items():
-            tickets._sales_lifecycle_system().write({"sla_state": state})
-        breached = self.filtered(
-            lambda t: t.sla_state == "breached" and not t.sla_breach_notified
-        )
-        for ticket in breached:
-            leader = ticket.team_id.user_id
-            ticket.message_post(
-                body=self.env._(
-                    "The service level of %(ticket)s is breached (response due "
-                    "%(response)s, resolution due %(resolution)s).",
-                    ticket=ticket.display_name,
-                    response=ticket.sla_response_deadline or "-",
-                    resolution=ticket.sla_resolution_deadline or "-",
-                ),
+        if not state:
+            return [
+                "|",
+                ("sla_start_date", "=", False),
+                "&",
+                ("sla_response_deadline", "=", False),
+                ("sla_resolution_deadline", "=", False),
+            ]
+        with_sla = [
+            ("sla_start_date", "!=", False),
+            "|",
+            ("sla_response_deadline", "!=", False),
+            ("sla_resolution_deadline", "!=", False),
+        ]
+        if state == "breached":
+            return expression.AND([with_sla, [("sla_breach_date", "<", now)]])
+        not_breached = [
+            "|",
+            ("sla_breach_date", "=", False),
+            ("sla_breach_date", ">=", now),
+        ]
+        if state == "at_risk":
+            return expression.AND(
+                [with_sla, not_breached, [("sla_risk_date", "<", now)]]
+            )
+        if state == "on_track":
+            return expression.AND(
+                [
+                    with_sla,
+                    not_breached,
+                    ["|", ("sla_risk_date", "=", False), ("sla_risk_date", ">=", now)],
+                ]
+            )
+        return expression.FALSE_DOMAIN
+
+    def _sales_lifecycle_notify_sla_breach(self):
+        """Note the breach on each ticket for its team leader, once."""
+        for leader, tickets in self.grouped(lambda t: t.team_id.user_id).items():
+            tickets.message_post_with_source(
+                "sales_lifecycle.helpdesk_ticket_sla_breach_note",
                 message_type="comment",
                 subtype_xmlid="mail.mt_note",
                 partner_ids=leader.partner_id.ids,
             )
-        breached._sales_lifecycle_system().write({"sla_breach_notified": True})
-        return breached
-
-
-# Adoption of existing data
-class HelpdeskTicketAdoption(models.Model):
-    _inherit = "helpdesk.ticket"
-    _sales_lifecycle_result_fields = (
-        *getattr(HelpdeskTicket, "_sales_lifecycle_result_fields", ()),
-        "lifecycle_adopted",
-    )
-
-    lifecycle_adopted = fields.Boolean(
-        string="Existed Before Sales Lifecycle",
-        readonly=True,
-        copy=False,
-        help="The ticket existed when Sales Lifecycle was installed: its "
-        "entitlement was computed without notes or notifications and it has no "
-        "SLA deadline.",
-    )
-
-
-# Lifecycle analytics (milestones)
-class HelpdeskTicketMilestones(models.Model):
-    """Tickets and their SLA breaches are noted for the lifecycle milestones
-    of the deal of their agreement (``sales_lifecycle.milestone``)."""
-
-    _inherit = "helpdesk.ticket"  # pylint: disable=consider-merging-classes-inherited
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        tickets = super().create(vals_list)
-        self.env["sales_lifecycle.milestone"]._touch(tickets)
-        return tickets
-
-    def write(self, vals):
-        res = super().write(vals)
-        if vals.keys() & {"sla_state", "agreement_id"}:
-            self.env["sales_lifecycle.milestone"]._touch(self)
-        return res
+        self._sales_lifecycle_system().write({"sla_breach_notified": True})
+        return self

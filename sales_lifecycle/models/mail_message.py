@@ -5,6 +5,11 @@ from odoo.exceptions import UserError
 class MailMessage(models.Model):
     _inherit = "mail.message"
 
+    # ------------------------------------------------------------
+    # Stage 1: lead generation
+    # ------------------------------------------------------------
+
+    # Leads created from a logged call
     origin_lead_ids = fields.One2many(
         "crm.lead",
         "origin_message_id",
@@ -16,6 +21,10 @@ class MailMessage(models.Model):
         search="_search_is_logged_call",
         help="The message records a completed Call activity.",
     )
+
+    # ------------------------------------------------------------
+    # Computes
+    # ------------------------------------------------------------
 
     @api.depends("mail_activity_type_id.category")
     def _compute_is_logged_call(self):
@@ -35,6 +44,10 @@ class MailMessage(models.Model):
                 "phonecall",
             )
         ]
+
+    # ------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------
 
     def action_create_lead(self):
         """Open a new lead pre-filled from a completed Call activity

@@ -4,7 +4,7 @@ from odoo import fields, models
 class ProductTemplate(models.Model):
     _inherit = "product.template"
 
-    # Closing (stage 5)
+    # ---- Stage 5: closing ----
     support_plan_id = fields.Many2one(
         "sales_lifecycle.support.plan",
         help="Support plan proposed on a quotation selling this product when "

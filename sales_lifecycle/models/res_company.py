@@ -18,10 +18,27 @@ QUOTE_INVOICE_POLICIES = [
 class ResCompany(models.Model):
     _inherit = "res.company"
 
-    # Rollout mode shared by every rule of the module. The module's company
-    # options are not required (no NOT NULL column): host add-ons create
-    # companies while the registry is loaded without this module (their
-    # at-install tests during an update); an empty mode counts as enforce.
+    # the gates the adoption counts know how to count in SQL, by gate code
+    _sales_lifecycle_gate_domains = {
+        "qualified": [("qualification_state", "!=", "qualified")],
+        "prime_contact": [("prime_contact_id", "=", False)],
+        "pursuit_team": [("pursuit_member_ids", "=", False)],
+        "competitor": [("competitor_line_ids", "=", False)],
+        "swot": [("swot_ids", "=", False)],
+        "quotation_sent": [
+            (
+                "order_ids",
+                "not any",
+                ["|", ("state", "in", ("sent", "sale")), ("revision_number", ">", 0)],
+            )
+        ],
+    }
+
+    # ---- Rollout mode, shared by every rule of the module ----
+    # The module's company options are not required (no NOT NULL column):
+    # host add-ons create companies while the registry is loaded without this
+    # module (their at-install tests during an update); an empty mode counts
+    # as enforce.
     lifecycle_mode = fields.Selection(
         LIFECYCLE_MODES,
         default=lambda self: self._default_lifecycle_mode(),
@@ -30,7 +47,35 @@ class ResCompany(models.Model):
         "on the record's chatter.",
     )
 
-    # Negotiation rounds and customer decision (stage 4)
+    # ---- Stage 2: qualification ----
+    lead_qualification_threshold = fields.Float(
+        string="Qualification Threshold (%)",
+        default=75.0,
+        help="Minimum qualification score (weighted share of met criteria, "
+        "0 to 100) for a lead to be qualified.",
+    )
+    lead_qualification_required = fields.Boolean(
+        string="Qualify Before Conversion",
+        default=True,
+        help="Only qualified leads can be converted into opportunities (convert "
+        "wizard, mass conversion, merge).",
+    )
+
+    # ---- Stage 3: demonstrating value ----
+    lifecycle_stage_gates = fields.Boolean(
+        string="Stage Gates",
+        default=True,
+        help="Check the gates of a stage (qualified, prime contact, pursuit "
+        "team, competitor, SWOT...) when an opportunity moves into it.",
+    )
+    lifecycle_pursuit_follow = fields.Boolean(
+        string="Pursuit Team Follows",
+        default=True,
+        help="Members added to an opportunity's pursuit team follow it.",
+    )
+
+    # ---- Stage 4: quotes and negotiation ----
+    # negotiation rounds and the customer's decision
     lifecycle_freeze_sent_quotes = fields.Boolean(
         string="Freeze sent quotations",
         default=True,
@@ -65,20 +110,7 @@ class ResCompany(models.Model):
         help="Stage the opportunity moves back to when its last live quotation "
         "is rejected.",
     )
-    lifecycle_negotiation_stage_id = fields.Many2one(
-        "crm.stage",
-        string="Negotiation stage",
-        help="Stage the automation rule moves an opportunity to when a second "
-        "negotiation round starts; a stage named Negotiation when empty.",
-    )
-    lifecycle_expiry_reminder_days = fields.Integer(
-        string="Expiry reminder (days)",
-        default=7,
-        help="The daily reminder job warns the salesperson of quotations that "
-        "expire within this many days.",
-    )
-
-    # Price approvals (stage 4)
+    # price approvals
     lifecycle_max_discount = fields.Float(
         string="Maximum discount without approval (%)",
         digits=(16, 2),
@@ -91,8 +123,22 @@ class ResCompany(models.Model):
         help="A line whose margin (from the product cost, when known) is below "
         "this percentage needs a sales manager's approval. 0 disables the limit.",
     )
+    # automation (rule and reminder job, shipped inactive)
+    lifecycle_negotiation_stage_id = fields.Many2one(
+        "crm.stage",
+        string="Negotiation stage",
+        help="Stage the automation rule moves an opportunity to when a second "
+        "negotiation round starts; when empty, the rule moves no opportunity.",
+    )
+    lifecycle_expiry_reminder_days = fields.Integer(
+        string="Expiry reminder (days)",
+        default=7,
+        help="The daily reminder job warns the salesperson of quotations that "
+        "expire within this many days.",
+    )
 
-    # Closing (stage 5): quote-to-invoice policy, conformity, won on payment
+    # ---- Stage 5: closing ----
+    # quote-to-invoice policy, conformity, won on payment
     quote_invoice_policy = fields.Selection(
         QUOTE_INVOICE_POLICIES,
         default=lambda self: self._default_quote_invoice_policy(),
@@ -122,78 +168,7 @@ class ResCompany(models.Model):
         "confirmed orders is paid and none is left in draft.",
     )
 
-    @api.model
-    def _default_lifecycle_mode(self):
-        mode = (
-            self.env["ir.config_parameter"]
-            .sudo()  # a system parameter every company creation may read
-            .get_param("sales_lifecycle.default_mode", "enforce")
-        )
-        return mode if mode in dict(LIFECYCLE_MODES) else "enforce"
-
-    @api.model
-    def _default_quote_invoice_policy(self):
-        policy = (
-            self.env["ir.config_parameter"]
-            .sudo()  # a system parameter every company creation may read
-            .get_param(
-                "sales_lifecycle.default_quote_invoice_policy", "draft_on_accept"
-            )
-        )
-        return policy if policy in dict(QUOTE_INVOICE_POLICIES) else "draft_on_accept"
-
-    # ------------------------------------------------------------
-    # Business helpers shared by the rules of every stage
-    # ------------------------------------------------------------
-
-    def _sales_lifecycle_enforced(self):
-        """Whether the company's rules block (``enforce``, or no mode set)."""
-        self.ensure_one()
-        return self.lifecycle_mode != "advise"
-
-    # Stage 3: demonstrate value
-    lifecycle_stage_gates = fields.Boolean(
-        string="Stage Gates",
-        default=True,
-        help="Check the gates of a stage (qualified, prime contact, pursuit "
-        "team, competitor, SWOT...) when an opportunity moves into it.",
-    )
-    lifecycle_pursuit_follow = fields.Boolean(
-        string="Pursuit Team Follows",
-        default=True,
-        help="Members added to an opportunity's pursuit team follow it.",
-    )
-
-    # Qualification (stage 2)
-    lead_qualification_threshold = fields.Float(
-        string="Qualification Threshold (%)",
-        default=75.0,
-        help="Minimum qualification score (weighted share of met criteria, "
-        "0 to 100) for a lead to be qualified.",
-    )
-    lead_qualification_required = fields.Boolean(
-        string="Qualify Before Conversion",
-        default=True,
-        help="Only qualified leads can be converted into opportunities (convert "
-        "wizard, mass conversion, merge).",
-    )
-
-    @api.constrains("lead_qualification_threshold")
-    def _check_lead_qualification_threshold(self):
-        for company in self:
-            if not 0.0 <= company.lead_qualification_threshold <= 100.0:
-                raise ValidationError(
-                    self.env._(
-                        "The qualification threshold of %(company)s must be between "
-                        "0 and 100 (Settings > CRM > Sales Lifecycle).",
-                        company=company.name,
-                    )
-                )
-
-    # ------------------------------------------------------------
-    # Stage 6: supporting the customer
-    # ------------------------------------------------------------
-
+    # ---- Stage 6: supporting the customer ----
     ticket_entitlement_policy = fields.Selection(
         [
             ("allow", "Allow (flag only)"),
@@ -220,10 +195,7 @@ class ResCompany(models.Model):
         "by its agreement is left before a deadline.",
     )
 
-    # ------------------------------------------------------------
-    # Adoption of existing data
-    # ------------------------------------------------------------
-
+    # ---- Adoption of existing data ----
     lifecycle_adopted_conversion_gate = fields.Boolean(
         string="Qualify existing leads before conversion",
         help="Apply the conversion gate to the leads that existed when Sales "
@@ -235,21 +207,56 @@ class ResCompany(models.Model):
         "Lifecycle was installed. Off: they move through the pipeline as before.",
     )
 
-    # the gates the adoption counts know how to count in SQL, by gate code
-    _sales_lifecycle_gate_domains = {
-        "qualified": [("qualification_state", "!=", "qualified")],
-        "prime_contact": [("prime_contact_id", "=", False)],
-        "pursuit_team": [("pursuit_member_ids", "=", False)],
-        "competitor": [("competitor_line_ids", "=", False)],
-        "swot": [("swot_ids", "=", False)],
-        "quotation_sent": [
-            (
-                "order_ids",
-                "not any",
-                ["|", ("state", "in", ("sent", "sale")), ("revision_number", ">", 0)],
+    # ------------------------------------------------------------
+    # DEFAULTS
+    # ------------------------------------------------------------
+
+    @api.model
+    def _default_lifecycle_mode(self):
+        mode = (
+            self.env["ir.config_parameter"]
+            .sudo()  # a system parameter every company creation may read
+            .get_param("sales_lifecycle.default_mode", "enforce")
+        )
+        return mode if mode in dict(LIFECYCLE_MODES) else "enforce"
+
+    @api.model
+    def _default_quote_invoice_policy(self):
+        policy = (
+            self.env["ir.config_parameter"]
+            .sudo()  # a system parameter every company creation may read
+            .get_param(
+                "sales_lifecycle.default_quote_invoice_policy", "draft_on_accept"
             )
-        ],
-    }
+        )
+        return policy if policy in dict(QUOTE_INVOICE_POLICIES) else "draft_on_accept"
+
+    # ------------------------------------------------------------
+    # CONSTRAINTS
+    # ------------------------------------------------------------
+
+    @api.constrains("lead_qualification_threshold")
+    def _check_lead_qualification_threshold(self):
+        for company in self:
+            if not 0.0 <= company.lead_qualification_threshold <= 100.0:
+                raise ValidationError(
+                    self.env._(
+                        "The qualification threshold of %(company)s must be between "
+                        "0 and 100 (Settings > CRM > Sales Lifecycle).",
+                        company=company.name,
+                    )
+                )
+
+    # ------------------------------------------------------------
+    # BUSINESS
+    # ------------------------------------------------------------
+
+    def _sales_lifecycle_enforced(self):
+        """Whether the company's rules block (``enforce``, or no mode set)."""
+        self.ensure_one()
+        return self.lifecycle_mode != "advise"
+
+    # Adoption of existing data
 
     def _sales_lifecycle_adoption_counts(self):
         """What the install adopted in this company and what each rule would

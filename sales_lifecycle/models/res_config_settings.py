@@ -1,27 +1,32 @@
-from markupsafe import Markup
-
 from odoo import api, fields, models
 
 
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
+    # ---- Rollout mode, shared by every rule of the module ----
     lifecycle_mode = fields.Selection(
-        related="company_id.lifecycle_mode",
-        readonly=False,
+        related="company_id.lifecycle_mode", readonly=False
     )
 
-    # Stage 3: demonstrate value
+    # ---- Stage 2: qualification ----
+    lead_qualification_threshold = fields.Float(
+        related="company_id.lead_qualification_threshold", readonly=False
+    )
+    lead_qualification_required = fields.Boolean(
+        related="company_id.lead_qualification_required", readonly=False
+    )
+
+    # ---- Stage 3: demonstrating value ----
     lifecycle_stage_gates = fields.Boolean(
-        related="company_id.lifecycle_stage_gates",
-        readonly=False,
+        related="company_id.lifecycle_stage_gates", readonly=False
     )
     lifecycle_pursuit_follow = fields.Boolean(
-        related="company_id.lifecycle_pursuit_follow",
-        readonly=False,
+        related="company_id.lifecycle_pursuit_follow", readonly=False
     )
 
-    # Negotiation rounds, customer decision and price approvals (stage 4)
+    # ---- Stage 4: quotes and negotiation ----
+    # negotiation rounds and the customer's decision
     lifecycle_freeze_sent_quotes = fields.Boolean(
         related="company_id.lifecycle_freeze_sent_quotes", readonly=False
     )
@@ -40,91 +45,82 @@ class ResConfigSettings(models.TransientModel):
     lifecycle_rejection_stage_id = fields.Many2one(
         related="company_id.lifecycle_rejection_stage_id", readonly=False
     )
-    lifecycle_negotiation_stage_id = fields.Many2one(
-        related="company_id.lifecycle_negotiation_stage_id", readonly=False
-    )
-    lifecycle_expiry_reminder_days = fields.Integer(
-        related="company_id.lifecycle_expiry_reminder_days", readonly=False
-    )
+    # price approvals
     lifecycle_max_discount = fields.Float(
         related="company_id.lifecycle_max_discount", readonly=False
     )
     lifecycle_min_margin = fields.Float(
         related="company_id.lifecycle_min_margin", readonly=False
     )
-
-    # Qualification (stage 2)
-    lead_qualification_threshold = fields.Float(
-        related="company_id.lead_qualification_threshold",
-        readonly=False,
+    # automation (rule and reminder job, shipped inactive)
+    lifecycle_negotiation_stage_id = fields.Many2one(
+        related="company_id.lifecycle_negotiation_stage_id", readonly=False
     )
-    lead_qualification_required = fields.Boolean(
-        related="company_id.lead_qualification_required",
-        readonly=False,
+    lifecycle_expiry_reminder_days = fields.Integer(
+        related="company_id.lifecycle_expiry_reminder_days", readonly=False
     )
 
-    # Closing (stage 5)
+    # ---- Stage 5: closing ----
     quote_invoice_policy = fields.Selection(
-        related="company_id.quote_invoice_policy",
-        readonly=False,
+        related="company_id.quote_invoice_policy", readonly=False
     )
     lifecycle_invoice_require_signature = fields.Boolean(
-        related="company_id.lifecycle_invoice_require_signature",
-        readonly=False,
+        related="company_id.lifecycle_invoice_require_signature", readonly=False
     )
     lifecycle_invoice_conformity_check = fields.Boolean(
-        related="company_id.lifecycle_invoice_conformity_check",
-        readonly=False,
+        related="company_id.lifecycle_invoice_conformity_check", readonly=False
     )
     lifecycle_won_on_payment = fields.Boolean(
-        related="company_id.lifecycle_won_on_payment",
-        readonly=False,
+        related="company_id.lifecycle_won_on_payment", readonly=False
     )
 
-    # Stage 6: supporting the customer
+    # ---- Stage 6: supporting the customer ----
     ticket_entitlement_policy = fields.Selection(
-        related="company_id.ticket_entitlement_policy",
-        readonly=False,
+        related="company_id.ticket_entitlement_policy", readonly=False
     )
     lifecycle_renewal_days = fields.Integer(
-        related="company_id.lifecycle_renewal_days",
-        readonly=False,
+        related="company_id.lifecycle_renewal_days", readonly=False
     )
     lifecycle_sla_at_risk_percent = fields.Integer(
-        related="company_id.lifecycle_sla_at_risk_percent",
-        readonly=False,
+        related="company_id.lifecycle_sla_at_risk_percent", readonly=False
     )
 
-    # ------------------------------------------------------------
-    # Adoption of existing data
-    # ------------------------------------------------------------
-
+    # ---- Adoption of existing data ----
+    lifecycle_adoption_summary = fields.Html(
+        string="Existing Records",
+        compute="_compute_lifecycle_adoption_summary",
+        help="What the install did with the records that already existed, and "
+        "what each rule would block today if it applied to them.",
+    )
     lifecycle_adopted_conversion_gate = fields.Boolean(
         related="company_id.lifecycle_adopted_conversion_gate", readonly=False
     )
     lifecycle_adopted_stage_gates = fields.Boolean(
         related="company_id.lifecycle_adopted_stage_gates", readonly=False
     )
-    lifecycle_adoption_summary = fields.Html(
-        string="Existing Records",
-        compute="_compute_lifecycle_adoption_summary",
-        sanitize=False,
-        help="What the install did with the records that already existed, and "
-        "what each rule would block today if it applied to them.",
-    )
+
+    # ------------------------------------------------------------
+    # COMPUTES
+    # ------------------------------------------------------------
 
     @api.depends("company_id")
     def _compute_lifecycle_adoption_summary(self):
         for settings in self:
-            settings.lifecycle_adoption_summary = (
-                settings._sales_lifecycle_adoption_table()
+            settings.lifecycle_adoption_summary = self.env["ir.qweb"]._render(
+                "sales_lifecycle.res_config_settings_adoption_summary",
+                {"rows": settings._sales_lifecycle_adoption_rows()},
             )
 
-    def _sales_lifecycle_adoption_table(self):
+    # ------------------------------------------------------------
+    # BUSINESS
+    # ------------------------------------------------------------
+
+    def _sales_lifecycle_adoption_rows(self):
+        """``[(records, adopted at install, would block today)]``: the rows of
+        the adoption summary, as translated text."""
         self.ensure_one()
-        company = self.company_id
-        counts = company._sales_lifecycle_adoption_counts()
-        rows = [
+        counts = self.company_id._sales_lifecycle_adoption_counts()
+        return [
             (
                 self.env._("Leads"),
                 self.env._(
@@ -180,15 +176,3 @@ class ResConfigSettings(models.TransientModel):
                 ),
             ),
         ]
-        header = Markup("<tr><th>%s</th><th>%s</th><th>%s</th></tr>") % (
-            self.env._("Records"),
-            self.env._("Adopted at install"),
-            self.env._("Would block today if switched on"),
-        )
-        body = Markup("").join(
-            Markup("<tr><td>%s</td><td>%s</td><td>%s</td></tr>") % row for row in rows
-        )
-        return Markup('<table class="table table-sm mb-0">%s%s</table>') % (
-            header,
-            body,
-        )

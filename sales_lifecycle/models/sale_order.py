@@ -22,11 +22,18 @@ LIVE_STATES = ("draft", "sent")
 # round itself. A Python object: a context that comes over RPC cannot hold it.
 ROUND_RECORDED = object()
 ROUND_RECORDED_KEY = "sales_lifecycle_round_recorded"
+PRICE_APPROVAL_STATES = [
+    ("not_needed", "Not Needed"),
+    ("needed", "Approval Needed"),
+    ("approved", "Approved"),
+]
 LIFECYCLE_INVOICE_STATUSES = [
     ("waiting_signature", "Waiting for the signature"),
     ("waiting_delivery", "Waiting for delivery"),
     ("invoiced", "Invoiced"),
 ]
+# Fields whose change the deal's lifecycle milestones note.
+MILESTONE_FIELDS = {"state", "signature", "revision_number", "opportunity_id"}
 
 
 class SaleOrder(models.Model):
@@ -37,21 +44,24 @@ class SaleOrder(models.Model):
         "sales_lifecycle.sales_lifecycle_group_manager",
     )
     _sales_lifecycle_result_fields = (
+        # stage 4
+        "revision_number",
+        "is_primary",
+        "rejection_reason_id",
+        "rejection_comment",
+        "rejection_competitor_id",
+        "superseded_by_id",
+        "cancelled_while_sent",
+        "expiry_reminder_date",
         "price_approval_state",
         "price_approval_issues",
         "price_approved_by_id",
         "price_approved_date",
-        "revision_number",
-        "lifecycle_invoice_status",
-        "is_primary",
-        "superseded_by_id",
-        "rejection_reason_id",
-        "rejection_comment",
-        "rejection_competitor_id",
-        "expiry_reminder_date",
-        "support_agreement_id",
+        # stage 5
         "is_signed",
-        "cancelled_while_sent",
+        "lifecycle_invoice_status",
+        # stage 6
+        "support_agreement_id",
     )
     # Linking a quotation to an opportunity acts on it (alternatives cancelled
     # on acceptance, primary quotation, expected revenue): write access.
@@ -60,27 +70,98 @@ class SaleOrder(models.Model):
         "support_plan_id": "read",
     }
 
-    # Support terms sold with the quotation (stages 5 and 6)
-    support_plan_id = fields.Many2one(
-        "sales_lifecycle.support.plan",
-        check_company=True,
+    # ---- Stage 3: demonstrating value (the deal, read-only here) ----
+    prime_contact_id = fields.Many2one(
+        related="opportunity_id.prime_contact_id", string="Prime Contact"
+    )
+    competitor_line_ids = fields.One2many(
+        related="opportunity_id.competitor_line_ids", string="Competitors in the Deal"
+    )
+
+    # ---- Stage 4: quotes and negotiation ----
+    # negotiation rounds
+    revision_ids = fields.One2many(
+        "sales_lifecycle.quote.revision", "order_id", string="Revisions"
+    )
+    revision_number = fields.Integer(
+        string="Revisions Recorded",
+        default=0,
+        copy=False,
+        readonly=True,
+        index=True,
+        help="Number of negotiation rounds recorded; the quotation is in round "
+        "revision number + 1.",
+    )
+    round_name = fields.Char(
+        string="Round",
+        compute="_compute_round_name",
+        help="The quotation's name and its negotiation round.",
+    )
+    quote_frozen = fields.Boolean(
+        compute="_compute_quote_frozen",
+        help="A sent quotation is frozen: start a new round to change its terms.",
+    )
+    # alternatives and the customer's decision
+    is_primary = fields.Boolean(
+        string="Primary Quotation",
+        copy=False,
+        tracking=True,
+        help="The quotation the opportunity is negotiated on; at most one per "
+        "opportunity.",
+    )
+    rejection_reason_id = fields.Many2one(
+        "sales_lifecycle.quote.rejection.reason",
+        copy=False,
+        readonly=True,
         tracking=True,
         index="btree_not_null",
-        help="The support terms sold with this quotation; copied to its invoices.",
-        compute="_compute_support_plan_id",
-        store=True,
-        readonly=False,
     )
-
-    # Support agreement made from this order when the deal is won (stage 6)
-    support_agreement_id = fields.Many2one(
-        "sales_lifecycle.support.agreement",
-        readonly=True,
+    rejection_comment = fields.Text(copy=False, readonly=True)
+    rejection_competitor_id = fields.Many2one(
+        "sales_lifecycle.competitor",
+        string="Chosen Competitor",
         copy=False,
+        readonly=True,
         index="btree_not_null",
+        help="The competitor the customer chose instead.",
+    )
+    superseded_by_id = fields.Many2one(
+        "sale.order",
+        copy=False,
+        readonly=True,
+        index="btree_not_null",
+        help="The quotation of the same opportunity the customer accepted instead.",
+    )
+    cancelled_while_sent = fields.Boolean(
+        copy=False,
+        readonly=True,
+        help="Cancelled while it was sent: with Freeze sent quotations on, its "
+        "terms stay as sent, and setting it back to quotation records the round.",
+    )
+    expiry_reminder_date = fields.Date(
+        copy=False,
+        readonly=True,
+        help="Validity date the salesperson was last reminded of.",
+    )
+    # price approvals
+    price_approval_issues = fields.Text(
+        compute="_compute_price_approval",
+        help="Lines beyond the company's discount or margin limits.",
+    )
+    price_approval_state = fields.Selection(
+        PRICE_APPROVAL_STATES, compute="_compute_price_approval"
+    )
+    price_approved_by_id = fields.Many2one(
+        "res.users",
+        string="Prices Approved By",
+        compute="_compute_price_approval",
+        help="The sales manager whose approval covers the current prices.",
+    )
+    price_approved_date = fields.Datetime(
+        string="Prices Approved On", compute="_compute_price_approval"
     )
 
-    # Closing (stage 5): quote-to-invoice policy and signature
+    # ---- Stage 5: closing ----
     quote_invoice_policy = fields.Selection(
         QUOTE_INVOICE_POLICIES,
         compute="_compute_quote_invoice_policy",
@@ -103,134 +184,28 @@ class SaleOrder(models.Model):
         "confirmed: the invoice waits for the customer's signature, part of "
         "the order waits for delivery, or the order is invoiced.",
     )
-
-    # Negotiation rounds (stage 4)
-    revision_ids = fields.One2many(
-        "sales_lifecycle.quote.revision", "order_id", string="Revisions"
-    )
-    revision_number = fields.Integer(
-        string="Revisions Recorded",
-        default=0,
-        copy=False,
-        readonly=True,
-        index=True,
-        help="Number of negotiation rounds recorded; the quotation is in round "
-        "revision number + 1.",
-    )
-    round_name = fields.Char(
-        string="Round",
-        compute="_compute_round_name",
-        help="The quotation's name and its negotiation round.",
-    )
-    quote_frozen = fields.Boolean(
-        compute="_compute_quote_frozen",
-        help="A sent quotation is frozen: start a new round to change its terms.",
-    )
-    is_primary = fields.Boolean(
-        string="Primary Quotation",
-        copy=False,
-        tracking=True,
-        help="The quotation the opportunity is negotiated on; at most one per "
-        "opportunity.",
-    )
-
-    # The deal at hand while negotiating (stage 3 data, read-only here)
-    prime_contact_id = fields.Many2one(
-        related="opportunity_id.prime_contact_id", string="Prime Contact"
-    )
-    competitor_line_ids = fields.One2many(
-        related="opportunity_id.competitor_line_ids", string="Competitors in the Deal"
-    )
-
-    # Customer decision (stage 4)
-    rejection_reason_id = fields.Many2one(
-        "sales_lifecycle.quote.rejection.reason",
-        copy=False,
-        readonly=True,
+    support_plan_id = fields.Many2one(
+        "sales_lifecycle.support.plan",
+        check_company=True,
         tracking=True,
         index="btree_not_null",
+        help="The support terms sold with this quotation; copied to its invoices.",
+        compute="_compute_support_plan_id",
+        store=True,
+        readonly=False,
     )
-    rejection_comment = fields.Text(copy=False, readonly=True)
-    cancelled_while_sent = fields.Boolean(
-        copy=False,
+
+    # ---- Stage 6: supporting the customer ----
+    support_agreement_id = fields.Many2one(
+        "sales_lifecycle.support.agreement",
         readonly=True,
-        help="Cancelled while it was sent: with Freeze sent quotations on, its "
-        "terms stay as sent, and setting it back to quotation records the round.",
-    )
-    rejection_competitor_id = fields.Many2one(
-        "sales_lifecycle.competitor",
-        string="Chosen Competitor",
         copy=False,
-        readonly=True,
         index="btree_not_null",
-        help="The competitor the customer chose instead.",
-    )
-    superseded_by_id = fields.Many2one(
-        "sale.order",
-        copy=False,
-        readonly=True,
-        index="btree_not_null",
-        help="The quotation of the same opportunity the customer accepted instead.",
-    )
-    expiry_reminder_date = fields.Date(
-        copy=False,
-        readonly=True,
-        help="Validity date the salesperson was last reminded of.",
     )
 
-    # Price approvals (stage 4)
-    price_approval_issues = fields.Text(
-        compute="_compute_price_approval",
-        help="Lines beyond the company's discount or margin limits.",
-    )
-    price_approval_state = fields.Selection(
-        [
-            ("not_needed", "Not Needed"),
-            ("needed", "Approval Needed"),
-            ("approved", "Approved"),
-        ],
-        compute="_compute_price_approval",
-    )
-    price_approved_by_id = fields.Many2one(
-        "res.users",
-        string="Prices Approved By",
-        compute="_compute_price_approval",
-        help="The sales manager whose approval covers the current prices.",
-    )
-    price_approved_date = fields.Datetime(
-        string="Prices Approved On", compute="_compute_price_approval"
-    )
-
-    @api.depends("sale_order_template_id", "order_line.product_id")
-    def _compute_support_plan_id(self):
-        for order in self:
-            if order.state == "sale":
-                # the plan of a confirmed order is what was sold: a line or a
-                # template changed afterwards does not change it
-                order.support_plan_id = order.support_plan_id
-                continue
-            plan = order.sale_order_template_id.support_plan_id
-            if not plan and not order.support_plan_id:
-                plan = order.order_line.product_id.product_tmpl_id.support_plan_id
-                plan = plan.filtered(
-                    lambda p, o=order: p.company_id in (o.company_id, p.browse())
-                )[:1]
-            order.support_plan_id = plan or order.support_plan_id
-
-    @api.depends(
-        "sale_order_template_id.quote_invoice_policy", "company_id.quote_invoice_policy"
-    )
-    def _compute_quote_invoice_policy(self):
-        for order in self:
-            order.quote_invoice_policy = (
-                order.sale_order_template_id.quote_invoice_policy
-                or order.company_id.quote_invoice_policy
-            )
-
-    @api.depends("signature")
-    def _compute_is_signed(self):
-        for order in self:
-            order.is_signed = bool(order.signature)
+    # ------------------------------------------------------------
+    # COMPUTES
+    # ------------------------------------------------------------
 
     @api.depends("name", "revision_number")
     def _compute_round_name(self):
@@ -279,8 +254,39 @@ class SaleOrder(models.Model):
             else:
                 order.price_approval_state = "needed"
 
+    @api.depends(
+        "sale_order_template_id.quote_invoice_policy", "company_id.quote_invoice_policy"
+    )
+    def _compute_quote_invoice_policy(self):
+        for order in self:
+            order.quote_invoice_policy = (
+                order.sale_order_template_id.quote_invoice_policy
+                or order.company_id.quote_invoice_policy
+            )
+
+    @api.depends("signature")
+    def _compute_is_signed(self):
+        for order in self:
+            order.is_signed = bool(order.signature)
+
+    @api.depends("sale_order_template_id", "order_line.product_id")
+    def _compute_support_plan_id(self):
+        for order in self:
+            if order.state == "sale":
+                # the plan of a confirmed order is what was sold: a line or a
+                # template changed afterwards does not change it
+                order.support_plan_id = order.support_plan_id
+                continue
+            plan = order.sale_order_template_id.support_plan_id
+            if not plan and not order.support_plan_id:
+                plan = order.order_line.product_id.product_tmpl_id.support_plan_id
+                plan = plan.filtered(
+                    lambda p, o=order: p.company_id in (o.company_id, p.browse())
+                )[:1]
+            order.support_plan_id = plan or order.support_plan_id
+
     # ------------------------------------------------------------
-    # Constraints
+    # CONSTRAINTS
     # ------------------------------------------------------------
 
     def init(self):
@@ -303,7 +309,8 @@ class SaleOrder(models.Model):
     def create(self, vals_list):
         # Adds: a default opportunity from the context is a link like one in
         # the values (the rule layer checks the access it needs); an order
-        # created sent or confirmed meets the checks of those states.
+        # created sent or confirmed meets the checks of those states; the
+        # deal's milestones note an order created in a given state.
         default_lead = self.env.context.get("default_opportunity_id")
         if default_lead:
             for vals in vals_list:
@@ -315,6 +322,8 @@ class SaleOrder(models.Model):
         orders.filtered(
             lambda o: o.state == "sent"
         )._sales_lifecycle_check_price_approval()
+        if any(vals.get("state") for vals in vals_list):
+            self.env["sales_lifecycle.milestone"]._touch(orders)
         return orders
 
     def write(self, vals):
@@ -324,8 +333,10 @@ class SaleOrder(models.Model):
         # - prices a manager must approve cannot be signed;
         # - the support plan of a confirmed order stays what was sold;
         # - one primary quotation per opportunity, expected revenue following
-        #   it; a signature arriving on a confirmed order that waited for it
-        #   creates the invoice its policy asks for.
+        #   it;
+        # - the customer's signature arriving: _sales_lifecycle_on_signed, the
+        #   hook of every path that signs (portal route, back office, RPC);
+        # - the deal's milestones note states, signatures and rounds.
         if not self._sales_lifecycle_is_system():
             self._sales_lifecycle_check_result_fields([vals], records=self)
             self._sales_lifecycle_check_links([vals])
@@ -350,14 +361,10 @@ class SaleOrder(models.Model):
         if {"is_primary", "opportunity_id", "order_line", "state"} & vals.keys():
             self._sales_lifecycle_sync_expected_revenue()
         if vals.get("signature"):
-            waiting = self.filtered(
-                lambda o: (
-                    o.state == "sale"
-                    and o.lifecycle_invoice_status == "waiting_signature"
-                )
-            )
-            if waiting:
-                waiting._sales_lifecycle_invoice_on_accept()
+            self._sales_lifecycle_on_signed()
+        if MILESTONE_FIELDS & vals.keys():
+            hints = ("revision",) if "revision_number" in vals else ()
+            self.env["sales_lifecycle.milestone"]._touch(self, hints)
         return res
 
     def _sales_lifecycle_state_change(self, state):
@@ -415,8 +422,26 @@ class SaleOrder(models.Model):
             )
 
     # ------------------------------------------------------------
-    # Actions: negotiation rounds
+    # ACTIONS
     # ------------------------------------------------------------
+
+    # Stage 4: negotiation rounds
+
+    def action_quotation_send(self):
+        # Adds: refuse at once, before the e-mail is written, to send prices a
+        # manager must approve (advise mode notes it when the e-mail goes).
+        self.filtered(
+            lambda o: o.state == "draft" and o.company_id._sales_lifecycle_enforced()
+        )._sales_lifecycle_check_price_approval()
+        return super().action_quotation_send()
+
+    def action_open_new_revision(self):
+        """Button: ask the reason of the new round."""
+        return self._sales_lifecycle_wizard_action(
+            self.env._("New Negotiation Round"),
+            "sales_lifecycle.quote.revise",
+            {"default_order_ids": self.ids},
+        )
 
     def action_new_revision(self, reason=None):
         """Record the current round of each sent quotation as a revision and
@@ -440,40 +465,18 @@ class SaleOrder(models.Model):
         self._sales_lifecycle_renew_expired_validity()
         return True
 
-    def action_quotation_send(self):
-        # Adds: refuse at once, before the e-mail is written, to send prices a
-        # manager must approve (advise mode notes it when the e-mail goes).
-        self.filtered(
-            lambda o: o.state == "draft" and o.company_id._sales_lifecycle_enforced()
-        )._sales_lifecycle_check_price_approval()
-        return super().action_quotation_send()
-
-    def action_open_new_revision(self):
-        """Button: ask the reason of the new round."""
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("New Negotiation Round"),
-            "res_model": "sales_lifecycle.quote.revise",
-            "view_mode": "form",
-            "target": "new",
-            "context": {"default_order_ids": self.ids},
-        }
-
     def action_compare_revisions(self, from_revision=None, to_revision=None):
         self.ensure_one()
         from_revision = from_revision or self.revision_ids[:1]
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("Compare Negotiation Rounds"),
-            "res_model": "sales_lifecycle.quote.revision.compare",
-            "view_mode": "form",
-            "target": "new",
-            "context": {
+        return self._sales_lifecycle_wizard_action(
+            self.env._("Compare Negotiation Rounds"),
+            "sales_lifecycle.quote.revision.compare",
+            {
                 "default_order_id": self.id,
                 "default_from_revision_id": from_revision.id,
                 "default_to_revision_id": to_revision.id if to_revision else False,
             },
-        }
+        )
 
     def action_view_revisions(self):
         self.ensure_one()
@@ -483,6 +486,8 @@ class SaleOrder(models.Model):
         action["domain"] = [("order_id", "=", self.id)]
         action["context"] = {"default_order_id": self.id}
         return action
+
+    # Stage 4: alternatives and the customer's decision
 
     def action_set_primary(self):
         """Mark each quotation as the primary one of its opportunity."""
@@ -518,10 +523,6 @@ class SaleOrder(models.Model):
         self._sales_lifecycle_system().write({"is_primary": True})
         return True
 
-    # ------------------------------------------------------------
-    # Actions: customer decision
-    # ------------------------------------------------------------
-
     def action_confirm(self):
         # Adds: the row lock that keeps the confirmation (and its invoice)
         # exactly once under concurrent calls, taken before stock's checks;
@@ -544,14 +545,11 @@ class SaleOrder(models.Model):
         Without ``reason_id`` the rejection wizard opens to ask for it.
         """
         if not reason_id:
-            return {
-                "type": "ir.actions.act_window",
-                "name": self.env._("Reject Quotation"),
-                "res_model": "sales_lifecycle.quote.reject",
-                "view_mode": "form",
-                "target": "new",
-                "context": {"default_order_ids": self.ids},
-            }
+            return self._sales_lifecycle_wizard_action(
+                self.env._("Reject Quotation"),
+                "sales_lifecycle.quote.reject",
+                {"default_order_ids": self.ids},
+            )
         reason = self.env["sales_lifecycle.quote.rejection.reason"].browse(reason_id)
         if not reason.exists():
             raise UserError(self.env._("Choose an existing rejection reason."))
@@ -587,49 +585,11 @@ class SaleOrder(models.Model):
         )
         return True
 
-    def _sales_lifecycle_rejection_competitor(self, reason, competitor_line_id):
-        """The competitor the customer chose, from one of the deal's lines."""
-        if not competitor_line_id:
-            return self.env["sales_lifecycle.competitor"]
-        line = self.env["sales_lifecycle.lead.competitor"].browse(competitor_line_id)
-        if not reason.is_competitor:
-            raise UserError(
-                self.env._(
-                    "A competitor is recorded only with a reason where the customer "
-                    "chose a competitor (%(reason)s is not one).",
-                    reason=reason.name,
-                )
-            )
-        if not line.exists() or line.lead_id not in self.opportunity_id:
-            raise UserError(
-                self.env._(
-                    "Pick the competitor among the competitor lines of the "
-                    "quotation's opportunity (Competitors tab)."
-                )
-            )
-        if len(self.opportunity_id) > 1:
-            raise UserError(
-                self.env._(
-                    "Reject the quotations of one opportunity at a time to record "
-                    "the competitor."
-                )
-            )
-        return line.competitor_id
-
-    def _sales_lifecycle_prepare_rejection_values(self, reason, comment, competitor):
-        return {
-            "rejection_reason_id": reason.id,
-            "rejection_comment": comment or False,
-            "rejection_competitor_id": competitor.id,
-            "is_primary": False,
-        }
-
-    # ------------------------------------------------------------
-    # Actions: price approvals
-    # ------------------------------------------------------------
+    # Stage 4: price approvals
 
     def action_request_approval(self):
-        """Ask the sales managers to approve the prices (an activity each)."""
+        """Ask the sales managers to approve the prices (an activity each, of
+        the type ``sales_lifecycle.mail_activity_type_price_approval``)."""
         to_approve = self.filtered(lambda o: o.price_approval_state == "needed")
         if not to_approve:
             raise UserError(
@@ -655,7 +615,7 @@ class SaleOrder(models.Model):
                 )
             for approver in approvers:
                 order.activity_schedule(
-                    "mail.mail_activity_data_todo",
+                    "sales_lifecycle.mail_activity_type_price_approval",
                     user_id=approver.id,
                     summary=self.env._(
                         "Approve the prices of %(name)s", name=order.name
@@ -665,7 +625,8 @@ class SaleOrder(models.Model):
         return True
 
     def action_approve(self):
-        """A sales manager approves the current prices of the quotations."""
+        """A sales manager approves the current prices of the quotations; the
+        approval requests (activities of the price approval type) are done."""
         self._sales_lifecycle_grant_approval(
             summaries={order: order.price_approval_issues for order in self}
         )
@@ -679,24 +640,26 @@ class SaleOrder(models.Model):
                 ),
                 subtype_xmlid="mail.mt_note",
             )
-        summary_prefix = self.env._("Approve the prices of")
-        self.activity_ids.filtered(
-            lambda a: (a.summary or "").startswith(summary_prefix)
-        ).action_feedback(feedback=self.env._("Approved"))
+        request_type = self.env.ref(
+            "sales_lifecycle.mail_activity_type_price_approval",
+            raise_if_not_found=False,
+        )
+        if request_type:
+            self.activity_ids.filtered(
+                lambda a: a.activity_type_id == request_type
+            ).action_feedback(feedback=self.env._("Approved"))
         return True
 
-    # ------------------------------------------------------------
-    # Automation
-    # ------------------------------------------------------------
+    # Stage 4: automation (automation rule, scheduled action)
 
     def _move_opportunity_to_negotiation(self):
-        """Automation rule: the opportunity enters the negotiation stage."""
+        """Automation rule: the opportunity enters the negotiation stage of
+        its quotation's company (``lifecycle_negotiation_stage_id``), forward
+        moves only. A company without that setting moves nothing."""
         for company, orders in (
             self.filtered("opportunity_id").grouped("company_id").items()
         ):
-            stage = company.lifecycle_negotiation_stage_id or self.env[
-                "crm.stage"
-            ].search([("name", "=ilike", "negotiation")], limit=1)
+            stage = company.lifecycle_negotiation_stage_id
             if not stage:
                 continue
             leads = orders.opportunity_id.filtered(
@@ -707,21 +670,20 @@ class SaleOrder(models.Model):
 
     @api.model
     def _cron_remind_expiring_quotations(self):
-        """Remind the salespeople of the live quotations about to expire."""
+        """Remind the salespeople of the live quotations about to expire, once
+        per validity date."""
         today = fields.Date.context_today(self)
         companies = self.env["res.company"].search(
             [("lifecycle_expiry_reminder_days", ">", 0)]
         )
         for company in companies:
-            days = company.lifecycle_expiry_reminder_days
-            if days <= 0:
-                continue
+            horizon = today + timedelta(days=company.lifecycle_expiry_reminder_days)
             orders = self.search(
                 [
                     ("company_id", "=", company.id),
                     ("state", "in", LIVE_STATES),
                     ("validity_date", ">=", today),
-                    ("validity_date", "<=", today + timedelta(days=days)),
+                    ("validity_date", "<=", horizon),
                     ("user_id", "!=", False),
                 ]
             ).filtered(lambda o: o.expiry_reminder_date != o.validity_date)
@@ -736,14 +698,71 @@ class SaleOrder(models.Model):
                         date=order.validity_date,
                     ),
                 )
-                order._sales_lifecycle_system().write(
-                    {"expiry_reminder_date": order.validity_date}
+            for validity_date, dated in orders.grouped("validity_date").items():
+                dated._sales_lifecycle_system().write(
+                    {"expiry_reminder_date": validity_date}
                 )
         return True
 
+    # Stage 5: closing
+
+    def action_create_lifecycle_invoice(self):
+        """Create the invoice of what each confirmed order may invoice now.
+
+        Callable from server and automated actions: it re-checks that each
+        order is confirmed and, when its policy or company requires it,
+        signed; re-running it creates nothing more while there is nothing new
+        to invoice. Returns the created invoices' action when run on one order.
+        """
+        problems = []
+        for order in self:
+            if order.state != "sale":
+                message = self.env._(
+                    "%(order)s is not a confirmed order: confirm it before "
+                    "invoicing it.",
+                    order=order.name,
+                )
+            elif order._sales_lifecycle_waits_for_signature():
+                message = self.env._(
+                    "%(order)s has no customer signature: have the customer "
+                    "sign the quotation (Customer Signature) before invoicing it.",
+                    order=order.name,
+                )
+            else:
+                continue
+            problems.append((order, [message]))
+        self._sales_lifecycle_apply_rule(
+            problems, self.env._("These orders cannot be invoiced yet:")
+        )
+        blocked = self.browse([record.id for record, _msgs in problems])
+        invoices = (self - blocked)._sales_lifecycle_create_invoices()
+        if len(self) == 1 and invoices:
+            return self.action_view_invoice(invoices=invoices)
+        return True
+
     # ------------------------------------------------------------
-    # Business helpers
+    # BUSINESS
     # ------------------------------------------------------------
+
+    def _sales_lifecycle_wizard_action(self, name, res_model, context):
+        """The action opening one of the module's wizards in a dialog."""
+        return {
+            "type": "ir.actions.act_window",
+            "name": name,
+            "res_model": res_model,
+            "view_mode": "form",
+            "target": "new",
+            "context": context,
+        }
+
+    def _sales_lifecycle_log_notes(self, notes):
+        """Log one internal note per order in a batch: ``{order: text}``."""
+        if notes:
+            self._message_log_batch(
+                {order.id: Markup("<p>%s</p>") % text for order, text in notes.items()}
+            )
+
+    # Stage 4: negotiation rounds
 
     def _sales_lifecycle_frozen(self):
         """The orders whose commercial terms are frozen: sent quotations, and
@@ -756,6 +775,23 @@ class SaleOrder(models.Model):
                     or (o.state == "cancel" and o.cancelled_while_sent)
                 )
             )
+        )
+
+    def _sales_lifecycle_check_frozen(self, operation):
+        """Refuse to change the terms of sent quotations (per setting)."""
+        frozen = self._sales_lifecycle_frozen()
+        if not frozen:
+            return
+        message = self.env._(
+            "it has been sent: its prices, quantities, discounts and taxes are "
+            "frozen (%(operation)s). Click New Round on the quotation to negotiate "
+            "again, or turn off Freeze sent quotations in the Sales Lifecycle "
+            "settings.",
+            operation=operation,
+        )
+        self._sales_lifecycle_apply_rule(
+            [(order, [message]) for order in frozen],
+            self.env._("A sent quotation cannot be edited in place:"),
         )
 
     def _sales_lifecycle_record_rounds(self, reason=None):
@@ -791,109 +827,6 @@ class SaleOrder(models.Model):
             }
         )
         return revisions
-
-    def _sales_lifecycle_renew_expired_validity(self):
-        """A quotation reopened past its expiry gets a new expiry date."""
-        today = fields.Date.context_today(self)
-        for order in self:
-            if order.validity_date and order.validity_date < today:
-                order.validity_date = order._sales_lifecycle_new_validity_date()
-
-    def _sales_lifecycle_check_confirmation(self):
-        """The checks every path to a confirmed order meets (button, portal
-        acceptance and signature, payment, a ``state`` write): the row lock,
-        then expiry and price approval."""
-        if not self:
-            return
-        self._sales_lifecycle_lock()
-        self._sales_lifecycle_check_not_expired()
-        self._sales_lifecycle_check_price_approval()
-
-    def _sales_lifecycle_real_manager(self):
-        """Whether the user acting is a sales manager, as himself: under sudo
-        (portal, payment, automation) nobody approves by acting."""
-        return not self.env.su and self.env.user.has_group(
-            "sales_lifecycle.sales_lifecycle_group_manager"
-        )
-
-    def _sales_lifecycle_check_sold_plan(self, plan_id):
-        """The support plan of a confirmed order is what the customer bought:
-        only a sales manager (as himself) changes it afterwards."""
-        plan = self.env["sales_lifecycle.support.plan"].browse(plan_id or [])
-        changed = self.filtered(
-            lambda o: o.state == "sale" and o.support_plan_id != plan
-        )
-        if not changed:
-            return
-        if self._sales_lifecycle_real_manager():
-            changed._sales_lifecycle_log_notes(
-                {
-                    order: self.env._(
-                        "Support plan changed after confirmation by %(user)s: "
-                        "%(old)s → %(new)s",
-                        user=self.env.user.name,
-                        old=order.support_plan_id.name or "-",
-                        new=plan.name or "-",
-                    )
-                    for order in changed
-                }
-            )
-            return
-        message = self.env._(
-            "it is confirmed: its support plan is what the customer bought. Ask "
-            "a sales manager to change it, or sell the new plan on a new order."
-        )
-        self._sales_lifecycle_apply_rule(
-            [(order, [message]) for order in changed],
-            self.env._("The support plan of a confirmed order cannot be changed:"),
-        )
-
-    def _sales_lifecycle_leave_primary(self, opportunity_id):
-        """A primary quotation moved to another opportunity is no longer
-        primary (the other opportunity may have one, maybe hidden)."""
-        moving = self.filtered(
-            lambda o: o.is_primary and o.opportunity_id.id != (opportunity_id or False)
-        )
-        if moving:
-            moving._sales_lifecycle_system().write({"is_primary": False})
-            moving.flush_recordset(["is_primary"])
-
-    def _sales_lifecycle_unapproved_prices(self):
-        """``{order: [messages]}`` of the orders with prices beyond the limits
-        that no valid approval covers."""
-        issues = self._sales_lifecycle_price_issues()
-        if not issues:
-            return {}
-        with_issues = self.browse([order.id for order in issues])
-        approved = with_issues._sales_lifecycle_valid_approvals()
-        return {
-            order: [message for _line, message in line_messages]
-            for order, line_messages in issues.items()
-            if order not in approved
-        }
-
-    def _sales_lifecycle_waits_for_price_approval(self):
-        """Whether the quotation's prices wait for a sales manager's approval
-        that the rollout mode enforces (the portal answers before signing)."""
-        self.ensure_one()
-        return (
-            self.state in LIVE_STATES
-            and self._sales_lifecycle_company()._sales_lifecycle_enforced()
-            and bool(self._sales_lifecycle_unapproved_prices())
-        )
-
-    def _sales_lifecycle_check_invoiced_prices(self):
-        """Approvals cover the whole life of the order: prices beyond the
-        limits added or changed after confirmation are approved before
-        anything is invoiced."""
-        self.filtered(
-            lambda o: o.state == "sale"
-        )._sales_lifecycle_check_price_approval(
-            self.env._(
-                "A sales manager must approve the prices of these orders before "
-                "they are invoiced (Request Approval on the order):"
-            )
-        )
 
     def _sales_lifecycle_prepare_revision_values(self, reason):
         self.ensure_one()
@@ -931,26 +864,14 @@ class SaleOrder(models.Model):
         }
 
     def _sales_lifecycle_round_snapshot(self):
-        """The current round as plain values (see the revision's)."""
+        """The current round as plain values, comparable with a revision's
+        (``sales_lifecycle.quote.revision._get_round_snapshot``)."""
         self.ensure_one()
-        return {
-            "label": self.round_name,
-            "currency": self.currency_id,
-            "amount_untaxed": self.amount_untaxed,
-            "amount_total": self.amount_total,
-            "lines": {
-                ("line", line.id): {
-                    "product": line.product_id.display_name or line.name,
-                    "product_id": line.product_id.id,
-                    "quantity": line.product_uom_qty,
-                    "price_unit": line.price_unit,
-                    "discount": line.discount,
-                    "subtotal": line.price_subtotal,
-                }
-                for line in self.order_line
-                if not line.display_type
-            },
-        }
+        return self.env["sales_lifecycle.quote.revision"]._prepare_round_snapshot(
+            self.round_name,
+            self,
+            [(("line", line.id), line) for line in self.order_line],
+        )
 
     def _sales_lifecycle_new_validity_date(self):
         self.ensure_one()
@@ -959,22 +880,12 @@ class SaleOrder(models.Model):
             return fields.Date.context_today(self) + timedelta(days)
         return False
 
-    def _sales_lifecycle_check_frozen(self, operation):
-        """Refuse to change the terms of sent quotations (per setting)."""
-        frozen = self._sales_lifecycle_frozen()
-        if not frozen:
-            return
-        message = self.env._(
-            "it has been sent: its prices, quantities, discounts and taxes are "
-            "frozen (%(operation)s). Click New Round on the quotation to negotiate "
-            "again, or turn off Freeze sent quotations in the Sales Lifecycle "
-            "settings.",
-            operation=operation,
-        )
-        self._sales_lifecycle_apply_rule(
-            [(order, [message]) for order in frozen],
-            self.env._("A sent quotation cannot be edited in place:"),
-        )
+    def _sales_lifecycle_renew_expired_validity(self):
+        """A quotation reopened past its expiry gets a new expiry date."""
+        today = fields.Date.context_today(self)
+        for order in self:
+            if order.validity_date and order.validity_date < today:
+                order.validity_date = order._sales_lifecycle_new_validity_date()
 
     def _sales_lifecycle_check_not_expired(self):
         """Refuse to confirm expired quotations (the callers pass the orders
@@ -1005,143 +916,17 @@ class SaleOrder(models.Model):
             problems, self.env._("An expired quotation cannot be confirmed:")
         )
 
-    def _sales_lifecycle_log_notes(self, notes):
-        """Log one internal note per order in a batch: ``{order: text}``."""
-        if notes:
-            self._message_log_batch(
-                {order.id: Markup("<p>%s</p>") % text for order, text in notes.items()}
-            )
+    # Stage 4: alternatives and the customer's decision
 
-    def _sales_lifecycle_price_issues(self):
-        """Lines beyond the company's discount and margin limits.
-
-        :return: ``{order: [(line, message)]}`` for the orders with issues.
-        """
-        today = fields.Date.context_today(self)
-        result = {}
-        for order in self:
-            company = order.company_id
-            max_discount = company.lifecycle_max_discount
-            min_margin = company.lifecycle_min_margin
-            if not max_discount and not min_margin:
-                continue
-            messages = []
-            for line in order.order_line:
-                if line.display_type or line.is_downpayment or not line.product_id:
-                    continue
-                label = line.product_id.display_name
-                if max_discount and float_compare(line.discount, max_discount, 2) > 0:
-                    messages.append(
-                        (
-                            line,
-                            self.env._(
-                                "%(line)s: discount %(discount)s%% is above the "
-                                "%(limit)s%% allowed",
-                                line=label,
-                                discount=round(line.discount, 2),
-                                limit=max_discount,
-                            ),
-                        )
-                    )
-                if not min_margin or float_is_zero(line.price_subtotal, 2):
-                    continue
-                cost = line.product_id.with_company(company).standard_price
-                if not cost:
-                    continue  # margin unknown without a cost
-                cost = line.product_id.uom_id._compute_price(cost, line.product_uom)
-                cost = company.currency_id._convert(
-                    cost, order.currency_id, company, order.date_order or today
-                )
-                margin = (
-                    (line.price_subtotal - cost * line.product_uom_qty)
-                    / line.price_subtotal
-                    * 100
-                )
-                if float_compare(margin, min_margin, 2) < 0:
-                    messages.append(
-                        (
-                            line,
-                            self.env._(
-                                "%(line)s: margin %(margin)s%% is below the "
-                                "%(limit)s%% required",
-                                line=label,
-                                margin=round(margin, 2),
-                                limit=min_margin,
-                            ),
-                        )
-                    )
-            if messages:
-                result[order] = messages
-        return result
-
-    def _sales_lifecycle_approval_snapshot(self):
-        """What a price approval covers: the lines beyond the limits, with
-        their product, unit, quantity, price and discount."""
-        self.ensure_one()
-        lines = self.env["sale.order.line"].union(
-            *(
-                line
-                for line, _message in self._sales_lifecycle_price_issues().get(self, [])
-            )
+    def _sales_lifecycle_leave_primary(self, opportunity_id):
+        """A primary quotation moved to another opportunity is no longer
+        primary (the other opportunity may have one, maybe hidden)."""
+        moving = self.filtered(
+            lambda o: o.is_primary and o.opportunity_id.id != (opportunity_id or False)
         )
-        return sorted(
-            [
-                line._origin.id or 0,
-                line.product_id.id,
-                line.product_uom.id,
-                float_repr(line.product_uom_qty, 6),
-                float_repr(line.price_unit, 6),
-                float_repr(line.discount, 6),
-            ]
-            for line in lines
-        )
-
-    def _sales_lifecycle_approver_message(self):
-        return self.env._("Only a sales manager (Lifecycle: Manager) approves prices.")
-
-    def _sales_lifecycle_check_price_approval(self, title=None):
-        """Prices beyond the limits need a sales manager's approval: to send,
-        sign, confirm or invoice them.
-
-        A sales manager acting as himself approves by acting (his approval is
-        recorded, so later changes void it). Nobody else is exempt: not the
-        portal, payment or automation running as superuser."""
-        unapproved = self._sales_lifecycle_unapproved_prices()
-        if not unapproved:
-            return
-        orders = self.browse([order.id for order in unapproved])
-        if orders._sales_lifecycle_real_manager():
-            orders._sales_lifecycle_grant_approval(
-                justification=self.env._("Approved by acting on the order."),
-                summaries={order: "\n".join(unapproved[order]) for order in orders},
-            )
-            orders.invalidate_recordset(
-                ["price_approval_state", "price_approved_by_id", "price_approved_date"]
-            )
-            orders._sales_lifecycle_log_notes(
-                dict.fromkeys(
-                    orders,
-                    self.env._(
-                        "Prices beyond the limits approved by %(user)s, who acted "
-                        "on them.",
-                        user=self.env.user.name,
-                    ),
-                )
-            )
-            return
-        problems = [
-            # mark_so_as_sent off: an advice note must not re-send the quotation
-            (order.with_context(mark_so_as_sent=False), messages)
-            for order, messages in unapproved.items()
-        ]
-        self._sales_lifecycle_apply_rule(
-            problems,
-            title
-            or self.env._(
-                "A sales manager must approve these prices first (Request Approval "
-                "on the quotation):"
-            ),
-        )
+        if moving:
+            moving._sales_lifecycle_system().write({"is_primary": False})
+            moving.flush_recordset(["is_primary"])
 
     def _sales_lifecycle_unset_other_primaries(self, opportunity_id=None):
         if len(self) > 1 and (opportunity_id or len(self.opportunity_id) < len(self)):
@@ -1247,55 +1032,277 @@ class SaleOrder(models.Model):
             )
             alternatives -= siblings
 
-    def action_create_lifecycle_invoice(self):
-        """Create the invoice of what each confirmed order may invoice now.
+    def _sales_lifecycle_rejection_competitor(self, reason, competitor_line_id):
+        """The competitor the customer chose, from one of the deal's lines."""
+        if not competitor_line_id:
+            return self.env["sales_lifecycle.competitor"]
+        line = self.env["sales_lifecycle.lead.competitor"].browse(competitor_line_id)
+        if not reason.is_competitor:
+            raise UserError(
+                self.env._(
+                    "A competitor is recorded only with a reason where the customer "
+                    "chose a competitor (%(reason)s is not one).",
+                    reason=reason.name,
+                )
+            )
+        if not line.exists() or line.lead_id not in self.opportunity_id:
+            raise UserError(
+                self.env._(
+                    "Pick the competitor among the competitor lines of the "
+                    "quotation's opportunity (Competitors tab)."
+                )
+            )
+        if len(self.opportunity_id) > 1:
+            raise UserError(
+                self.env._(
+                    "Reject the quotations of one opportunity at a time to record "
+                    "the competitor."
+                )
+            )
+        return line.competitor_id
 
-        Callable from server and automated actions: it re-checks that each
-        order is confirmed and, when its policy or company requires it,
-        signed; re-running it creates nothing more while there is nothing new
-        to invoice. Returns the created invoices' action when run on one order.
+    def _sales_lifecycle_prepare_rejection_values(self, reason, comment, competitor):
+        return {
+            "rejection_reason_id": reason.id,
+            "rejection_comment": comment or False,
+            "rejection_competitor_id": competitor.id,
+            "is_primary": False,
+        }
+
+    # Stage 4: price approvals
+
+    def _sales_lifecycle_price_issues(self):
+        """Lines beyond the company's discount and margin limits.
+
+        :return: ``{order: [(line, message)]}`` for the orders with issues.
         """
-        problems = []
+        today = fields.Date.context_today(self)
+        result = {}
         for order in self:
-            if order.state != "sale":
-                problems.append(
-                    (
-                        order,
-                        [
+            company = order.company_id
+            max_discount = company.lifecycle_max_discount
+            min_margin = company.lifecycle_min_margin
+            if not max_discount and not min_margin:
+                continue
+            messages = []
+            for line in order.order_line:
+                if line.display_type or line.is_downpayment or not line.product_id:
+                    continue
+                label = line.product_id.display_name
+                if max_discount and float_compare(line.discount, max_discount, 2) > 0:
+                    messages.append(
+                        (
+                            line,
                             self.env._(
-                                "%(order)s is not a confirmed order: confirm it "
-                                "before invoicing it.",
-                                order=order.name,
-                            )
-                        ],
+                                "%(line)s: discount %(discount)s%% is above the "
+                                "%(limit)s%% allowed",
+                                line=label,
+                                discount=round(line.discount, 2),
+                                limit=max_discount,
+                            ),
+                        )
                     )
+                if not min_margin or float_is_zero(line.price_subtotal, 2):
+                    continue
+                cost = line.product_id.with_company(company).standard_price
+                if not cost:
+                    continue  # margin unknown without a cost
+                cost = line.product_id.uom_id._compute_price(cost, line.product_uom)
+                cost = company.currency_id._convert(
+                    cost, order.currency_id, company, order.date_order or today
                 )
-            elif order._sales_lifecycle_waits_for_signature():
-                problems.append(
-                    (
-                        order,
-                        [
+                margin = (
+                    (line.price_subtotal - cost * line.product_uom_qty)
+                    / line.price_subtotal
+                    * 100
+                )
+                if float_compare(margin, min_margin, 2) < 0:
+                    messages.append(
+                        (
+                            line,
                             self.env._(
-                                "%(order)s has no customer signature: have the "
-                                "customer sign the quotation (Customer "
-                                "Signature) before invoicing it.",
-                                order=order.name,
-                            )
-                        ],
+                                "%(line)s: margin %(margin)s%% is below the "
+                                "%(limit)s%% required",
+                                line=label,
+                                margin=round(margin, 2),
+                                limit=min_margin,
+                            ),
+                        )
                     )
-                )
-        self._sales_lifecycle_apply_rule(
-            problems, self.env._("These orders cannot be invoiced yet:")
-        )
-        blocked = self.browse([record.id for record, _msgs in problems])
-        invoices = (self - blocked)._sales_lifecycle_create_invoices()
-        if len(self) == 1 and invoices:
-            return self.action_view_invoice(invoices=invoices)
-        return True
+            if messages:
+                result[order] = messages
+        return result
 
-    # ------------------------------------------------------------
-    # Business helpers
-    # ------------------------------------------------------------
+    def _sales_lifecycle_approval_snapshot(self):
+        """What a price approval covers: the lines beyond the limits, with
+        their product, unit, quantity, price and discount."""
+        self.ensure_one()
+        lines = self.env["sale.order.line"].union(
+            *(
+                line
+                for line, _message in self._sales_lifecycle_price_issues().get(self, [])
+            )
+        )
+        return sorted(
+            [
+                line._origin.id or 0,
+                line.product_id.id,
+                line.product_uom.id,
+                float_repr(line.product_uom_qty, 6),
+                float_repr(line.price_unit, 6),
+                float_repr(line.discount, 6),
+            ]
+            for line in lines
+        )
+
+    def _sales_lifecycle_approver_message(self):
+        return self.env._("Only a sales manager (Lifecycle: Manager) approves prices.")
+
+    def _sales_lifecycle_unapproved_prices(self):
+        """``{order: [messages]}`` of the orders with prices beyond the limits
+        that no valid approval covers."""
+        issues = self._sales_lifecycle_price_issues()
+        if not issues:
+            return {}
+        with_issues = self.browse([order.id for order in issues])
+        approved = with_issues._sales_lifecycle_valid_approvals()
+        return {
+            order: [message for _line, message in line_messages]
+            for order, line_messages in issues.items()
+            if order not in approved
+        }
+
+    def _sales_lifecycle_real_manager(self):
+        """Whether the user acting is a sales manager, as himself: under sudo
+        (portal, payment, automation) nobody approves by acting."""
+        return not self.env.su and self.env.user.has_group(
+            "sales_lifecycle.sales_lifecycle_group_manager"
+        )
+
+    def _sales_lifecycle_check_price_approval(self, title=None):
+        """Prices beyond the limits need a sales manager's approval: to send,
+        sign, confirm or invoice them.
+
+        A sales manager acting as himself approves by acting (his approval is
+        recorded, so later changes void it). Nobody else is exempt: not the
+        portal, payment or automation running as superuser."""
+        unapproved = self._sales_lifecycle_unapproved_prices()
+        if not unapproved:
+            return
+        orders = self.browse([order.id for order in unapproved])
+        if orders._sales_lifecycle_real_manager():
+            orders._sales_lifecycle_grant_approval(
+                justification=self.env._("Approved by acting on the order."),
+                summaries={order: "\n".join(unapproved[order]) for order in orders},
+            )
+            orders.invalidate_recordset(
+                ["price_approval_state", "price_approved_by_id", "price_approved_date"]
+            )
+            orders._sales_lifecycle_log_notes(
+                dict.fromkeys(
+                    orders,
+                    self.env._(
+                        "Prices beyond the limits approved by %(user)s, who acted "
+                        "on them.",
+                        user=self.env.user.name,
+                    ),
+                )
+            )
+            return
+        problems = [
+            # mark_so_as_sent off: an advice note must not re-send the quotation
+            (order.with_context(mark_so_as_sent=False), messages)
+            for order, messages in unapproved.items()
+        ]
+        self._sales_lifecycle_apply_rule(
+            problems,
+            title
+            or self.env._(
+                "A sales manager must approve these prices first (Request Approval "
+                "on the quotation):"
+            ),
+        )
+
+    def _sales_lifecycle_waits_for_price_approval(self):
+        """Whether the quotation's prices wait for a sales manager's approval
+        that the rollout mode enforces (the portal answers before signing)."""
+        self.ensure_one()
+        return (
+            self.state in LIVE_STATES
+            and self._sales_lifecycle_company()._sales_lifecycle_enforced()
+            and bool(self._sales_lifecycle_unapproved_prices())
+        )
+
+    def _sales_lifecycle_check_invoiced_prices(self):
+        """Approvals cover the whole life of the order: prices beyond the
+        limits added or changed after confirmation are approved before
+        anything is invoiced."""
+        self.filtered(
+            lambda o: o.state == "sale"
+        )._sales_lifecycle_check_price_approval(
+            self.env._(
+                "A sales manager must approve the prices of these orders before "
+                "they are invoiced (Request Approval on the order):"
+            )
+        )
+
+    # Stage 5: confirmation, signature and the quote-to-invoice policy
+
+    def _sales_lifecycle_check_confirmation(self):
+        """The checks every path to a confirmed order meets (button, portal
+        acceptance and signature, payment, a ``state`` write): the row lock,
+        then expiry and price approval."""
+        if not self:
+            return
+        self._sales_lifecycle_lock()
+        self._sales_lifecycle_check_not_expired()
+        self._sales_lifecycle_check_price_approval()
+
+    def _sales_lifecycle_check_sold_plan(self, plan_id):
+        """The support plan of a confirmed order is what the customer bought:
+        only a sales manager (as himself) changes it afterwards."""
+        plan = self.env["sales_lifecycle.support.plan"].browse(plan_id or [])
+        changed = self.filtered(
+            lambda o: o.state == "sale" and o.support_plan_id != plan
+        )
+        if not changed:
+            return
+        if self._sales_lifecycle_real_manager():
+            changed._sales_lifecycle_log_notes(
+                {
+                    order: self.env._(
+                        "Support plan changed after confirmation by %(user)s: "
+                        "%(old)s → %(new)s",
+                        user=self.env.user.name,
+                        old=order.support_plan_id.name or "-",
+                        new=plan.name or "-",
+                    )
+                    for order in changed
+                }
+            )
+            return
+        message = self.env._(
+            "it is confirmed: its support plan is what the customer bought. Ask "
+            "a sales manager to change it, or sell the new plan on a new order."
+        )
+        self._sales_lifecycle_apply_rule(
+            [(order, [message]) for order in changed],
+            self.env._("The support plan of a confirmed order cannot be changed:"),
+        )
+
+    def _sales_lifecycle_on_signed(self):
+        """Hook: the customer's signature arrived on these orders, by any path
+        (the portal route, the back office, RPC: ``write`` of ``signature``).
+
+        A confirmed order whose invoice waited for the signature gets the
+        invoice its quote-to-invoice policy asks for."""
+        waiting = self.filtered(
+            lambda o: (
+                o.state == "sale" and o.lifecycle_invoice_status == "waiting_signature"
+            )
+        )
+        if waiting:
+            waiting._sales_lifecycle_invoice_on_accept()
 
     def _sales_lifecycle_waits_for_signature(self):
         self.ensure_one()
@@ -1335,6 +1342,22 @@ class SaleOrder(models.Model):
         self._sales_lifecycle_system().write(
             {"lifecycle_invoice_status": "waiting_signature"}
         )
+
+    # Stage 5: invoicing
+
+    def _create_invoices(self, grouped=False, final=False, date=None):
+        """Adds: prices beyond the limits added or changed after confirmation
+        are approved before they are invoiced, whoever invoices (the stock
+        wizard, the quote-to-invoice policy, a payment)."""
+        self._sales_lifecycle_check_invoiced_prices()
+        return super()._create_invoices(grouped=grouped, final=final, date=date)
+
+    def _prepare_invoice(self):
+        """Adds: the support plan of the quotation goes on its invoice."""
+        values = super()._prepare_invoice()
+        if self.support_plan_id:
+            values["support_plan_id"] = self.support_plan_id.id
+        return values
 
     def _sales_lifecycle_wants_down_payment(self):
         self.ensure_one()
@@ -1415,7 +1438,7 @@ class SaleOrder(models.Model):
                 {
                     "advance_payment_method": "percentage",
                     "amount": self.prepayment_percent * 100,
-                    "sale_order_ids": [fields.Command.set(self.ids)],
+                    "sale_order_ids": [Command.set(self.ids)],
                 }
             )
         )
@@ -1423,7 +1446,8 @@ class SaleOrder(models.Model):
 
     def _sales_lifecycle_note_waiting_delivery(self):
         """Say on each order what its invoice could not include yet because it
-        is invoiced on delivered quantities, as stock Odoo does."""
+        is invoiced on delivered quantities, as stock Odoo does (a note from
+        the template ``sales_lifecycle.sale_order_note_waiting_delivery``)."""
         for order in self:
             waiting = order.order_line.filtered(
                 lambda line: (
@@ -1436,15 +1460,9 @@ class SaleOrder(models.Model):
             if waiting:
                 if order.lifecycle_invoice_status != "waiting_delivery":
                     order.message_post(
-                        body=Markup("<p>%s</p><ul>%s</ul>")
-                        % (
-                            self.env._(
-                                "These products are invoiced on delivered "
-                                "quantities: they will be invoiced once delivered."
-                            ),
-                            Markup("").join(
-                                Markup("<li>%s</li>") % line.name for line in waiting
-                            ),
+                        body=self.env["ir.qweb"]._render(
+                            "sales_lifecycle.sale_order_note_waiting_delivery",
+                            {"lines": waiting},
                         ),
                         subtype_xmlid="mail.mt_note",
                     )
@@ -1458,27 +1476,7 @@ class SaleOrder(models.Model):
                     {"lifecycle_invoice_status": status}
                 )
 
-    def _create_invoices(self, grouped=False, final=False, date=None):
-        """Adds: prices beyond the limits added or changed after confirmation
-        are approved before they are invoiced, whoever invoices (the stock
-        wizard, the quote-to-invoice policy, a payment)."""
-        self._sales_lifecycle_check_invoiced_prices()
-        return super()._create_invoices(grouped=grouped, final=final, date=date)
-
-    def _prepare_invoice(self):
-        """Adds: the support plan of the quotation goes on its invoice."""
-        values = super()._prepare_invoice()
-        if self.support_plan_id:
-            values["support_plan_id"] = self.support_plan_id.id
-        return values
-
-    def _sales_lifecycle_create_support_agreements(self, start_date=None):
-        """Create the support agreements of these orders (once per order)."""
-        return (
-            self.env["sales_lifecycle.support.agreement"]
-            .sudo()  # agreements this call creates from the orders' sold plans
-            ._create_from_orders(self, start_date=start_date)
-        )
+    # Stage 6: supporting the customer
 
     def _sales_lifecycle_invoices_paid(self):
         """Whether the order has customer invoices and all of them are paid."""
@@ -1490,24 +1488,10 @@ class SaleOrder(models.Model):
             m.payment_state in ("paid", "in_payment") for m in invoices
         )
 
-
-# Lifecycle analytics (milestones)
-class SaleOrderMilestones(models.Model):
-    """Quotations sent, accepted, signed and their rounds are noted for the
-    deal's lifecycle milestones (``sales_lifecycle.milestone``)."""
-
-    _inherit = "sale.order"  # pylint: disable=consider-merging-classes-inherited
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        orders = super().create(vals_list)
-        if any(vals.get("state") for vals in vals_list):
-            self.env["sales_lifecycle.milestone"]._touch(orders)
-        return orders
-
-    def write(self, vals):
-        res = super().write(vals)
-        if vals.keys() & {"state", "signature", "revision_number", "opportunity_id"}:
-            hints = ("revision",) if "revision_number" in vals else ()
-            self.env["sales_lifecycle.milestone"]._touch(self, hints)
-        return res
+    def _sales_lifecycle_create_support_agreements(self, start_date=None):
+        """Create the support agreements of these orders (once per order)."""
+        return (
+            self.env["sales_lifecycle.support.agreement"]
+            .sudo()  # agreements this call creates from the orders' sold plans
+            ._create_from_orders(self, start_date=start_date)
+        )

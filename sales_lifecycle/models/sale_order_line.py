@@ -12,6 +12,10 @@ class SaleOrderLine(models.Model):
     # with: write access to them.
     _sales_lifecycle_link_access = {"order_id": "write", "invoice_lines": "write"}
 
+    # ------------------------------------------------------------
+    # CONSTRAINTS
+    # ------------------------------------------------------------
+
     @api.constrains("invoice_lines")
     def _check_sales_lifecycle_invoice_lines_company(self):
         """Order lines are invoiced by invoices of their company only (the
@@ -30,6 +34,10 @@ class SaleOrderLine(models.Model):
                     lines=", ".join(self.browse(foreign.ids).mapped("name")),
                 )
             )
+
+    # ------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------
 
     @api.model_create_multi
     def create(self, vals_list):

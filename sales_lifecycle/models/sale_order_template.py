@@ -6,7 +6,7 @@ from .res_company import QUOTE_INVOICE_POLICIES
 class SaleOrderTemplate(models.Model):
     _inherit = "sale.order.template"
 
-    # Closing (stage 5)
+    # ---- Stage 5: closing ----
     quote_invoice_policy = fields.Selection(
         QUOTE_INVOICE_POLICIES,
         help="Overrides the company's quote-to-invoice policy for quotations "

@@ -11,6 +11,15 @@ class SalesLifecycleCallLog(models.Model):
     # a call is logged on a ticket the caller may work on
     _sales_lifecycle_link_access = {"ticket_id": "write", "partner_id": "read"}
 
+    _sql_constraints = [
+        (
+            "duration_positive",
+            "CHECK(duration >= 0)",
+            "A call cannot last a negative time.",
+        ),
+    ]
+
+    # ---- Stage 6: support ----
     partner_id = fields.Many2one(
         "res.partner",
         string="Caller",
@@ -44,13 +53,9 @@ class SalesLifecycleCallLog(models.Model):
         default=lambda self: self.env.company,
     )
 
-    _sql_constraints = [
-        (
-            "duration_positive",
-            "CHECK(duration >= 0)",
-            "A call cannot last a negative time.",
-        ),
-    ]
+    # ------------------------------------------------------------
+    # Computes
+    # ------------------------------------------------------------
 
     @api.depends("partner_id", "call_start")
     def _compute_display_name(self):
@@ -60,6 +65,10 @@ class SalesLifecycleCallLog(models.Model):
                 caller=log.partner_id.display_name or "?",
                 date=fields.Datetime.to_string(log.call_start) or "",
             )
+
+    # ------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------
 
     def action_create_ticket(self):
         """Create a service request (mode ``call``) from each logged call that
@@ -98,6 +107,10 @@ class SalesLifecycleCallLog(models.Model):
             "view_mode": "list,form",
             "views": [(False, "list"), (False, "form")],
         }
+
+    # ------------------------------------------------------------
+    # Business helpers
+    # ------------------------------------------------------------
 
     def _prepare_ticket_values(self):
         self.ensure_one()

@@ -41,6 +41,10 @@ class SalesLifecycleCompetitor(models.Model):
     lead_count = fields.Integer(compute="_compute_counts", string="Opportunity Count")
     swot_count = fields.Integer(compute="_compute_counts", string="SWOT Count")
 
+    # ------------------------------------------------------------
+    # Computes
+    # ------------------------------------------------------------
+
     @api.depends("lead_line_ids", "swot_ids")
     def _compute_counts(self):
         lead_counts = dict(
@@ -56,6 +60,10 @@ class SalesLifecycleCompetitor(models.Model):
         for competitor in self:
             competitor.lead_count = lead_counts.get(competitor, 0)
             competitor.swot_count = swot_counts.get(competitor, 0)
+
+    # ------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------
 
     def action_view_leads(self):
         action = self.env["ir.actions.act_window"]._for_xml_id(

@@ -60,24 +60,37 @@ class SalesLifecycleCompetitorReport(models.Model):
     )
     currency_id = fields.Many2one("res.currency", readonly=True)
 
-    def _select_won(self):
+    # ------------------------------------------------------------
+    # SQL view
+    # ------------------------------------------------------------
+
+    def _select_deal(self):
+        """The columns every row takes from its opportunity (``lead``) and
+        the opportunity's company (``company``)."""
         return SQL(
             """
-            SELECT line.id * 2 AS id,
-                   line.competitor_id AS competitor_id,
                    lead.id AS lead_id,
                    lead.user_id AS user_id,
                    lead.team_id AS team_id,
                    lead.company_id AS company_id,
                    lead.partner_id AS partner_id,
                    lead.date_closed AS date_closed,
+                   company.currency_id AS currency_id
+            """
+        )
+
+    def _select_won(self):
+        return SQL(
+            """
+            SELECT line.id * 2 AS id,
+                   line.competitor_id AS competitor_id,
+                   %s,
                    'won' AS result,
                    1 AS won_count,
                    0 AS lost_count,
                    100.0 AS win_rate,
                    COALESCE(lead.expected_revenue, 0) AS revenue,
-                   0 AS lost_revenue,
-                   company.currency_id AS currency_id
+                   0 AS lost_revenue
               FROM sales_lifecycle_lead_competitor line
               JOIN crm_lead lead ON lead.id = line.lead_id
               JOIN crm_stage stage ON stage.id = lead.stage_id
@@ -85,7 +98,8 @@ class SalesLifecycleCompetitorReport(models.Model):
              WHERE lead.active
                AND stage.is_won
                AND line.status = 'active'
-            """
+            """,
+            self._select_deal(),
         )
 
     def _select_lost(self):
@@ -93,25 +107,20 @@ class SalesLifecycleCompetitorReport(models.Model):
             """
             SELECT lead.id * 2 + 1 AS id,
                    lead.lost_competitor_id AS competitor_id,
-                   lead.id AS lead_id,
-                   lead.user_id AS user_id,
-                   lead.team_id AS team_id,
-                   lead.company_id AS company_id,
-                   lead.partner_id AS partner_id,
-                   lead.date_closed AS date_closed,
+                   %s,
                    'lost' AS result,
                    0 AS won_count,
                    1 AS lost_count,
                    0.0 AS win_rate,
                    0 AS revenue,
-                   COALESCE(lead.expected_revenue, 0) AS lost_revenue,
-                   company.currency_id AS currency_id
+                   COALESCE(lead.expected_revenue, 0) AS lost_revenue
               FROM crm_lead lead
               LEFT JOIN res_company company ON company.id = lead.company_id
              WHERE NOT lead.active
                AND COALESCE(lead.probability, 0) = 0
                AND lead.lost_competitor_id IS NOT NULL
-            """
+            """,
+            self._select_deal(),
         )
 
     def init(self):

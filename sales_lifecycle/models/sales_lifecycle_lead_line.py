@@ -21,6 +21,7 @@ class SalesLifecycleLeadLine(models.Model):
     # Adding a line to a lead, or moving it to another one, is editing that lead
     _sales_lifecycle_link_access = {"lead_id": "write", "product_id": "read"}
 
+    # Lead (copies of the lead for the record rules)
     lead_id = fields.Many2one(
         "crm.lead",
         required=True,
@@ -108,6 +109,10 @@ class SalesLifecycleLeadLine(models.Model):
         precompute=True,
     )
 
+    # ------------------------------------------------------------
+    # Computes
+    # ------------------------------------------------------------
+
     @api.depends("product_id")
     def _compute_product_uom_id(self):
         for line in self:
@@ -147,11 +152,6 @@ class SalesLifecycleLeadLine(models.Model):
             line.price_unit = price
             line.price_computed = price
 
-    @api.depends("product_uom_qty", "price_unit")
-    def _compute_price_subtotal(self):
-        for line in self:
-            line.price_subtotal = line.product_uom_qty * line.price_unit
-
     @api.depends("price_unit", "price_computed")
     def _compute_price_manual(self):
         # A price that differs from the last pricelist price was typed by
@@ -163,6 +163,15 @@ class SalesLifecycleLeadLine(models.Model):
                     line.price_unit, line.price_computed, precision_digits=6
                 )
             )
+
+    @api.depends("product_uom_qty", "price_unit")
+    def _compute_price_subtotal(self):
+        for line in self:
+            line.price_subtotal = line.product_uom_qty * line.price_unit
+
+    # ------------------------------------------------------------
+    # Business helpers
+    # ------------------------------------------------------------
 
     def _get_pricelist_price(self):
         """Expected unit price of the line's product in the line's currency."""

@@ -110,9 +110,50 @@ class SalesLifecycleMilestone(models.Model):
         "duration_median": "duration_days",
         "lead_to_cash_median": "lead_to_cash_days",
     }
+    # every column is recorded by the module (inserted in SQL), never by hand
+    _sales_lifecycle_result_fields = (
+        "kind",
+        "date",
+        "lead_id",
+        "step",
+        "step_sequence",
+        "stage_id",
+        "order_id",
+        "revision_id",
+        "round_number",
+        "move_id",
+        "agreement_id",
+        "ticket_id",
+        "date_end",
+        "duration_days",
+        "next_reached",
+        "won_amount",
+        "cycle_days",
+        "lost_step",
+        "lost_reason_id",
+        "competitor_id",
+        "lost_amount",
+        "lead_to_cash_days",
+        "company_id",
+        "user_id",
+        "team_id",
+        "partner_id",
+        "channel",
+        "source_id",
+        "medium_id",
+        "campaign_id",
+        "product_id",
+        "amount",
+        "currency_id",
+        "deal_state",
+        "win_rate",
+        "date_closed",
+        "deal_won_amount",
+        "deal_cycle_days",
+    )
 
-    # Event
-    # indexed with the deal and with the date (init)
+    # ---- Analytics: lifecycle milestones ----
+    # the event (indexed with the deal and with the date, see init)
     kind = fields.Selection(MILESTONE_KINDS, required=True, readonly=True)
     date = fields.Datetime(required=True, readonly=True)
     lead_id = fields.Many2one(
@@ -172,7 +213,7 @@ class SalesLifecycleMilestone(models.Model):
         index="btree_not_null",
     )
 
-    # Durations: stage stays and lifecycle steps
+    # durations: stage stays and lifecycle steps
     date_end = fields.Datetime(
         string="Left On",
         readonly=True,
@@ -200,7 +241,7 @@ class SalesLifecycleMilestone(models.Model):
         "its average is the step's conversion rate.",
     )
 
-    # Won, lost and cash
+    # won, lost and cash
     won_amount = fields.Monetary(
         string="Won Revenue",
         readonly=True,
@@ -243,7 +284,7 @@ class SalesLifecycleMilestone(models.Model):
         digits=(16, 2),
     )
 
-    # The deal, kept current: report dimensions and record rules
+    # the deal, kept current: report dimensions and record rules
     company_id = fields.Many2one("res.company", readonly=True)
     user_id = fields.Many2one(
         "res.users", string="Salesperson", readonly=True, index=True
@@ -288,54 +329,13 @@ class SalesLifecycleMilestone(models.Model):
         help="Won deals: days from the lead's creation to the win.",
     )
 
-    _sales_lifecycle_result_fields = (
-        "kind",
-        "date",
-        "lead_id",
-        "step",
-        "step_sequence",
-        "stage_id",
-        "order_id",
-        "revision_id",
-        "round_number",
-        "move_id",
-        "agreement_id",
-        "ticket_id",
-        "date_end",
-        "duration_days",
-        "next_reached",
-        "won_amount",
-        "cycle_days",
-        "lost_step",
-        "lost_reason_id",
-        "competitor_id",
-        "lost_amount",
-        "lead_to_cash_days",
-        "company_id",
-        "user_id",
-        "team_id",
-        "partner_id",
-        "channel",
-        "source_id",
-        "medium_id",
-        "campaign_id",
-        "product_id",
-        "amount",
-        "currency_id",
-        "deal_state",
-        "win_rate",
-        "date_closed",
-        "deal_won_amount",
-        "deal_cycle_days",
-    )
-
     # ------------------------------------------------------------
     # Computes
     # ------------------------------------------------------------
 
     @api.depends("kind", "lead_id")
     def _compute_display_name(self):
-        kinds = dict(self._fields["kind"]._description_selection(self.env))
+        kinds = self._labels(self._name, "kind")
         for milestone in self:
             milestone.display_name = self.env._(
                 "%(kind)s: %(deal)s",
@@ -354,7 +354,7 @@ class SalesLifecycleMilestone(models.Model):
             milestone.lead_to_cash_median = milestone.lead_to_cash_days
 
     # ------------------------------------------------------------
-    # Constraints
+    # CRUD: the reports' indexes; append-only, and only by the module
     # ------------------------------------------------------------
 
     def init(self):
@@ -395,10 +395,6 @@ class SalesLifecycleMilestone(models.Model):
         )
         return res
 
-    # ------------------------------------------------------------
-    # CRUD: append-only, and only by the module
-    # ------------------------------------------------------------
-
     @api.model_create_multi
     def create(self, vals_list):
         # Adds: only the module records milestones (it inserts them in SQL).
@@ -417,8 +413,10 @@ class SalesLifecycleMilestone(models.Model):
         )
 
     # ------------------------------------------------------------
-    # Recording: notes taken by the host models' hooks
+    # Business helpers
     # ------------------------------------------------------------
+
+    # -- recording: notes taken by the host models' hooks --
 
     @api.model
     def _touch(self, records, hints=()):
@@ -490,9 +488,7 @@ class SalesLifecycleMilestone(models.Model):
             ["lifecycle_milestone_count", "lifecycle_timeline"]
         )
 
-    # ------------------------------------------------------------
-    # Recording: set-based SQL, a fixed number of statements per batch
-    # ------------------------------------------------------------
+    # -- recording: set-based SQL, a fixed number of statements per batch --
 
     @api.model
     def _insert(self, columns, source, with_=None, distinct_on=None, table=None):
@@ -537,7 +533,9 @@ class SalesLifecycleMilestone(models.Model):
         return SQL("unnest(%s::int[], %s::timestamp[]) AS t(id, date)", ids, dates)
 
     @api.model
-    def _step_columns(self, kind, date, lead):
+    def _step_columns(self, kind, date, lead, **extra):
+        """Columns (``{name: SQL}``) of a milestone of ``kind``, with its
+        lifecycle step when it enters one, and the ``extra`` columns."""
         step = STEP_KINDS.get(kind)
         return {
             "kind": SQL("%s", kind),
@@ -545,7 +543,82 @@ class SalesLifecycleMilestone(models.Model):
             "step_sequence": SQL("%s", STEP_SEQUENCE[step]) if step else SQL("NULL"),
             "date": date,
             "lead_id": lead,
+            **extra,
         }
+
+    @api.model
+    def _order_columns(self, kind, date, **extra):
+        """A milestone of the quotation ``o`` for its opportunity."""
+        return self._step_columns(
+            kind, date, SQL("o.opportunity_id"), order_id=SQL("o.id"), **extra
+        )
+
+    @api.model
+    def _round_columns(self):
+        """A negotiation round: the revision ``r`` of the quotation ``o``."""
+        return self._order_columns(
+            "round",
+            SQL("r.date"),
+            revision_id=SQL("r.id"),
+            round_number=SQL("r.revision_number"),
+        )
+
+    @api.model
+    def _won_columns(self, date, created):
+        """The win of the deal ``l`` at ``date``, its lead created at
+        ``created``."""
+        return self._step_columns(
+            "won",
+            date,
+            SQL("l.id"),
+            won_amount=SQL("COALESCE(l.expected_revenue, 0)"),
+            cycle_days=self._days(date, created),
+        )
+
+    @api.model
+    def _cash_columns(self, table=None):
+        """The payment of an invoice (``c``: date, lead_id, move_id, first);
+        the deal's first paid invoice enters the Cash step."""
+        return {
+            "kind": SQL("'paid'"),
+            "step": SQL("CASE WHEN c.first THEN 'cash' END"),
+            "step_sequence": SQL(
+                "CASE WHEN c.first THEN %s END", STEP_SEQUENCE["cash"]
+            ),
+            "date": SQL("c.date"),
+            "lead_id": SQL("c.lead_id"),
+            "move_id": SQL("c.move_id"),
+            "lead_to_cash_days": SQL(
+                "CASE WHEN c.first THEN %s END",
+                self._days(
+                    SQL("c.date"), self._created_date(SQL("c.lead_id"), table=table)
+                ),
+            ),
+        }
+
+    @api.model
+    def _agreement_columns(self, date):
+        """The start of the support agreement ``a`` of a deal."""
+        return self._step_columns(
+            "agreement", date, SQL("a.opportunity_id"), agreement_id=SQL("a.id")
+        )
+
+    @api.model
+    def _ticket_columns(self, kind, date):
+        """A milestone of the ticket ``tk`` on the agreement ``a`` of a deal."""
+        return self._step_columns(
+            kind,
+            date,
+            SQL("a.opportunity_id"),
+            ticket_id=SQL("tk.id"),
+            agreement_id=SQL("a.id"),
+        )
+
+    @staticmethod
+    def _sla_breached(ticket, now):
+        """SQL condition: the ticket's service level is breached at ``now``
+        (``helpdesk.ticket.sla_state``, from the stored breach date)."""
+        return SQL("%s.sla_breach_date < %s", ticket, now)
 
     def _missing(self, kind, lead, extra=None):
         """SQL condition: the deal has no milestone of ``kind`` (matching
@@ -620,10 +693,10 @@ class SalesLifecycleMilestone(models.Model):
                     noted=self._noted_table(ids, dates),
                 )
             )
-            columns = self._step_columns("stage", SQL("t.date"), SQL("l.id"))
-            columns["stage_id"] = SQL("l.stage_id")
             leads |= self._insert(
-                columns,
+                self._step_columns(
+                    "stage", SQL("t.date"), SQL("l.id"), stage_id=SQL("l.stage_id")
+                ),
                 SQL(
                     "FROM %s JOIN crm_lead l ON l.id = t.id "
                     "WHERE l.active AND l.stage_id IS NOT NULL AND %s",
@@ -633,13 +706,8 @@ class SalesLifecycleMilestone(models.Model):
             )
         ids, dates = self._noted(notes, LEAD_HINTS["won"])
         if ids:
-            columns = self._step_columns("won", SQL("t.date"), SQL("l.id"))
-            columns["won_amount"] = SQL("COALESCE(l.expected_revenue, 0)")
-            columns["cycle_days"] = self._days(
-                SQL("t.date"), self._created_date(SQL("l.id"))
-            )
             leads |= self._insert(
-                columns,
+                self._won_columns(SQL("t.date"), self._created_date(SQL("l.id"))),
                 SQL(
                     "FROM %s JOIN crm_lead l ON l.id = t.id "
                     "JOIN crm_stage s ON s.id = l.stage_id "
@@ -664,8 +732,10 @@ class SalesLifecycleMilestone(models.Model):
 
     @api.model
     def _lost_columns(self, date, table=None):
-        columns = self._step_columns("lost", date, SQL("l.id"))
-        columns.update(
+        return self._step_columns(
+            "lost",
+            date,
+            SQL("l.id"),
             stage_id=SQL("l.stage_id"),
             lost_reason_id=SQL("l.lost_reason_id"),
             competitor_id=SQL("l.lost_competitor_id"),
@@ -676,7 +746,6 @@ class SalesLifecycleMilestone(models.Model):
                 table or SQL.identifier(self._table),
             ),
         )
-        return columns
 
     @api.model
     def _record_orders(self, notes):
@@ -691,10 +760,8 @@ class SalesLifecycleMilestone(models.Model):
             ("quotation_sent", SQL("o.state IN ('sent', 'sale')")),
             ("accepted", SQL("o.state = 'sale'")),
         ):
-            columns = self._step_columns(kind, SQL("t.date"), SQL("o.opportunity_id"))
-            columns["order_id"] = SQL("o.id")
             leads |= self._insert(
-                columns,
+                self._order_columns(kind, SQL("t.date")),
                 SQL(
                     "FROM %s JOIN sale_order o ON o.id = t.id "
                     "JOIN crm_lead l ON l.id = o.opportunity_id WHERE %s AND %s "
@@ -705,10 +772,8 @@ class SalesLifecycleMilestone(models.Model):
                 ),
                 distinct_on=SQL("o.opportunity_id"),
             )
-        columns = self._step_columns("signed", SQL("t.date"), SQL("o.opportunity_id"))
-        columns["order_id"] = SQL("o.id")
         leads |= self._insert(
-            columns,
+            self._order_columns("signed", SQL("t.date")),
             SQL(
                 "FROM %s JOIN sale_order o ON o.id = t.id "
                 "JOIN crm_lead l ON l.id = o.opportunity_id WHERE o.is_signed AND %s",
@@ -720,16 +785,8 @@ class SalesLifecycleMilestone(models.Model):
         )
         ids, dates = self._noted(notes, ("revision",))
         if ids:
-            columns = self._step_columns(
-                "round", SQL("r.date"), SQL("o.opportunity_id")
-            )
-            columns.update(
-                order_id=SQL("o.id"),
-                revision_id=SQL("r.id"),
-                round_number=SQL("r.revision_number"),
-            )
             leads |= self._insert(
-                columns,
+                self._round_columns(),
                 SQL(
                     "FROM %s JOIN sale_order o ON o.id = t.id "
                     "JOIN crm_lead l ON l.id = o.opportunity_id "
@@ -744,9 +801,10 @@ class SalesLifecycleMilestone(models.Model):
         return leads
 
     @staticmethod
-    def _invoice_deals(moves):
-        """SQL (for a WITH clause): ``deal(move_id, lead_id)``, the
-        opportunities of the orders each invoice of ``moves`` invoices."""
+    def _invoice_deals(condition):
+        """SQL (for a WITH clause): ``deal(move_id, lead_id)``, the invoices
+        of the opportunities' orders, for the invoice lines and orders that
+        match ``condition`` (on ``aml`` and ``so``)."""
         return SQL(
             """
             deal AS (
@@ -756,10 +814,10 @@ class SalesLifecycleMilestone(models.Model):
                   JOIN sale_order_line sol ON sol.id = rel.order_line_id
                   JOIN sale_order so ON so.id = sol.order_id
                   JOIN crm_lead l ON l.id = so.opportunity_id
-                 WHERE aml.move_id %s
+                 WHERE %s
             )
             """,
-            moves,
+            condition,
         )
 
     @api.model
@@ -768,11 +826,11 @@ class SalesLifecycleMilestone(models.Model):
         first paid invoice of a deal enters the Cash step."""
         ids, dates = self._noted(notes, ("touch",))
         table = SQL.identifier(self._table)
-        deals = self._invoice_deals(SQL("= ANY(%s)", ids))
-        columns = self._step_columns("invoice_posted", SQL("t.date"), SQL("d.lead_id"))
-        columns["move_id"] = SQL("mv.id")
+        deals = self._invoice_deals(SQL("aml.move_id = ANY(%s)", ids))
         leads = self._insert(
-            columns,
+            self._step_columns(
+                "invoice_posted", SQL("t.date"), SQL("d.lead_id"), move_id=SQL("mv.id")
+            ),
             SQL(
                 "FROM %s JOIN account_move mv ON mv.id = t.id "
                 "JOIN deal d ON d.move_id = mv.id "
@@ -812,36 +870,15 @@ class SalesLifecycleMilestone(models.Model):
             missing=self._missing("paid", SQL("d.lead_id"), SQL("x.move_id = mv.id")),
             table=table,
         )
-        leads |= self._insert(
-            {
-                "kind": SQL("'paid'"),
-                "step": SQL("CASE WHEN c.first THEN 'cash' END"),
-                "step_sequence": SQL(
-                    "CASE WHEN c.first THEN %s END", STEP_SEQUENCE["cash"]
-                ),
-                "date": SQL("c.date"),
-                "lead_id": SQL("c.lead_id"),
-                "move_id": SQL("c.move_id"),
-                "lead_to_cash_days": SQL(
-                    "CASE WHEN c.first THEN %s END",
-                    self._days(SQL("c.date"), self._created_date(SQL("c.lead_id"))),
-                ),
-            },
-            SQL("FROM cash c"),
-            with_=paid,
-        )
+        leads |= self._insert(self._cash_columns(), SQL("FROM cash c"), with_=paid)
         return leads
 
     @api.model
     def _record_agreements(self, notes):
         """Support agreement started (once per agreement of a deal)."""
         ids, dates = self._noted(notes, ("touch",))
-        columns = self._step_columns(
-            "agreement", SQL("t.date"), SQL("a.opportunity_id")
-        )
-        columns["agreement_id"] = SQL("a.id")
         return self._insert(
-            columns,
+            self._agreement_columns(SQL("t.date")),
             SQL(
                 "FROM %s JOIN sales_lifecycle_support_agreement a ON a.id = t.id "
                 "JOIN crm_lead l ON l.id = a.opportunity_id WHERE %s",
@@ -864,12 +901,8 @@ class SalesLifecycleMilestone(models.Model):
             "JOIN crm_lead l ON l.id = a.opportunity_id",
             noted,
         )
-        columns = self._step_columns(
-            "first_ticket", SQL("t.date"), SQL("a.opportunity_id")
-        )
-        columns.update(ticket_id=SQL("tk.id"), agreement_id=SQL("a.id"))
         leads = self._insert(
-            columns,
+            self._ticket_columns("first_ticket", SQL("t.date")),
             SQL(
                 "%s WHERE %s ORDER BY a.opportunity_id, t.date, tk.id",
                 source,
@@ -877,15 +910,12 @@ class SalesLifecycleMilestone(models.Model):
             ),
             distinct_on=SQL("a.opportunity_id"),
         )
-        columns = self._step_columns(
-            "sla_breach", SQL("t.date"), SQL("a.opportunity_id")
-        )
-        columns.update(ticket_id=SQL("tk.id"), agreement_id=SQL("a.id"))
         leads |= self._insert(
-            columns,
+            self._ticket_columns("sla_breach", SQL("t.date")),
             SQL(
-                "%s WHERE tk.sla_state = 'breached' AND %s",
+                "%s WHERE %s AND %s",
                 source,
+                self._sla_breached(SQL("tk"), fields.Datetime.now()),
                 self._missing(
                     "sla_breach", SQL("a.opportunity_id"), SQL("x.ticket_id = tk.id")
                 ),
@@ -893,9 +923,7 @@ class SalesLifecycleMilestone(models.Model):
         )
         return leads
 
-    # ------------------------------------------------------------
-    # Step durations and deal columns (one statement each)
-    # ------------------------------------------------------------
+    # -- step durations and deal columns (one statement each) --
 
     @api.model
     def _close_steps(self, lead_filter, table=None):
@@ -1060,9 +1088,7 @@ class SalesLifecycleMilestone(models.Model):
             )
         )
 
-    # ------------------------------------------------------------
-    # The opportunity's lifecycle view (crm.lead.lifecycle_timeline)
-    # ------------------------------------------------------------
+    # -- the opportunity's lifecycle view (crm.lead.lifecycle_timeline) --
 
     @api.model
     def _timeline_html(self, leads):
@@ -1113,6 +1139,11 @@ class SalesLifecycleMilestone(models.Model):
         return documents
 
     @api.model
+    def _labels(self, model, fname):
+        """``{key: label}`` of a selection field, in the user's language."""
+        return dict(self.env[model]._fields[fname]._description_selection(self.env))
+
+    @api.model
     def _timeline_date(self, value):
         """A date or datetime as a date in the user's language and time zone."""
         if not value:
@@ -1124,16 +1155,13 @@ class SalesLifecycleMilestone(models.Model):
     @api.model
     def _timeline_values(self, lead, milestones, documents):
         """What the timeline template shows for the deal ``lead``."""
-        env = self.env
         now = fields.Datetime.now()
         steps_done = {m.step: m for m in milestones if m.step}
         lost = milestones.filtered(lambda m: m.kind == "lost")[-1:]
         state = milestones[:1].deal_state or "open"
         reached = [key for key, _label in TIMELINE_STEPS if key in steps_done]
         current = reached[-1] if reached else False
-        labels = dict(
-            env["sales_lifecycle.milestone"]._fields["step"]._description_selection(env)
-        )
+        labels = self._labels(self._name, "step")
         steps = []
         for key, _label in TIMELINE_STEPS:
             milestone = steps_done.get(key)
@@ -1174,9 +1202,7 @@ class SalesLifecycleMilestone(models.Model):
             if m.kind == "stage"
         ]
         orders = documents["orders"].filtered(lambda o: o.opportunity_id == lead)
-        order_states = dict(
-            env["sale.order"]._fields["state"]._description_selection(env)
-        )
+        order_states = self._labels("sale.order", "state")
         quotations = [
             {
                 "name": order.name,
@@ -1197,9 +1223,7 @@ class SalesLifecycleMilestone(models.Model):
             for m in milestones
             if m.kind == "paid"
         }
-        payment_states = dict(
-            env["account.move"]._fields["payment_state"]._description_selection(env)
-        )
+        payment_states = self._labels("account.move", "payment_state")
         invoice_ids = {m.move_id.id for m in milestones if m.move_id}
         invoices = [
             {
@@ -1211,11 +1235,7 @@ class SalesLifecycleMilestone(models.Model):
             for move in documents["invoices"]
             if move.id in invoice_ids
         ]
-        agreement_states = dict(
-            env["sales_lifecycle.support.agreement"]
-            ._fields["state"]
-            ._description_selection(env)
-        )
+        agreement_states = self._labels("sales_lifecycle.support.agreement", "state")
         agreements = documents["agreements"].filtered(
             lambda a: a.opportunity_id == lead
         )
@@ -1224,9 +1244,9 @@ class SalesLifecycleMilestone(models.Model):
             "lead": lead,
             "lead_url": f"/odoo/crm.lead/{lead.id}",
             "created": self._timeline_date(milestones[:1].date) if milestones else "",
-            "channel": dict(
-                lead._fields["generation_channel"]._description_selection(env)
-            ).get(lead.generation_channel, ""),
+            "channel": self._labels("crm.lead", "generation_channel").get(
+                lead.generation_channel, ""
+            ),
             "state": state,
             "lost_reason": lost.lost_reason_id.name or "",
             "lost_competitor": lost.competitor_id.name or "",
@@ -1261,9 +1281,7 @@ class SalesLifecycleMilestone(models.Model):
             "sla_breaches": len(milestones.filtered(lambda m: m.kind == "sla_breach")),
         }
 
-    # ------------------------------------------------------------
-    # Back-fill: what the host knew before the module was installed
-    # ------------------------------------------------------------
+    # -- back-fill: what the host knew before the module was installed --
 
     @api.model
     def _backfill(self):
@@ -1386,18 +1404,19 @@ class SalesLifecycleMilestone(models.Model):
             field=stage_field.id,
         )
         end = SQL("COALESCE(s.date_end, CASE WHEN NOT l.active THEN l.date_closed END)")
-        columns = self._step_columns("stage", SQL("s.date"), SQL("s.lead_id"))
-        columns.update(
-            stage_id=SQL("s.stage_id"),
-            date_end=end,
-            duration_days=SQL(
-                "CASE WHEN %s IS NOT NULL THEN %s END",
-                end,
-                self._days(end, SQL("s.date")),
-            ),
-        )
         self._insert_staged(
-            columns,
+            self._step_columns(
+                "stage",
+                SQL("s.date"),
+                SQL("s.lead_id"),
+                stage_id=SQL("s.stage_id"),
+                date_end=end,
+                duration_days=SQL(
+                    "CASE WHEN %s IS NOT NULL THEN %s END",
+                    end,
+                    self._days(end, SQL("s.date")),
+                ),
+            ),
             SQL(
                 "FROM stay s JOIN crm_lead l ON l.id = s.lead_id "
                 "JOIN crm_stage st ON st.id = s.stage_id"
@@ -1419,10 +1438,8 @@ class SalesLifecycleMilestone(models.Model):
             ),
             ("accepted", SQL("o.date_order"), SQL("o.state = 'sale'")),
         ):
-            columns = self._step_columns(kind, date, SQL("o.opportunity_id"))
-            columns["order_id"] = SQL("o.id")
             self._insert_staged(
-                columns,
+                self._order_columns(kind, date),
                 SQL(
                     "%s WHERE %s ORDER BY o.opportunity_id, %s, o.id",
                     done,
@@ -1431,21 +1448,12 @@ class SalesLifecycleMilestone(models.Model):
                 ),
                 distinct_on=SQL("o.opportunity_id"),
             )
-        columns = self._step_columns(
-            "signed",
-            SQL("COALESCE(o.signed_on, o.date_order)"),
-            SQL("o.opportunity_id"),
-        )
-        columns["order_id"] = SQL("o.id")
-        self._insert_staged(columns, SQL("%s WHERE o.is_signed", done))
-        columns = self._step_columns("round", SQL("r.date"), SQL("o.opportunity_id"))
-        columns.update(
-            order_id=SQL("o.id"),
-            revision_id=SQL("r.id"),
-            round_number=SQL("r.revision_number"),
+        self._insert_staged(
+            self._order_columns("signed", SQL("COALESCE(o.signed_on, o.date_order)")),
+            SQL("%s WHERE o.is_signed", done),
         )
         self._insert_staged(
-            columns,
+            self._round_columns(),
             SQL(
                 "%s JOIN sales_lifecycle_quote_revision r ON r.order_id = o.id "
                 "WHERE r.revision_number > 0",
@@ -1456,23 +1464,14 @@ class SalesLifecycleMilestone(models.Model):
     @api.model
     def _backfill_invoices(self):
         # the invoices of the back-filled deals' orders
-        deals = SQL(
-            """
-            deal AS (
-                SELECT DISTINCT aml.move_id, so.opportunity_id AS lead_id
-                  FROM sale_order so
-                  JOIN sales_lifecycle_backfill bf ON bf.id = so.opportunity_id
-                  JOIN sale_order_line sol ON sol.order_id = so.id
-                  JOIN sale_order_line_invoice_rel rel ON rel.order_line_id = sol.id
-                  JOIN account_move_line aml ON aml.id = rel.invoice_line_id
-            )
-            """
+        deals = self._invoice_deals(
+            SQL("so.opportunity_id IN (SELECT id FROM sales_lifecycle_backfill)")
         )
         posted_on = SQL("COALESCE(mv.invoice_date, mv.date)::timestamp")
-        columns = self._step_columns("invoice_posted", posted_on, SQL("d.lead_id"))
-        columns["move_id"] = SQL("mv.id")
         self._insert_staged(
-            columns,
+            self._step_columns(
+                "invoice_posted", posted_on, SQL("d.lead_id"), move_id=SQL("mv.id")
+            ),
             SQL(
                 "FROM deal d JOIN account_move mv ON mv.id = d.move_id "
                 "WHERE mv.state = 'posted' AND mv.move_type = 'out_invoice'"
@@ -1507,35 +1506,13 @@ class SalesLifecycleMilestone(models.Model):
             posted_on=posted_on,
         )
         self._insert_staged(
-            {
-                "kind": SQL("'paid'"),
-                "step": SQL("CASE WHEN c.first THEN 'cash' END"),
-                "step_sequence": SQL(
-                    "CASE WHEN c.first THEN %s END", STEP_SEQUENCE["cash"]
-                ),
-                "date": SQL("c.date"),
-                "lead_id": SQL("c.lead_id"),
-                "move_id": SQL("c.move_id"),
-                "lead_to_cash_days": SQL(
-                    "CASE WHEN c.first THEN %s END",
-                    self._days(
-                        SQL("c.date"),
-                        self._created_date(SQL("c.lead_id"), table=STAGING),
-                    ),
-                ),
-            },
-            SQL("FROM cash c"),
-            with_=paid,
+            self._cash_columns(table=STAGING), SQL("FROM cash c"), with_=paid
         )
 
     @api.model
     def _backfill_support(self):
-        columns = self._step_columns(
-            "agreement", SQL("a.create_date"), SQL("a.opportunity_id")
-        )
-        columns["agreement_id"] = SQL("a.id")
         self._insert_staged(
-            columns,
+            self._agreement_columns(SQL("a.create_date")),
             SQL(
                 "FROM sales_lifecycle_support_agreement a "
                 "JOIN sales_lifecycle_backfill bf ON bf.id = a.opportunity_id"
@@ -1546,35 +1523,27 @@ class SalesLifecycleMilestone(models.Model):
             "JOIN sales_lifecycle_support_agreement a ON a.id = tk.agreement_id "
             "JOIN sales_lifecycle_backfill bf ON bf.id = a.opportunity_id"
         )
-        columns = self._step_columns(
-            "first_ticket", SQL("tk.create_date"), SQL("a.opportunity_id")
-        )
-        columns.update(ticket_id=SQL("tk.id"), agreement_id=SQL("a.id"))
         self._insert_staged(
-            columns,
+            self._ticket_columns("first_ticket", SQL("tk.create_date")),
             SQL("%s ORDER BY a.opportunity_id, tk.create_date, tk.id", source),
             distinct_on=SQL("a.opportunity_id"),
         )
-        columns = self._step_columns(
-            "sla_breach",
+        # a breach happened when its deadline passed
+        self._insert_staged(
+            self._ticket_columns("sla_breach", SQL("tk.sla_breach_date")),
             SQL(
-                "COALESCE(LEAST(tk.sla_response_deadline, tk.sla_resolution_deadline), "
-                "tk.create_date)"
+                "%s WHERE %s",
+                source,
+                self._sla_breached(SQL("tk"), fields.Datetime.now()),
             ),
-            SQL("a.opportunity_id"),
         )
-        columns.update(ticket_id=SQL("tk.id"), agreement_id=SQL("a.id"))
-        self._insert_staged(columns, SQL("%s WHERE tk.sla_state = 'breached'", source))
 
     @api.model
     def _backfill_closing(self):
         done = SQL("FROM crm_lead l JOIN sales_lifecycle_backfill bf ON bf.id = l.id")
         closed_on = SQL("COALESCE(l.date_closed, l.write_date)")
-        columns = self._step_columns("won", closed_on, SQL("l.id"))
-        columns["won_amount"] = SQL("COALESCE(l.expected_revenue, 0)")
-        columns["cycle_days"] = self._days(closed_on, SQL("l.create_date"))
         self._insert_staged(
-            columns,
+            self._won_columns(closed_on, SQL("l.create_date")),
             SQL(
                 "%s JOIN crm_stage s ON s.id = l.stage_id WHERE l.active AND s.is_won",
                 done,

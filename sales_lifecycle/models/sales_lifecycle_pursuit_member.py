@@ -51,17 +51,27 @@ class SalesLifecyclePursuitMember(models.Model):
         related="lead_id.company_id", store=True, index=True, precompute=True
     )
 
+    # ------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------
+
     @api.model_create_multi
     def create(self, vals_list):
+        # Adds: the members follow the opportunity
         members = super().create(vals_list)
         members._subscribe_to_leads()
         return members
 
     def write(self, vals):
+        # Adds: a new member, or a member moved, follows the opportunity
         res = super().write(vals)
         if "user_id" in vals or "lead_id" in vals:
             self._subscribe_to_leads()
         return res
+
+    # ------------------------------------------------------------
+    # Business helpers
+    # ------------------------------------------------------------
 
     def _subscribe_to_leads(self):
         """Team members follow the opportunity they pursue."""

@@ -29,6 +29,10 @@ class SalesLifecycleQuoteRejectionReason(models.Model):
         string="Rejected Quotations", compute="_compute_order_count"
     )
 
+    # ------------------------------------------------------------
+    # COMPUTES
+    # ------------------------------------------------------------
+
     def _compute_order_count(self):
         counts = dict(
             self.env["sale.order"]._read_group(
@@ -39,6 +43,10 @@ class SalesLifecycleQuoteRejectionReason(models.Model):
         )
         for reason in self:
             reason.order_count = counts.get(reason, 0)
+
+    # ------------------------------------------------------------
+    # BUSINESS
+    # ------------------------------------------------------------
 
     def _get_lost_reason(self):
         """The CRM lost reason matching this rejection reason."""

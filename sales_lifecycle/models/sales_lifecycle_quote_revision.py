@@ -53,6 +53,10 @@ class SalesLifecycleQuoteRevision(models.Model):
     amount_tax = fields.Monetary(string="Taxes")
     amount_total = fields.Monetary(string="Total")
 
+    # ------------------------------------------------------------
+    # COMPUTES
+    # ------------------------------------------------------------
+
     @api.depends("order_id.name", "revision_number")
     def _compute_name(self):
         for revision in self:
@@ -66,13 +70,6 @@ class SalesLifecycleQuoteRevision(models.Model):
     # CRUD: revisions are created by sale.order.action_new_revision only
     # ------------------------------------------------------------
 
-    @api.model
-    def _read_only_message(self):
-        return self.env._(
-            "A revision of a quotation is a record of a past negotiation round; "
-            "it can be neither changed nor deleted."
-        )
-
     def write(self, vals):
         # The record of a past round is read-only for everyone, whatever the ACL.
         if self:
@@ -84,7 +81,7 @@ class SalesLifecycleQuoteRevision(models.Model):
         raise AccessError(self._read_only_message())
 
     # ------------------------------------------------------------
-    # Actions
+    # ACTIONS
     # ------------------------------------------------------------
 
     def action_compare(self):
@@ -93,19 +90,44 @@ class SalesLifecycleQuoteRevision(models.Model):
         return self.order_id.action_compare_revisions(from_revision=self)
 
     # ------------------------------------------------------------
-    # Comparison of two rounds
+    # BUSINESS
     # ------------------------------------------------------------
+
+    @api.model
+    def _read_only_message(self):
+        return self.env._(
+            "A revision of a quotation is a record of a past negotiation round; "
+            "it can be neither changed nor deleted."
+        )
+
+    # Comparison of two rounds
 
     def _get_round_snapshot(self):
         """The round as plain values, comparable with another round's."""
         self.ensure_one()
+        return self._prepare_round_snapshot(
+            self.name,
+            self,
+            [(line._get_round_key(), line) for line in self.line_ids],
+        )
+
+    @api.model
+    def _prepare_round_snapshot(self, label, document, keyed_lines):
+        """A negotiation round as plain values.
+
+        :param document: the revision or the quotation (``sale.order``) of
+            the round: its currency and totals
+        :param keyed_lines: ``[(key, line)]``, revision lines or order lines
+            (they share the field names read here); the key matches a line
+            with the same line of another round
+        """
         return {
-            "label": self.name,
-            "currency": self.currency_id,
-            "amount_untaxed": self.amount_untaxed,
-            "amount_total": self.amount_total,
+            "label": label,
+            "currency": document.currency_id,
+            "amount_untaxed": document.amount_untaxed,
+            "amount_total": document.amount_total,
             "lines": {
-                line._get_round_key(): {
+                key: {
                     "product": line.product_id.display_name or line.name,
                     "product_id": line.product_id.id,
                     "quantity": line.product_uom_qty,
@@ -113,7 +135,7 @@ class SalesLifecycleQuoteRevision(models.Model):
                     "discount": line.discount,
                     "subtotal": line.price_subtotal,
                 }
-                for line in self.line_ids
+                for key, line in keyed_lines
                 if not line.display_type
             },
         }

@@ -39,6 +39,10 @@ class SalesLifecycleQuoteRevisionLine(models.Model):
     price_subtotal = fields.Monetary(string="Subtotal")
     price_total = fields.Monetary(string="Total")
 
+    # ------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------
+
     def write(self, vals):
         # A revision line is part of the record of a past round, for everyone.
         if self:
@@ -52,6 +56,10 @@ class SalesLifecycleQuoteRevisionLine(models.Model):
         raise AccessError(
             self.env["sales_lifecycle.quote.revision"]._read_only_message()
         )
+
+    # ------------------------------------------------------------
+    # BUSINESS
+    # ------------------------------------------------------------
 
     def _get_round_key(self):
         """Key matching this line with the same line of another round."""

@@ -23,8 +23,6 @@ JSON-RPC client can send.
 
 import logging
 
-from markupsafe import Markup, escape
-
 from odoo import api, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
@@ -277,9 +275,9 @@ class SalesLifecycleRuleMixin(models.AbstractModel):
 
     @api.model
     def _sales_lifecycle_problem_html(self, title, msgs):
-        return Markup("<p>%s</p><ul>%s</ul>") % (
-            escape(title),
-            Markup("").join(Markup("<li>%s</li>") % msg for msg in msgs),
+        return self.env["ir.qweb"]._render(
+            "sales_lifecycle.rule_mixin_problem_note",
+            {"title": title, "messages": msgs},
         )
 
     # ------------------------------------------------------------

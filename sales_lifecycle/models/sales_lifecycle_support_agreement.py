@@ -1,8 +1,8 @@
 from dateutil.relativedelta import relativedelta
-from markupsafe import Markup, escape
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
+from odoo.osv import expression
 
 AGREEMENT_STATES = [
     ("draft", "Draft"),
@@ -65,7 +65,8 @@ class SalesLifecycleSupportAgreement(models.Model):
         ),
     ]
 
-    # Identity and origin
+    # ---- Stage 6: support ----
+    # the customer and the deal the agreement comes from
     name = fields.Char(
         required=True, readonly=True, copy=False, default="/", tracking=True
     )
@@ -131,21 +132,20 @@ class SalesLifecycleSupportAgreement(models.Model):
         tracking=True,
     )
 
-    # Coverage period
+    # the coverage period
     start_date = fields.Date(required=True, tracking=True)
     end_date = fields.Date(required=True, tracking=True)
     cancelled = fields.Boolean(readonly=True, copy=False, tracking=True)
     state = fields.Selection(
         AGREEMENT_STATES,
         compute="_compute_state",
-        store=True,
-        index=True,
-        tracking=True,
-        help="Draft until the start date, active until the end date, then "
-        "expired; cancelled when cancelled. Kept current by a daily job.",
+        search="_search_state",
+        help="Today: draft until the start date, active until the end date, "
+        "then expired; cancelled when cancelled. Read from the dates, never "
+        "stored.",
     )
 
-    # Entitlements copied from the plan when the agreement is made
+    # the entitlements, copied from the plan when the agreement is made
     onsite_visits_included = fields.Integer(tracking=True)
     onsite_visits_used = fields.Integer(
         compute="_compute_onsite_visits_used",
@@ -171,7 +171,7 @@ class SalesLifecycleSupportAgreement(models.Model):
         string="Channels", compute="_compute_channels_display"
     )
 
-    # Service and renewal
+    # the service and the renewal
     ticket_ids = fields.One2many(
         "helpdesk.ticket",
         "agreement_id",
@@ -190,32 +190,55 @@ class SalesLifecycleSupportAgreement(models.Model):
         groups=INTERNAL_GROUPS,
     )
 
+    # ------------------------------------------------------------
+    # Computes
+    # ------------------------------------------------------------
+
     @api.depends("start_date", "end_date", "cancelled")
     def _compute_state(self):
         today = fields.Date.context_today(self)
         for agreement in self:
             agreement.state = agreement._state_on(today)
 
-    @api.depends("ticket_ids.visit_state", "onsite_visits_included")
+    def _search_state(self, operator, value):
+        """The state today, as a domain on the dates and the cancellation
+        (filters, the tickets' agreement domain, the renewal job, the
+        customer's coverage)."""
+        if operator not in ("=", "!=", "in", "not in"):
+            raise UserError(
+                self.env._(
+                    "The state of a support agreement can only be compared "
+                    "with =, !=, in or not in."
+                )
+            )
+        if operator in ("in", "not in"):
+            values = set(value)
+        else:
+            values = {value}
+        if operator in ("!=", "not in"):
+            # the states split the agreements: the complement is the others
+            values = set(dict(AGREEMENT_STATES)) - values
+        return expression.OR([self._state_domain(state) for state in values])
+
+    @api.depends("ticket_ids.visit_state")
     def _compute_onsite_visits_used(self):
         counts = {}
         if self.ids:
-            counts = {
-                agreement.id: count
-                for agreement, count in self.env["helpdesk.ticket"]
+            counts = dict(
+                self.env["helpdesk.ticket"]
                 .sudo()  # counting visits of every ticket, readable or not
                 .with_context(active_test=False)
                 ._read_group(
                     [
                         ("agreement_id", "in", self.ids),
-                        ("visit_state", "in", ("confirmed", "done")),
+                        ("visit_state", "=", "confirmed"),
                     ],
                     ["agreement_id"],
                     ["__count"],
                 )
-            }
+            )
         for agreement in self:
-            agreement.onsite_visits_used = counts.get(agreement._origin.id, 0)
+            agreement.onsite_visits_used = counts.get(agreement._origin, 0)
 
     @api.depends("onsite_visits_included", "onsite_visits_used")
     def _compute_onsite_visits_remaining(self):
@@ -236,14 +259,17 @@ class SalesLifecycleSupportAgreement(models.Model):
             )
 
     def _compute_ticket_count(self):
-        counts = {
-            agreement.id: count
-            for agreement, count in self.env["helpdesk.ticket"]._read_group(
+        counts = dict(
+            self.env["helpdesk.ticket"]._read_group(
                 [("agreement_id", "in", self.ids)], ["agreement_id"], ["__count"]
             )
-        }
+        )
         for agreement in self:
-            agreement.ticket_count = counts.get(agreement.id, 0)
+            agreement.ticket_count = counts.get(agreement, 0)
+
+    # ------------------------------------------------------------
+    # Constraints and onchanges
+    # ------------------------------------------------------------
 
     @api.constrains("partner_id")
     def _check_partner_id(self):
@@ -267,8 +293,14 @@ class SalesLifecycleSupportAgreement(models.Model):
                     months=self.support_plan_id.duration_months, days=-1
                 )
 
+    # ------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------
+
     @api.model_create_multi
     def create(self, vals_list):
+        """Also number the agreements, and note them for the lifecycle
+        milestones of their deal."""
         for vals in vals_list:
             if vals.get("name", "/") == "/":
                 company = self.env["res.company"].browse(
@@ -279,7 +311,9 @@ class SalesLifecycleSupportAgreement(models.Model):
                 ).next_by_code("sales_lifecycle.support.agreement") or self.env._(
                     "Support Agreement"
                 )
-        return super().create(vals_list)
+        agreements = super().create(vals_list)
+        self.env["sales_lifecycle.milestone"]._touch(agreements)
+        return agreements
 
     # ------------------------------------------------------------
     # Actions
@@ -330,9 +364,9 @@ class SalesLifecycleSupportAgreement(models.Model):
             )
             agreement._create_renewal_lead_lines(lead)
             agreement._sales_lifecycle_system().write({"renewal_lead_id": lead.id})
-            agreement.message_post(
-                body=Markup(self.env._("Renewal opportunity %(link)s created."))
-                % {"link": lead._get_html_link()},
+            agreement.message_post_with_source(
+                "sales_lifecycle.sales_lifecycle_support_agreement_renewal_note",
+                render_values={"lead": lead},
                 subtype_xmlid="mail.mt_note",
             )
             leads |= lead
@@ -341,37 +375,6 @@ class SalesLifecycleSupportAgreement(models.Model):
     # ------------------------------------------------------------
     # Scheduled jobs
     # ------------------------------------------------------------
-
-    @api.model
-    def _cron_update_state(self):
-        """Move agreements whose dates were crossed since the last run."""
-        today = fields.Date.context_today(self)
-        agreements = self.search(
-            [
-                ("cancelled", "=", False),
-                "|",
-                "|",
-                "&",
-                ("state", "=", "draft"),
-                ("start_date", "<=", today),
-                "&",
-                ("state", "=", "active"),
-                ("end_date", "<", today),
-                "&",
-                ("state", "in", ("expired", "active")),
-                ("start_date", ">", today),
-            ]
-        )
-        agreements._sales_lifecycle_run_isolated(
-            lambda batch: batch._update_state_batch(),
-            "Support agreement states",
-            batch_size=200,
-        )
-        return agreements
-
-    def _update_state_batch(self):
-        self.env.add_to_compute(self._fields["state"], self)
-        self.flush_recordset(["state"])
 
     @api.model
     def _cron_create_renewals(self):
@@ -413,6 +416,27 @@ class SalesLifecycleSupportAgreement(models.Model):
         if self.end_date and self.end_date < day:
             return "expired"
         return "active"
+
+    @api.model
+    def _state_domain(self, state, day=None):
+        """Domain of the agreements whose state is ``state`` on ``day``
+        (today by default): the rules of ``_state_on``."""
+        day = day or fields.Date.context_today(self)
+        running = [("cancelled", "=", False), ("start_date", "<=", day)]
+        if state == "cancelled":
+            return [("cancelled", "=", True)]
+        if state == "draft":
+            return [
+                ("cancelled", "=", False),
+                "|",
+                ("start_date", "=", False),
+                ("start_date", ">", day),
+            ]
+        if state == "expired":
+            return [*running, ("end_date", "<", day)]
+        if state == "active":
+            return [*running, "|", ("end_date", "=", False), ("end_date", ">=", day)]
+        return expression.FALSE_DOMAIN
 
     def _covers_date(self, day):
         """Whether the agreement is in force on ``day`` (a date)."""
@@ -522,23 +546,13 @@ class SalesLifecycleSupportAgreement(models.Model):
     def _prepare_renewal_lead_values(self):
         self.ensure_one()
         order = self.sale_order_id
-        lines = order.order_line.filtered(lambda line: line.product_id)
-        products = Markup("").join(
-            Markup("<li>%s × %s</li>")
-            % (line.product_uom_qty, escape(line.product_id.display_name))
-            for line in lines
+        description = self.env["ir.qweb"]._render(
+            "sales_lifecycle.crm_lead_renewal_description",
+            {
+                "agreement": self,
+                "lines": order.order_line.filtered("product_id"),
+            },
         )
-        description = Markup("<p>%s</p>") % self.env._(
-            "Renewal of support agreement %(name)s (%(plan)s), ending on %(end)s.",
-            name=self.name,
-            plan=self.support_plan_id.name,
-            end=self.end_date,
-        )
-        if products:
-            description += Markup("<p>%s</p><ul>%s</ul>") % (
-                self.env._("Products:"),
-                products,
-            )
         values = {
             "name": self.env._("Renewal: %(name)s", name=self.name),
             "type": "opportunity",
@@ -574,17 +588,3 @@ class SalesLifecycleSupportAgreement(models.Model):
                 for line in self.sale_order_id.order_line.filtered("product_id")
             ]
         )
-
-
-# Lifecycle analytics (milestones)
-class SalesLifecycleSupportAgreementMilestones(models.Model):
-    """Agreements started are noted for the lifecycle milestones of their
-    deal (``sales_lifecycle.milestone``)."""
-
-    _inherit = "sales_lifecycle.support.agreement"  # pylint: disable=consider-merging-classes-inherited
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        agreements = super().create(vals_list)
-        self.env["sales_lifecycle.milestone"]._touch(agreements)
-        return agreements

@@ -1,5 +1,14 @@
 from odoo import api, fields, models
 
+# The channels a plan covers, in the order they are listed.
+CHANNEL_FIELDS = (
+    "channel_phone",
+    "channel_onsite",
+    "channel_email",
+    "channel_portal",
+    "channel_remote",
+)
+
 
 class SalesLifecycleSupportPlan(models.Model):
     _name = "sales_lifecycle.support.plan"
@@ -73,13 +82,11 @@ class SalesLifecycleSupportPlan(models.Model):
 
     description = fields.Html(string="Support Terms", translate=True)
 
-    @api.depends(
-        "channel_phone",
-        "channel_onsite",
-        "channel_email",
-        "channel_portal",
-        "channel_remote",
-    )
+    # ------------------------------------------------------------
+    # COMPUTES
+    # ------------------------------------------------------------
+
+    @api.depends(*CHANNEL_FIELDS)
     def _compute_channels_display(self):
         labels = self._channel_labels()
         for plan in self:
@@ -87,16 +94,14 @@ class SalesLifecycleSupportPlan(models.Model):
                 label for fname, label in labels.items() if plan[fname]
             )
 
+    # ------------------------------------------------------------
+    # BUSINESS
+    # ------------------------------------------------------------
+
     def _channel_labels(self):
         return {
             fname: self._fields[fname].get_description(self.env)["string"]
-            for fname in (
-                "channel_phone",
-                "channel_onsite",
-                "channel_email",
-                "channel_portal",
-                "channel_remote",
-            )
+            for fname in CHANNEL_FIELDS
         }
 
     def _covers_channel(self, channel):

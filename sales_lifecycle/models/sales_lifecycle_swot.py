@@ -90,14 +90,9 @@ class SalesLifecycleSwot(models.Model):
     )
     item_count = fields.Integer(compute="_compute_is_complete")
 
-    def init(self):
-        # one analysis per (opportunity, competitor), the one without competitor too
-        tools.create_unique_index(
-            self.env.cr,
-            "sales_lifecycle_swot_lead_competitor_uniq",
-            self._table,
-            ["lead_id", "COALESCE(competitor_id, 0)"],
-        )
+    # ------------------------------------------------------------
+    # Computes
+    # ------------------------------------------------------------
 
     @api.depends("item_ids.quadrant")
     def _compute_is_complete(self):
@@ -120,6 +115,19 @@ class SalesLifecycleSwot(models.Model):
                     "SWOT %(lead)s", lead=swot.lead_id.name or ""
                 )
 
+    # ------------------------------------------------------------
+    # Constraints
+    # ------------------------------------------------------------
+
+    def init(self):
+        # one analysis per (opportunity, competitor), the one without competitor too
+        tools.create_unique_index(
+            self.env.cr,
+            "sales_lifecycle_swot_lead_competitor_uniq",
+            self._table,
+            ["lead_id", "COALESCE(competitor_id, 0)"],
+        )
+
     def _check_one_per_competitor(self, pairs):
         """Refuse a second analysis for an (opportunity, competitor) pair.
 
@@ -127,34 +135,38 @@ class SalesLifecycleSwot(models.Model):
         unique index's error; the index still guards concurrent creations.
         The caller's links were checked first (he may edit the opportunity and
         read the competitor), so the message names only what he may read.
+        One query whatever the number of pairs.
         """
-        # only counts: unique even against SWOTs the user cannot read
-        Swot = self.sudo()  # counting only, nothing is returned to the user
-        seen = set()
-        for lead_id, competitor_id in pairs:
-            duplicate = (lead_id, competitor_id) in seen or Swot.search_count(
-                [
-                    ("id", "not in", self.ids),
-                    ("lead_id", "=", lead_id),
-                    ("competitor_id", "=", competitor_id or False),
-                ],
-                limit=1,
-            )
-            if duplicate:
-                lead = self.env["crm.lead"].browse(lead_id)
-                competitor = self.env["sales_lifecycle.competitor"].browse(
-                    competitor_id
+        pairs = [(lead_id, competitor_id or False) for lead_id, competitor_id in pairs]
+        taken = set()
+        lead_ids = {lead_id for lead_id, _competitor_id in pairs if lead_id}
+        if lead_ids:
+            # only counts: unique even against SWOTs the user cannot read
+            Swot = self.sudo()  # counting only, nothing is returned to the user
+            taken = {
+                (lead.id, competitor.id or False)
+                for lead, competitor in Swot._read_group(
+                    [("id", "not in", self.ids), ("lead_id", "in", list(lead_ids))],
+                    ["lead_id", "competitor_id"],
                 )
+            }
+        seen = set()
+        for pair in pairs:
+            if pair in taken or pair in seen:
+                lead_id, competitor_id = pair
                 raise ValidationError(
                     self.env._(
                         "%(lead)s already has a SWOT analysis against "
                         "%(competitor)s: open it from the opportunity's SWOT "
                         "button instead of creating another one.",
-                        lead=lead.display_name,
-                        competitor=competitor.name or self.env._("no competitor"),
+                        lead=self.env["crm.lead"].browse(lead_id).display_name,
+                        competitor=self.env["sales_lifecycle.competitor"]
+                        .browse(competitor_id)
+                        .name
+                        or self.env._("no competitor"),
                     )
                 )
-            seen.add((lead_id, competitor_id))
+            seen.add(pair)
 
     # ------------------------------------------------------------
     # CRUD
@@ -170,20 +182,21 @@ class SalesLifecycleSwot(models.Model):
         self._check_one_per_competitor(
             (
                 vals.get("lead_id", defaults.get("lead_id")),
-                vals.get("competitor_id", defaults.get("competitor_id")) or False,
+                vals.get("competitor_id", defaults.get("competitor_id")),
             )
             for vals in vals_list
         )
         return super().create(vals_list)
 
     def write(self, vals):
+        # Adds: one SWOT per (opportunity, competitor)
         if "lead_id" in vals or "competitor_id" in vals:
             if not self._sales_lifecycle_is_system():
                 self._sales_lifecycle_check_links([vals])
             self._check_one_per_competitor(
                 (
                     vals.get("lead_id", swot.lead_id.id),
-                    vals.get("competitor_id", swot.competitor_id.id) or False,
+                    vals.get("competitor_id", swot.competitor_id.id),
                 )
                 for swot in self
             )
@@ -192,21 +205,6 @@ class SalesLifecycleSwot(models.Model):
     # ------------------------------------------------------------
     # Actions
     # ------------------------------------------------------------
-
-    def _get_previous_swot(self):
-        """The latest SWOT against the same competitor on another opportunity
-        that the current user may read, with at least one item."""
-        self.ensure_one()
-        return self.search(
-            [
-                ("lead_id", "!=", self.lead_id.id),
-                ("competitor_id", "=", self.competitor_id.id),
-                ("item_ids", "!=", False),
-                ("company_id", "in", [self.company_id.id, False]),
-            ],
-            order="create_date desc, id desc",
-            limit=1,
-        )
 
     def action_copy_from_previous(self):
         """Fill empty SWOTs with the items of the latest SWOT against the same
@@ -269,3 +267,22 @@ class SalesLifecycleSwot(models.Model):
 
     def action_print(self):
         return self.env.ref("sales_lifecycle.action_report_swot").report_action(self)
+
+    # ------------------------------------------------------------
+    # Business helpers
+    # ------------------------------------------------------------
+
+    def _get_previous_swot(self):
+        """The latest SWOT against the same competitor on another opportunity
+        that the current user may read, with at least one item."""
+        self.ensure_one()
+        return self.search(
+            [
+                ("lead_id", "!=", self.lead_id.id),
+                ("competitor_id", "=", self.competitor_id.id),
+                ("item_ids", "!=", False),
+                ("company_id", "in", [self.company_id.id, False]),
+            ],
+            order="create_date desc, id desc",
+            limit=1,
+        )

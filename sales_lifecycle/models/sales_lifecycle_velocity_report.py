@@ -23,6 +23,7 @@ class SalesLifecycleVelocityReport(models.Model):
     _order = "date desc, id desc"
     _rec_name = "lead_id"
 
+    # ---- Analytics: sales velocity ----
     lead_id = fields.Many2one("crm.lead", string="Opportunity", readonly=True)
     date = fields.Datetime(string="Opportunity Since", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
@@ -65,11 +66,19 @@ class SalesLifecycleVelocityReport(models.Model):
         "cycle length, for the group.",
     )
 
+    # ------------------------------------------------------------
+    # Computes
+    # ------------------------------------------------------------
+
     @api.depends("open_count", "won_revenue", "closed_count", "cycle_days")
     def _compute_velocity(self):
         # a single opportunity has no velocity: the measure is for groups
         for row in self:
             row.velocity = 0.0
+
+    # ------------------------------------------------------------
+    # CRUD: the report's SQL view
+    # ------------------------------------------------------------
 
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)

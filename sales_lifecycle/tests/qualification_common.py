@@ -1,3 +1,5 @@
+from contextlib import contextmanager
+
 from odoo import Command
 
 from .common import SalesLifecycleCommon
@@ -99,3 +101,22 @@ class QualificationCommon(SalesLifecycleCommon):
 
     def answer_all(self, leads, value="met"):
         leads.qualification_line_ids.write({"answer": value})
+
+    @contextmanager
+    def read_only(self):
+        """Run the block on a read-only transaction, as Odoo 18 serves its
+        read-only routes (web_read, web_search_read, read_group, reports):
+        any write raises. Rolled back afterwards. What the test wrote before
+        is flushed first, precommit hooks included, as a commit would."""
+        self.env.flush_all()
+        self.env.cr.flush()
+        self.env.invalidate_all()
+        cr = self.env.cr
+        cr.execute("SAVEPOINT sales_lifecycle_read_only")
+        try:
+            cr.execute("SET TRANSACTION READ ONLY")
+            yield
+            self.env.flush_all()
+        finally:
+            cr.execute("ROLLBACK TO SAVEPOINT sales_lifecycle_read_only")
+            self.env.invalidate_all()

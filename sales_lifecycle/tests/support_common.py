@@ -1,6 +1,132 @@
+from contextlib import contextmanager
+
+from dateutil.relativedelta import relativedelta
+from lxml import etree
+
+from odoo import fields
 from odoo.tests import new_test_user
+from odoo.tools.safe_eval import datetime, safe_eval, time
 
 from .common import SalesLifecycleCommon
+
+# the view types the web client reads with web_search_read
+RECORD_LIST_VIEWS = ("list", "kanban", "calendar", "activity")
+
+
+class ReadOnlyViewsMixin:
+    """Open the views of an action as the web client does (Odoo 18's
+    read-only routes: ``get_views``, ``web_search_read``, ``web_read``,
+    ``web_read_group``, ``name_search``), under a read-only transaction: a
+    write anywhere fails the test."""
+
+    @contextmanager
+    def read_only_transaction(self):
+        """A read-only request: what the fixture did is committed first (the
+        pre-commit hooks run, as at the end of the request that made it)."""
+        self.env.flush_all()
+        self.env.cr.flush()
+        self.env.invalidate_all()
+        cr = self.env.cr
+        cr.execute("SAVEPOINT sales_lifecycle_read_only")
+        try:
+            cr.execute("SET TRANSACTION READ ONLY")
+            yield
+            self.env.flush_all()
+        finally:
+            cr.execute("ROLLBACK TO SAVEPOINT sales_lifecycle_read_only")
+            self.env.invalidate_all()
+
+    def read_action_views(self, action_xmlid, user, domain=()):
+        """Show the views of an action to ``user``: the records of its list
+        and kanban, the first one in its form, the groups of its pivot and
+        graph, each filter and group-by of its search view.
+
+        :return: ``{"records": ids read, "filters": names of the filters
+            applied, "groupbys": group-bys applied}``
+        """
+        action = self.env["ir.actions.act_window"]._for_xml_id(action_xmlid)
+        Model = self.env[action["res_model"]].with_user(user)
+        eval_context = {
+            "uid": user.id,
+            "context_today": fields.Date.today,
+            "datetime": datetime,
+            "relativedelta": relativedelta,
+            "time": time,
+        }
+        domain = [*safe_eval(action.get("domain") or "[]", eval_context), *domain]
+        views = [list(view) for view in action["views"]]
+        search_view = action.get("search_view_id")
+        views.append([search_view[0] if search_view else False, "search"])
+        result = Model.get_views(
+            views, {"toolbar": True, "load_filters": True, "action_id": action["id"]}
+        )
+        fields_info = result["models"][Model._name]["fields"]
+        done = {"records": set(), "filters": set(), "groupbys": set()}
+        by_type = {
+            view_type: etree.fromstring(view["arch"])
+            for view_type, view in result["views"].items()
+        }
+        for view_type, arch in by_type.items():
+            if view_type in RECORD_LIST_VIEWS:
+                rows = Model.web_search_read(
+                    domain, self._view_specification(arch, fields_info), limit=80
+                )
+                done["records"].update(row["id"] for row in rows["records"])
+            elif view_type in ("pivot", "graph"):
+                self._read_view_groups(Model, arch, fields_info, domain)
+        if "form" in by_type:
+            record = Model.search(domain, limit=1)
+            if record:
+                record.web_read(self._view_specification(by_type["form"], fields_info))
+                done["records"].add(record.id)
+        for node in by_type["search"].iter("filter"):
+            if node.get("domain"):
+                try:
+                    filter_domain = safe_eval(node.get("domain"), eval_context)
+                except (NameError, ValueError):
+                    continue  # a host filter needing more of the client's context
+                Model.web_search_read(
+                    [*domain, *filter_domain], {"display_name": {}}, limit=80
+                )
+                done["filters"].add(node.get("name"))
+            try:
+                context = safe_eval(node.get("context") or "{}", eval_context)
+            except (NameError, ValueError):
+                continue
+            group_by = context.get("group_by")
+            if group_by:
+                Model.web_read_group(domain, ["__count"], [group_by], lazy=False)
+                done["groupbys"].add(group_by)
+        return done
+
+    @staticmethod
+    def _view_specification(arch, fields_info):
+        """The ``web_read`` specification of the fields a view shows."""
+        specification = {}
+        for node in arch.xpath("//field[not(ancestor::field)]"):
+            info = fields_info.get(node.get("name"))
+            if not info:
+                continue
+            if info["type"] in ("many2one", "one2many", "many2many"):
+                specification[node.get("name")] = {"fields": {"display_name": {}}}
+            else:
+                specification[node.get("name")] = {}
+        return specification
+
+    @staticmethod
+    def _read_view_groups(Model, arch, fields_info, domain):
+        """The groups of a pivot or graph view, with its measures."""
+        measures = ["__count"]
+        groupby = []
+        for node in arch.iter("field"):
+            name = node.get("name")
+            if node.get("type") == "measure":
+                aggregator = fields_info[name].get("aggregator") or "sum"
+                measures.append(f"{name}:{aggregator}")
+            elif name in fields_info:
+                interval = node.get("interval")
+                groupby.append(f"{name}:{interval}" if interval else name)
+        Model.web_read_group(domain, measures, groupby[:2], lazy=False)
 
 
 class SupportCommon(SalesLifecycleCommon):

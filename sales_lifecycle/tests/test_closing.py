@@ -1,5 +1,7 @@
 import base64
 
+from lxml import html
+
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, new_test_user, tagged
@@ -112,6 +114,17 @@ class ClosingCommon(SalesLifecycleCommon):
         order = cls.make_order(**vals)
         order.action_confirm()
         return order, order.invoice_ids
+
+    @staticmethod
+    def parse_html(markup):
+        """The HTML fragment as an element tree (fails if it does not parse)."""
+        return html.fragment_fromstring(str(markup), create_parent="div")
+
+    @classmethod
+    def note_items(cls, message):
+        """The text of the list items of a chatter note."""
+        message.ensure_one()
+        return [li.text_content() for li in cls.parse_html(message.body).iter("li")]
 
     def assert_refused(self, invoice, *expected):
         with self.assertRaises(UserError) as caught:
@@ -231,6 +244,19 @@ class TestQuoteInvoicePolicy(ClosingCommon):
         order.write({"signature": SIGNATURE, "signed_by": "Bob Buyer"})
         self.assertEqual(order.invoice_ids.state, "posted")
 
+    def test_signature_hook_invoices_only_what_waited_for_it(self):
+        """_sales_lifecycle_on_signed: a signature on an order already
+        invoiced, or on a quotation, creates no invoice."""
+        self.env.company.quote_invoice_policy = "draft_on_accept"
+        invoiced = self.make_order()
+        invoiced.action_confirm()
+        self.assertEqual(len(invoiced.invoice_ids), 1)
+        quotation = self.make_order()
+        (invoiced | quotation).write({"signature": SIGNATURE, "signed_by": "Bob"})
+        self.assertEqual(len(invoiced.invoice_ids), 1)
+        self.assertFalse(quotation.invoice_ids)
+        self.assertEqual(invoiced.lifecycle_invoice_status, "invoiced")
+
     def test_template_overrides_company_policy(self):
         self.env.company.quote_invoice_policy = "draft_on_accept"
         template = self.env["sale.order.template"].create(
@@ -258,14 +284,29 @@ class TestQuoteInvoicePolicy(ClosingCommon):
             self.product_a,
         )
         self.assertEqual(order.lifecycle_invoice_status, "waiting_delivery")
-        self.assertTrue(
-            order.message_ids.filtered(
-                lambda m: (
-                    "invoiced on delivered quantities" in (m.body or "")
-                    and "Closing Rack" in (m.body or "")
-                )
-            )
+        note = order.message_ids.filtered(
+            lambda m: "invoiced on delivered quantities" in (m.body or "")
         )
+        self.assertEqual(len(note), 1)
+        # a list rendered by a QWeb template: one item per waiting line
+        waiting = order.order_line.filtered(
+            lambda line: line.product_id == self.product_delivered
+        )
+        self.assertEqual(self.note_items(note), [waiting.name])
+        self.assertIn("Closing Rack", waiting.name)
+
+    def test_waiting_delivery_note_escapes_line_names(self):
+        self.env.company.quote_invoice_policy = "draft_on_accept"
+        order = self.make_order(lines=[(self.product_delivered, 1.0)])
+        order.order_line.name = "Rack <img src=x onerror=alert(1)> & co"
+        order.action_confirm()
+        note = order.message_ids.filtered(
+            lambda m: "invoiced on delivered quantities" in (m.body or "")
+        )
+        self.assertEqual(
+            self.note_items(note), ["Rack <img src=x onerror=alert(1)> & co"]
+        )
+        self.assertFalse(self.parse_html(note.body).xpath("//img"))
 
     def test_only_delivered_products_creates_nothing_yet(self):
         self.env.company.quote_invoice_policy = "post_on_accept"
@@ -535,14 +576,46 @@ class TestInvoiceConformity(ClosingCommon):
         self.assertEqual(
             invoice.deviation_justification, "Loyalty rebate agreed by phone"
         )
-        self.assertTrue(
-            invoice.message_ids.filtered(
-                lambda m: "Loyalty rebate agreed by phone" in (m.body or "")
-            )
+        note = invoice.message_ids.filtered(
+            lambda m: "Loyalty rebate agreed by phone" in (m.body or "")
+        )
+        self.assertEqual(len(note), 1)
+        # rendered by a QWeb template: who, why, then one item per difference
+        paragraphs = [p.text_content() for p in self.parse_html(note.body).iter("p")]
+        self.assertEqual(
+            paragraphs,
+            [
+                "Deviation from the quotation approved by Anna Accountant.",
+                "Loyalty rebate agreed by phone",
+            ],
+        )
+        self.assertEqual(
+            self.note_items(note),
+            ["Line 1 (Closing Server): unit price: 100.00 → 80.00"],
         )
         invoice.with_user(self.accountant).action_post()
         self.assertEqual(invoice.state, "posted")
         self.assertEqual(invoice.conformity_state, "deviation_approved")
+
+    def test_deviation_note_escapes_the_justification(self):
+        _order, invoice = self.confirmed_invoice()
+        invoice.invoice_line_ids[0].write({"price_unit": 80.0, "discount": 5.0})
+        invoice.with_user(self.accountant).action_approve_deviation(
+            "Rebate <b>agreed</b> <script>x()</script>"
+        )
+        note = invoice.message_ids.filtered(
+            lambda m: "Deviation from the quotation approved" in (m.body or "")
+        )
+        tree = self.parse_html(note.body)
+        self.assertFalse(tree.xpath("//b|//script"))
+        self.assertIn("Rebate <b>agreed</b>", tree.text_content())
+        self.assertEqual(
+            self.note_items(note),
+            [
+                "Line 1 (Closing Server): unit price: 100.00 → 80.00",
+                "Line 1 (Closing Server): discount (%): 0.00 → 5.00",
+            ],
+        )
 
     def test_editing_after_approval_voids_it(self):
         _order, invoice = self.confirmed_invoice()

@@ -177,9 +177,14 @@ class TestControlsLinks(ControlsCrmCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        # a criterion the opportunities have no answer for yet (its creation
+        # gives the open leads theirs: removed here, so that one is created)
         cls.extra_criterion = cls.env["sales_lifecycle.qualification.criterion"].create(
             {"name": "Control criterion", "company_id": False}
         )
+        cls.env["sales_lifecycle.qualification.answer"].search(
+            [("criterion_id", "=", cls.extra_criterion.id)]
+        ).unlink()
         cls.own_swot = cls.env["sales_lifecycle.swot"].create(
             {"lead_id": cls.own_opp.id, "competitor_id": cls.competitor_y.id}
         )
@@ -584,7 +589,7 @@ class TestControlsLifecycleGroups(ControlsCrmCommon):
         convert_file(
             self.env,
             "sales_lifecycle",
-            "security/sales_lifecycle_lead_line_security.xml",
+            "security/sales_lifecycle_security.xml",
             {},
             mode="update",
         )

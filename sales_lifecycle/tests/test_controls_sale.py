@@ -3,14 +3,18 @@ do (create, write, public methods, any context): each attempt is refused or
 without effect, and the database is unchanged."""
 
 import re
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
+import psycopg2
 from freezegun import freeze_time
+from lxml import etree, html
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import Form, HttpCase, new_test_user, tagged
+from odoo.tools import mute_logger
 
 from .test_closing import SIGNATURE, ClosingCommon
 
@@ -792,8 +796,179 @@ class TestControlsStageFourAccess(ControlsSaleCommon):
 
 
 @tagged("post_install", "-at_install")
+class TestControlsReadOnly(ControlsSaleCommon):
+    """10. Reading writes nothing: the forms, lists, kanbans, groups and
+    reports of stages 4 and 5 are served on a read-only transaction, as
+    Odoo 18's read-only routes (web_read, web_search_read, web_read_group,
+    reports) serve them."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # a negotiated, confirmed and invoiced deal with a deviation...
+        cls.deal = cls.order_with(
+            cls.salesman, lead=cls.own_lead, support_plan_id=cls.plan.id
+        )
+        cls.deal.with_user(cls.salesman).action_quotation_sent()
+        cls.deal.with_user(cls.salesman).action_new_revision(reason="Round two")
+        cls.deal.with_user(cls.salesman).action_confirm()
+        cls.invoice = cls.deal.invoice_ids
+        cls.invoice.invoice_line_ids[0].price_unit = 80.0
+        cls.invoice.with_user(cls.accountant).action_approve_deviation("Rebate")
+        # prices beyond the limit, approved by a sales manager
+        cls.approved = cls.order_with(cls.salesman, discount=25.0)
+        cls.approved.with_user(cls.sales_manager).action_approve()
+        # ... and a rejected quotation
+        cls.rejected = cls.order_with(cls.salesman)
+        cls.rejected.with_user(cls.salesman).action_reject(
+            reason_id=cls.env.ref("sales_lifecycle.quote_rejection_reason_price").id
+        )
+
+    @contextmanager
+    def read_only(self):
+        """A read-only transaction: any write in the block fails."""
+        self.env.flush_all()
+        self.env.invalidate_all()
+        cr = self.env.cr
+        cr.execute("SAVEPOINT sales_lifecycle_read_only")
+        try:
+            cr.execute("SET TRANSACTION READ ONLY")
+            yield
+            self.env.flush_all()
+        finally:
+            cr.execute("ROLLBACK TO SAVEPOINT sales_lifecycle_read_only")
+            self.env.invalidate_all()
+
+    def list_spec(self, model, view_type="list", view_ref=None):
+        """The web_search_read specification of a view: its own fields."""
+        view_id = self.env.ref(view_ref).id if view_ref else False
+        views = model.get_views([(view_id, view_type)])
+        arch = etree.fromstring(views["views"][view_type]["arch"])
+        return {
+            node.get("name"): {}
+            for node in arch.iter("field")
+            if not any(parent.tag == "field" for parent in node.iterancestors())
+        }
+
+    def search_view(self, model, domain, **kwargs):
+        result = model.web_search_read(domain, self.list_spec(model, **kwargs))
+        return {record["id"]: record for record in result["records"]}
+
+    def test_the_read_only_transaction_refuses_writes(self):
+        with (
+            self.assertRaises(psycopg2.errors.ReadOnlySqlTransaction),
+            mute_logger("odoo.sql_db"),
+            self.read_only(),
+        ):
+            self.deal.client_order_ref = "Written while reading"
+            self.env.flush_all()
+        self.assertFalse(self.deal.client_order_ref)
+
+    def test_quotations_read_on_a_read_only_transaction(self):
+        Order = self.env["sale.order"].with_user(self.salesman)
+        orders = self.deal | self.rejected
+        with self.read_only():
+            form = Form(self.deal.with_user(self.salesman))
+            self.assertEqual(form.revision_number, 1)
+            self.assertEqual(form.lifecycle_invoice_status, "invoiced")
+            self.assertEqual(form.support_plan_id, self.plan)
+            self.assertEqual(form.price_approval_state, "not_needed")
+            form = Form(self.rejected.with_user(self.salesman))
+            self.assertEqual(form.rejection_reason_id.name, "Price")
+            form = Form(self.approved.with_user(self.salesman))
+            self.assertEqual(form.price_approval_state, "approved")
+            self.assertEqual(form.price_approved_by_id, self.sales_manager)
+            self.assertIn("discount 25.0%", form.price_approval_issues)
+            rows = self.search_view(
+                Order, [("id", "in", orders.ids)], view_ref="sale.view_quotation_tree"
+            )
+            self.assertEqual(rows[self.deal.id]["revision_number"], 1)
+            self.assertEqual(set(rows), set(orders.ids))
+            self.assertEqual(
+                set(
+                    self.search_view(
+                        Order, [("id", "in", orders.ids)], view_type="kanban"
+                    )
+                ),
+                set(orders.ids),
+            )
+            groups = Order.web_read_group(
+                [("rejection_reason_id", "!=", False), ("id", "in", orders.ids)],
+                ["rejection_reason_id"],
+                ["rejection_reason_id"],
+            )
+            self.assertEqual(groups["length"], 1)
+            Revision = self.env["sales_lifecycle.quote.revision"].with_user(
+                self.salesman
+            )
+            self.assertEqual(
+                len(self.search_view(Revision, [("order_id", "=", self.deal.id)])),
+                1,
+            )
+            form = Form(self.deal.revision_ids.with_user(self.salesman))
+            self.assertEqual(form.reason, "Round two")
+            Reason = self.env["sales_lifecycle.quote.rejection.reason"]
+            self.assertTrue(self.search_view(Reason.with_user(self.salesman), []))
+            form = Form(self.rejected.rejection_reason_id.with_user(self.salesman))
+            self.assertGreaterEqual(form.order_count, 1)
+            Plan = self.env["sales_lifecycle.support.plan"].with_user(self.salesman)
+            self.assertIn(self.plan.id, self.search_view(Plan, []))
+            self.assertEqual(
+                Form(self.plan.with_user(self.salesman)).name, self.plan.name
+            )
+            report = self.env["ir.actions.report"].with_user(self.salesman)
+            quote_pdf, _type = report._render_qweb_html(
+                "sale.action_report_saleorder", self.deal.ids
+            )
+            self.assertIn("Support terms", quote_pdf.decode())
+
+    def test_invoices_and_settings_read_on_a_read_only_transaction(self):
+        Move = self.env["account.move"].with_user(self.accountant)
+        with self.read_only():
+            form = Form(self.invoice.with_user(self.accountant))
+            self.assertEqual(form.conformity_state, "deviation_approved")
+            self.assertIn("unit price: 100.00 → 80.00", form.conformity_differences)
+            self.assertEqual(form.deviation_approved_by_id, self.accountant)
+            self.assertEqual(form.deviation_justification, "Rebate")
+            self.assertEqual(form.support_plan_id, self.plan)
+            rows = self.search_view(
+                Move,
+                [("conformity_state", "=", "deviation_approved")],
+                view_ref="account.view_out_invoice_tree",
+            )
+            self.assertEqual(
+                rows[self.invoice.id]["conformity_state"], "deviation_approved"
+            )
+            report = self.env["ir.actions.report"].with_user(self.accountant)
+            invoice_html, _type = report._render_qweb_html(
+                "account.account_invoices", self.invoice.ids
+            )
+            self.assertIn("Support terms", invoice_html.decode())
+            admin = self.env.ref("base.user_admin")
+            settings = Form(self.env["res.config.settings"].with_user(admin))
+            summary = html.fragment_fromstring(
+                str(settings.lifecycle_adoption_summary), create_parent="div"
+            )
+            rows = [[cell.text_content() for cell in row] for row in summary.iter("tr")]
+            self.assertEqual(
+                rows[0],
+                ["Records", "Adopted at install", "Would block today if switched on"],
+            )
+            self.assertEqual(
+                [row[0] for row in rows[1:]],
+                [
+                    "Leads",
+                    "Opportunities",
+                    "Sent quotations",
+                    "Customer invoices",
+                    "Tickets",
+                ],
+            )
+
+
+@tagged("post_install", "-at_install")
 class TestControlsSudoReasons(ControlsSaleCommon):
-    """10. Every sudo() of the quotation and invoice side says why, on its
+    """11. Every sudo() of the quotation and invoice side says why, on its
     line."""
 
     FILES = (

@@ -305,6 +305,8 @@ class TestEntitlementControls(SupportControlsCommon):
                 "sla_response_deadline",
                 "sla_resolution_deadline",
                 "sla_first_response_date",
+                "sla_breach_date",
+                "sla_risk_date",
                 "sla_state",
                 "sla_breach_notified",
                 "entitlement_decision",
@@ -317,6 +319,8 @@ class TestEntitlementControls(SupportControlsCommon):
             "sla_response_deadline": "2026-12-31 09:00:00",
             "sla_resolution_deadline": "2026-12-31 09:00:00",
             "sla_first_response_date": "2026-06-01 09:01:00",
+            "sla_breach_date": "2026-06-01 09:00:00",
+            "sla_risk_date": False,
             "sla_state": "breached",
             "sla_breach_notified": True,
             "entitlement_decision": "served",
@@ -598,7 +602,6 @@ class TestSupportAgreementCreationControls(SupportControlsCommon):
     def test_action_create_renewal_rechecks_rights(self):
         agreement = self.make_agreement(start="2026-01-01", end="2026-12-31")
         with freeze_time("2026-12-15"):
-            agreement._cron_update_state()
             for user in (self.salesman, self.helpdesk_user):
                 with self.subTest(user=user.login), self.assertRaises(AccessError):
                     agreement.with_user(user).action_create_renewal()
@@ -662,10 +665,11 @@ class TestSupportJobIsolation(SupportControlsCommon):
             }
         )
         Agreement = self.env["sales_lifecycle.support.agreement"]
-        with freeze_time("2026-12-15"):
-            Agreement._cron_update_state()
-            with self.assertLogs(ISOLATION_LOGGER, level="WARNING") as logs:
-                leads = Agreement._cron_create_renewals()
+        with (
+            freeze_time("2026-12-15"),
+            self.assertLogs(ISOLATION_LOGGER, level="WARNING") as logs,
+        ):
+            leads = Agreement._cron_create_renewals()
         self.assertTrue(good.renewal_lead_id)
         self.assertIn(good.renewal_lead_id, leads)
         self.assertEqual(good.renewal_lead_id.user_id, self.salesman_all)
@@ -676,8 +680,11 @@ class TestSupportJobIsolation(SupportControlsCommon):
         self.assertEqual(len(logs.records), 1)
         self.assertIn(f"sales_lifecycle.support.agreement({bad.id})", logs.output[0])
 
-    def test_state_job_skips_a_failing_agreement(self):
-        Agreement = self.env["sales_lifecycle.support.agreement"]
+    def test_states_need_no_job(self):
+        """An agreement that breaks every write of the renewal (an automated
+        action gone wrong) still moves from draft to active: the state is
+        read from the dates, nothing is written when the date passes; the
+        renewal job, the one job left, skips it and renews the other."""
         with freeze_time("2026-01-15"):
             good = self.make_agreement(
                 start="2026-02-01", end="2026-12-31", name="SA-GOOD"
@@ -686,16 +693,24 @@ class TestSupportJobIsolation(SupportControlsCommon):
                 start="2026-02-01", end="2026-12-31", name="SA-BAD"
             )
             (good | bad).flush_recordset()
-        self.assertEqual((good | bad).mapped("state"), ["draft", "draft"])
-        self._raise_on("sales_lifecycle.support.agreement", "state", "SA-BAD")
-        with (
-            freeze_time("2026-02-10"),
-            self.assertLogs(ISOLATION_LOGGER, level="WARNING") as logs,
-        ):
-            Agreement._cron_update_state()
-        self.env.invalidate_all()
-        self.assertEqual(good.state, "active")
-        self.assertEqual(bad.state, "draft")
+            self.assertEqual((good | bad).mapped("state"), ["draft", "draft"])
+        self._raise_on("sales_lifecycle.support.agreement", "renewal_lead_id", "SA-BAD")
+        Agreement = self.env["sales_lifecycle.support.agreement"]
+        with freeze_time("2026-02-10"):
+            with self.assertNoLogs(ISOLATION_LOGGER):
+                self.env.invalidate_all()
+                self.assertEqual((good | bad).mapped("state"), ["active", "active"])
+                self.assertEqual(
+                    Agreement.search(
+                        [("id", "in", (good | bad).ids), ("state", "=", "active")]
+                    ),
+                    good | bad,
+                )
+            self.company.lifecycle_renewal_days = 365
+            with self.assertLogs(ISOLATION_LOGGER, level="WARNING") as logs:
+                leads = Agreement._cron_create_renewals()
+        self.assertIn(good.renewal_lead_id, leads)
+        self.assertFalse(bad.renewal_lead_id)
         self.assertEqual(len(logs.records), 1)
         self.assertIn(f"({bad.id})", logs.output[0])
 
@@ -704,19 +719,27 @@ class TestSupportJobIsolation(SupportControlsCommon):
         with freeze_time("2026-01-05 09:00:00"):
             good = self.make_ticket(name="Good SLA", service_mode="call")
             bad = self.make_ticket(name="Bad SLA", service_mode="call")
-        self._raise_on("helpdesk.ticket", "sla_state", "Bad SLA")
+        automation = self._raise_on("helpdesk.ticket", "sla_breach_notified", "Bad SLA")
         with (
             freeze_time("2026-01-05 14:30:00"),
             self.assertLogs(ISOLATION_LOGGER, level="WARNING") as logs,
         ):
             self.env["helpdesk.ticket"]._cron_update_sla_state()
         self.env.invalidate_all()
-        self.assertEqual(good.sla_state, "breached")
         self.assertTrue(good.sla_breach_notified)
-        self.assertEqual(bad.sla_state, "on_track")
         self.assertFalse(bad.sla_breach_notified)
         self.assertEqual(len(logs.records), 1)
         self.assertIn(f"helpdesk.ticket({bad.id})", logs.output[0])
+        # both are breached (read from their deadlines, nothing to refresh)
+        with freeze_time("2026-01-05 14:30:00"):
+            self.assertEqual((good | bad).mapped("sla_state"), ["breached"] * 2)
+        # the skipped ticket is tried again on the next run
+        automation.active = False
+        with freeze_time("2026-01-05 14:45:00"):
+            self.env["helpdesk.ticket"]._cron_update_sla_state()
+        self.assertTrue(bad.sla_breach_notified)
+        notes = (good | bad).message_ids.filtered(lambda m: "breached" in m.body)
+        self.assertEqual(len(notes), 2, "one note per ticket")
 
 
 @tagged("post_install", "-at_install")

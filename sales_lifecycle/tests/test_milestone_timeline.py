@@ -1,12 +1,13 @@
 from odoo.tests import Form, tagged
 
 from .milestone_common import MilestoneCommon, day
+from .support_common import ReadOnlyViewsMixin
 
 HOSTILE = '<img src="x" onerror="alert(1)">'
 
 
 @tagged("post_install", "-at_install")
-class TestMilestoneTimeline(MilestoneCommon):
+class TestMilestoneTimeline(ReadOnlyViewsMixin, MilestoneCommon):
     """The opportunity's lifecycle view and the customer's summary: what they
     show, to whom, and that showing them writes nothing."""
 
@@ -109,3 +110,22 @@ class TestMilestoneTimeline(MilestoneCommon):
             self.env.flush_all()
         finally:
             cr.execute("ROLLBACK TO SAVEPOINT read_only_analytics")
+
+    def test_report_views_read_only(self):
+        """Every view of the lifecycle reports (funnel, stage durations, lost
+        analysis, milestones, velocity), with its filters and group-bys, is
+        served by a read-only transaction."""
+        actions = (
+            "sales_lifecycle.sales_lifecycle_milestone_action",
+            "sales_lifecycle.sales_lifecycle_milestone_action_funnel",
+            "sales_lifecycle.sales_lifecycle_milestone_action_stage",
+            "sales_lifecycle.sales_lifecycle_milestone_action_lost",
+            "sales_lifecycle.sales_lifecycle_velocity_report_action",
+        )
+        for xmlid in actions:
+            with self.subTest(action=xmlid), self.read_only_transaction():
+                done = self.read_action_views(
+                    xmlid, self.salesman, [("lead_id", "=", self.deal.id)]
+                )
+                self.assertTrue(done["records"])
+                self.assertIn("user_id", done["groupbys"])

@@ -56,3 +56,18 @@ class TestPortalSupportAgreement(HttpCase):
             "/my/counters", {"counters": ["support_agreement_count"]}
         )
         self.assertEqual(resp["support_agreement_count"], 1)
+
+    def test_portal_pages_read_only(self):
+        """The page and its counter are served from a read-only cursor: a
+        write would make Odoo retry the request on a read/write one (and log
+        it)."""
+        self.authenticate("sl_portal_agreements", "sl_portal_agreements")
+        with self.assertNoLogs("odoo.http", level="WARNING"):
+            page = self.url_open("/my/support_agreements")
+            counters = self.make_jsonrpc_request(
+                "/my/counters", {"counters": ["support_agreement_count"]}
+            )
+        self.assertEqual(page.status_code, 200)
+        self.assertIn("SA-PORTAL-OWN", page.text)
+        self.assertIn("Active", page.text)
+        self.assertEqual(counters["support_agreement_count"], 1)

@@ -15,22 +15,117 @@ class TestQualification(QualificationCommon):
         self.assertEqual(lead.qualification_line_ids.criterion_id, self.criteria)
         self.assertEqual(len(lead.qualification_line_ids), 4)
         self.assertEqual(set(lead.qualification_line_ids.mapped("answer")), {"unknown"})
-        # Refreshing and opening the lead again never duplicates them
+        # Refreshing and reading the lead never duplicates them
         lead.action_refresh_qualification()
         lead.web_read({"qualification_line_ids": {}})
         self.assertEqual(len(lead.qualification_line_ids), 4)
 
-    def test_answer_lines_added_when_lead_first_opened(self):
+    def test_new_criterion_reaches_the_open_leads(self):
+        """A criterion gets its answer on every open lead it applies to when
+        it is created, not when a lead is opened."""
+        lead, lead_other_team, lead_lost, lead_won = self.create_leads(4)
+        other_team = self.env["crm.team"].create({"name": "Other Team"})
+        lead_other_team.team_id = other_team
+        lead_lost.action_set_lost()
+        lead_won.action_set_won()
+        Criterion = self.env["sales_lifecycle.qualification.criterion"]
+        shared, team_only = Criterion.with_user(self.sales_manager).create(
+            [
+                {"name": "Test Competition", "company_id": False},
+                {"name": "Test Team Fit", "team_id": self.team.id},
+            ]
+        )
+        self.assertEqual(
+            lead.qualification_line_ids.criterion_id,
+            self.criteria | shared | team_only,
+        )
+        self.assertEqual(
+            lead_other_team.qualification_line_ids.criterion_id,
+            self.criteria | shared,
+        )
+        for closed in (lead_lost, lead_won):
+            self.assertFalse(
+                closed.qualification_line_ids.criterion_id & (shared | team_only)
+            )
+        new_answers = lead.qualification_line_ids.filtered(
+            lambda line: line.criterion_id in shared | team_only
+        )
+        self.assertEqual(set(new_answers.mapped("answer")), {"unknown"})
+        self.assertEqual(new_answers.company_id, lead.company_id)
+        self.assertEqual(new_answers.user_id, self.salesman)
+        self.assertEqual(new_answers.team_id, self.team)
+
+    def test_new_criterion_lowers_the_scores_it_changes(self):
+        met, untouched = self.create_leads(2)
+        self.answer_all(met)
+        self.assertEqual(met.qualification_score, 100.0)
+        self.env["sales_lifecycle.qualification.criterion"].create(
+            {"name": "Test Competition", "weight": 10, "company_id": False}
+        )
+        self.assertEqual(met.qualification_score, 50.0)
+        self.assertEqual(untouched.qualification_score, 0.0)
+        self.assertEqual(len(untouched.qualification_line_ids), 5)
+
+    def test_widened_criterion_reaches_the_leads_it_now_applies_to(self):
         lead = self.create_leads()
-        new_criterion = self.env["sales_lifecycle.qualification.criterion"].create(
-            {"name": "Test Competition", "weight": 1, "company_id": False}
+        other_team = self.env["crm.team"].create({"name": "Other Team"})
+        criterion = self.env["sales_lifecycle.qualification.criterion"].create(
+            {"name": "Test Team Fit", "team_id": other_team.id, "company_id": False}
         )
-        self.assertNotIn(new_criterion, lead.qualification_line_ids.criterion_id)
-        result = lead.with_user(self.salesman).web_read(
-            {"qualification_line_ids": {"fields": {"criterion_id": {}}}}
+        self.assertNotIn(criterion, lead.qualification_line_ids.criterion_id)
+        criterion.team_id = False
+        self.assertIn(criterion, lead.qualification_line_ids.criterion_id)
+        # archived, then restored: the leads created meanwhile get it back
+        criterion.action_archive()
+        later = self.create_leads()
+        self.assertNotIn(criterion, later.qualification_line_ids.criterion_id)
+        criterion.action_unarchive()
+        self.assertIn(criterion, later.qualification_line_ids.criterion_id)
+        # a change of weight or name adds nothing
+        lead.qualification_line_ids.filtered(
+            lambda line: line.criterion_id == criterion
+        ).unlink()
+        criterion.write({"weight": 2, "name": "Test Team Fit (renamed)"})
+        self.assertNotIn(criterion, lead.qualification_line_ids.criterion_id)
+        self.assertEqual(len(lead.qualification_line_ids), 4)
+
+    def test_lead_moved_to_a_team_gets_its_criteria(self):
+        other_team = self.env["crm.team"].create({"name": "Other Team"})
+        criterion = self.env["sales_lifecycle.qualification.criterion"].create(
+            {"name": "Test Team Fit", "team_id": other_team.id, "company_id": False}
         )
-        self.assertEqual(len(result[0]["qualification_line_ids"]), 5)
-        self.assertIn(new_criterion, lead.qualification_line_ids.criterion_id)
+        lead = self.create_leads()
+        self.assertNotIn(criterion, lead.qualification_line_ids.criterion_id)
+        lead.with_user(self.salesman).team_id = other_team
+        self.assertIn(criterion, lead.qualification_line_ids.criterion_id)
+
+    def test_reading_the_lead_form_writes_nothing(self):
+        """The form shows the answers that exist; reading it works on a
+        read-only transaction (as Odoo 18 serves web_read) and creates no
+        answer, even for a criterion the lead has no answer for."""
+        lead = self.create_leads()
+        criterion = self.env["sales_lifecycle.qualification.criterion"].create(
+            {"name": "Test Competition", "company_id": False}
+        )
+        # a lead without the answer, as left by an earlier version
+        lead.qualification_line_ids.filtered(
+            lambda line: line.criterion_id == self.crit_timeline
+        ).unlink()
+        with self.read_only():
+            form = Form(lead.with_user(self.salesman))
+            shown = {
+                form.qualification_line_ids.edit(index).criterion_id
+                for index in range(len(form.qualification_line_ids))
+            }
+        self.assertEqual(shown, set(self.criteria - self.crit_timeline | criterion))
+        self.env.invalidate_all()
+        self.assertEqual(
+            lead.qualification_line_ids.criterion_id,
+            self.criteria - self.crit_timeline | criterion,
+        )
+        # the refresh adds it
+        lead.with_user(self.salesman).action_refresh_qualification()
+        self.assertIn(self.crit_timeline, lead.qualification_line_ids.criterion_id)
 
     def test_criteria_scope_team_and_company(self):
         other_team = self.env["crm.team"].create({"name": "Other Team"})
@@ -202,6 +297,20 @@ class TestQualification(QualificationCommon):
         lead.with_user(self.salesman).action_unarchive()
         self.assertTrue(lead.active)
         self.assertEqual(lead.qualification_state, "pending")
+
+    def test_disqualify_needs_the_reason_argument(self):
+        """No context key stands for the reason: without the argument the
+        wizard opens and nothing changes."""
+        lead = self.create_leads()
+        action = (
+            lead.with_user(self.salesman)
+            .with_context(sales_lifecycle_lost_reason_id=self.lost_reason.id)
+            .action_disqualify()
+        )
+        self.assertEqual(action["res_model"], "sales_lifecycle.lead.disqualify")
+        self.assertEqual(action["context"]["default_lead_ids"], lead.ids)
+        self.assertEqual(lead.qualification_state, "pending")
+        self.assertTrue(lead.active)
 
     def test_disqualify_batch_with_reason_argument(self):
         leads = self.create_leads(3)

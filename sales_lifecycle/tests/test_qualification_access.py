@@ -171,8 +171,13 @@ class TestQualificationAccess(QualificationCommon):
         answers_b = (
             self.env["sales_lifecycle.qualification.answer"].with_user(other).search([])
         )
-        self.assertEqual(answers_b.lead_id, self.lead_b)
-        answers_b[0].answer = "met"
+        # his company's leads and the leads without company, none of company A
+        self.assertIn(self.lead_b, answers_b.lead_id)
+        self.assertEqual(answers_b.lead_id.company_id, self.company_b)
+        answers_lead_b = answers_b.filtered(
+            lambda answer: answer.lead_id == self.lead_b
+        )
+        answers_lead_b[0].answer = "met"
         self.assertGreater(self.lead_b.qualification_score, 0)
         with self.assertRaises(AccessError):
             self.own_lead.qualification_line_ids[0].with_user(other).read(["answer"])

@@ -11,31 +11,43 @@ from .qualification_common import QualificationCommon
 
 @tagged("post_install", "-at_install")
 class TestQualificationConcurrency(QualificationCommon):
-    """Two transactions opening the same lead create its answers once."""
+    """Two transactions refreshing the same lead create its answers once."""
 
     def _new_cursor(self):
         return odoo.sql_db.db_connect(self.env.cr.dbname).cursor()
 
-    def test_answers_created_once_under_concurrent_opening(self):
+    def test_answers_created_once_under_concurrent_refresh(self):
         dbname = self.env.cr.dbname
-        # Committed setup: a lead, then a criterion it has no answer for yet
+        # Committed setup: a lead without the answer of a criterion (as an
+        # earlier version left them: answers came when a lead was opened)
         with self._new_cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
+            # a team of its own: the committed criterion reaches no other lead
+            team = env["crm.team"].create({"name": "Concurrent team"})
             lead = (
                 env["crm.lead"]
                 .with_context(mail_create_nolog=True, mail_create_nosubscribe=True)
-                .create({"name": "Concurrent lead", "type": "lead"})
+                .create({"name": "Concurrent lead", "type": "lead", "team_id": team.id})
             )
             criterion = env["sales_lifecycle.qualification.criterion"].create(
-                {"name": "Concurrent criterion", "company_id": False}
+                {
+                    "name": "Concurrent criterion",
+                    "company_id": False,
+                    "team_id": team.id,
+                }
+            )
+            cr.execute(
+                "DELETE FROM sales_lifecycle_qualification_answer"
+                " WHERE lead_id = %s AND criterion_id = %s",
+                (lead.id, criterion.id),
             )
             cr.commit()  # pylint: disable=invalid-commit
-            lead_id, criterion_id = lead.id, criterion.id
+            lead_id, criterion_id, team_id = lead.id, criterion.id, team.id
 
         barrier = threading.Barrier(2)
         errors = []
 
-        def open_lead():
+        def refresh_lead():
             try:
                 for _attempt in range(3):
                     with odoo.sql_db.db_connect(dbname).cursor() as cr:
@@ -43,9 +55,9 @@ class TestQualificationConcurrency(QualificationCommon):
                         try:
                             if _attempt == 0:
                                 barrier.wait(timeout=10)
-                            env["crm.lead"].browse(lead_id).web_read(
-                                {"qualification_line_ids": {}}
-                            )
+                            env["crm.lead"].browse(
+                                lead_id
+                            ).action_refresh_qualification()
                             cr.commit()  # pylint: disable=invalid-commit
                             return
                         except psycopg2.errors.SerializationFailure:
@@ -54,7 +66,7 @@ class TestQualificationConcurrency(QualificationCommon):
             except Exception as error:  # noqa: BLE001 - reported to the test
                 errors.append(error)
 
-        threads = [threading.Thread(target=open_lead) for _index in range(2)]
+        threads = [threading.Thread(target=refresh_lead) for _index in range(2)]
         try:
             for thread in threads:
                 thread.start()
@@ -101,4 +113,7 @@ class TestQualificationConcurrency(QualificationCommon):
                     "DELETE FROM sales_lifecycle_qualification_criterion WHERE id = %s",
                     (criterion_id,),
                 )
+                api.Environment(cr, SUPERUSER_ID, {})["crm.team"].browse(
+                    team_id
+                ).unlink()
                 cr.commit()  # pylint: disable=invalid-commit

@@ -3,9 +3,11 @@ import time
 from datetime import date, timedelta
 
 from freezegun import freeze_time
+from lxml import html
 
 from odoo import SUPERUSER_ID, Command, api, sql_db
 from odoo.exceptions import AccessError, UserError
+from odoo.modules.migration import load_script
 from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import mute_logger
 
@@ -80,6 +82,24 @@ class NegotiationCommon(SalesLifecycleCommon):
 
     def _line(self, order, product):
         return order.order_line.filtered(lambda line: line.product_id == product)
+
+    @staticmethod
+    def _parse(markup):
+        """The HTML fragment as an element tree (fails if it does not parse)."""
+        return html.fragment_fromstring(str(markup), create_parent="div")
+
+    @classmethod
+    def _change_rows(cls, markup):
+        """``{kind: [cell texts]}`` of the comparison's rows (added, removed,
+        changed)."""
+        prefix = "o_sales_lifecycle_"
+        return {
+            row.get("class").removeprefix(prefix): [
+                cell.text_content().strip() for cell in row
+            ]
+            for row in cls._parse(markup).iter("tr")
+            if (row.get("class") or "").startswith(prefix)
+        }
 
 
 @tagged("post_install", "-at_install")
@@ -233,6 +253,13 @@ class TestNegotiationRounds(NegotiationCommon):
         self.assertAlmostEqual(wizard.total_change, 206.5)
         self.assertIn("Training C", wizard.diff_html)
         self.assertIn("100.00 → 90.00", wizard.diff_html)
+        # rendered by a QWeb template: well-formed, one row per change
+        rows = self._change_rows(wizard.diff_html)
+        self.assertEqual(rows["added"][:2], ["Added", "Training C"])
+        self.assertEqual(rows["removed"][:2], ["Removed", "Service B"])
+        self.assertEqual(rows["changed"][:2], ["Changed", "Licence A"])
+        for change in ("2.00 → 3.00", "100.00 → 90.00", "0.00 → 5.00"):
+            self.assertIn(change, rows["changed"][2])
 
         # revision 2 against the current round, after one more change
         line_a.price_unit = 80.0
@@ -245,6 +272,48 @@ class TestNegotiationRounds(NegotiationCommon):
         self.assertFalse(diff["added"] or diff["removed"])
         self.assertEqual(diff["changed"][0]["changes"], {"price_unit": (90.0, 80.0)})
         self.assertAlmostEqual(diff["untaxed_change"], -28.5)
+
+    def test_comparison_escapes_names_and_says_when_nothing_changed(self):
+        product = self.env["product.product"].create(
+            {"name": "<b>Bold</b> & <script>x()</script>", "list_price": 10.0}
+        )
+        order = self._quote(lines=[(product, 1, 10.0, 0.0)])
+        order.action_quotation_sent()
+        order.action_new_revision()
+        wizard = Form(
+            self.env["sales_lifecycle.quote.revision.compare"].with_context(
+                default_order_id=order.id
+            )
+        )
+        wizard.from_revision_id = order.revision_ids
+        tree = self._parse(wizard.diff_html)
+        self.assertIn("No line changed.", tree.text_content())
+        # the current round adds the same product again: its name is text
+        order.write(
+            {
+                "order_line": [
+                    Command.create(
+                        {
+                            "product_id": product.id,
+                            "product_uom_qty": 2,
+                            "price_unit": 10.0,
+                            "tax_id": [Command.clear()],
+                        }
+                    )
+                ]
+            }
+        )
+        wizard = Form(
+            self.env["sales_lifecycle.quote.revision.compare"].with_context(
+                default_order_id=order.id
+            )
+        )
+        wizard.from_revision_id = order.revision_ids
+        tree = self._parse(wizard.diff_html)
+        self.assertFalse(list(tree.iter("script")) or list(tree.iter("b")))
+        rows = self._change_rows(wizard.diff_html)
+        self.assertEqual(list(rows), ["added"])
+        self.assertEqual(rows["added"][1], "<b>Bold</b> & <script>x()</script>")
 
     def test_revisions_read_only_and_undeletable_for_everyone(self):
         order = self._quote()
@@ -570,6 +639,27 @@ class TestPriceApproval(NegotiationCommon):
         as_salesman.action_confirm()
         self.assertEqual(order.state, "sale")
 
+    def test_approval_closes_the_requests_by_their_type(self):
+        """The requests are found by their activity type, not their text: an
+        edited summary is still closed, a To-Do with the same words is not."""
+        request_type = self.env.ref("sales_lifecycle.mail_activity_type_price_approval")
+        order = self._quote(lines=[(self.product_a, 1, 100.0, 25.0)])
+        order.with_user(self.salesman).action_request_approval()
+        request = order.activity_ids.filtered(lambda a: a.user_id == self.sales_manager)
+        self.assertEqual(request.activity_type_id, request_type)
+        request.summary = "Please look at the discount"
+        lookalike = order.activity_schedule(
+            "mail.mail_activity_data_todo",
+            user_id=self.sales_manager.id,
+            summary=f"Approve the prices of {order.name}",
+        )
+        order.with_user(self.sales_manager).action_approve()
+        self.assertFalse(request.exists(), "the request is done")
+        self.assertTrue(lookalike.exists(), "another To-Do stays")
+        self.assertFalse(
+            order.activity_ids.filtered(lambda a: a.activity_type_id == request_type)
+        )
+
     def test_send_by_email_refused_before_the_composer_opens(self):
         order = self._quote(lines=[(self.product_a, 1, 100.0, 25.0)])
         with self.assertRaises(UserError):
@@ -630,6 +720,20 @@ class TestNegotiationAutomation(NegotiationCommon):
         order.with_user(self.salesman).action_new_revision()
         self.assertEqual(self.lead.stage_id, self.stage_negotiation)
 
+    def test_without_negotiation_stage_nothing_moves(self):
+        """No stage is found by its name: without the setting, the rule does
+        nothing, as its description says."""
+        self.env["crm.stage"].create({"name": "Negotiation", "sequence": 5})
+        self.assertFalse(self.env.company.lifecycle_negotiation_stage_id)
+        rule = self.env.ref("sales_lifecycle.base_automation_negotiation_stage")
+        rule.active = True
+        self.assertIn("Without that setting the rule does nothing", rule.description)
+        order = self._quote()
+        order.action_quotation_sent()
+        order.with_user(self.salesman).action_new_revision()
+        self.assertEqual(order.revision_number, 1)
+        self.assertEqual(self.lead.stage_id, self.stage_proposal)
+
     def test_server_action_runs_actions_on_recordsets(self):
         orders = self._quote() + self._quote()
         orders.action_quotation_sent()
@@ -669,6 +773,54 @@ class TestNegotiationAutomation(NegotiationCommon):
             self.assertEqual(
                 later.activity_ids.date_deadline - date(2026, 5, 14), timedelta(6)
             )
+
+
+@tagged("post_install", "-at_install")
+class TestNegotiationUpgrade(NegotiationCommon):
+    """The 18.0.1.5.0 migration: open price approval requests (To-Dos found
+    by their summary until then) take the price approval type; an active
+    negotiation rule keeps the stage it used to find by its name."""
+
+    def test_upgrade_keeps_requests_and_rule_working(self):
+        script = load_script(
+            "sales_lifecycle/migrations/18.0.1.5.0/post-migrate.py",
+            "sales_lifecycle_migration_18_0_1_5_0",
+        )
+        order = self._quote(lines=[(self.product_a, 1, 100.0, 25.0)])
+        old_request = order.activity_schedule(
+            "mail.mail_activity_data_todo",
+            user_id=self.sales_manager.id,
+            summary=f"Approve the prices of {order.name}",
+        )
+        other_todo = order.activity_schedule(
+            "mail.mail_activity_data_todo",
+            user_id=self.sales_manager.id,
+            summary="Call the customer",
+        )
+        negotiation = self.env["crm.stage"].create(
+            {"name": "Negotiation", "sequence": 5}
+        )
+        rule = self.env.ref("sales_lifecycle.base_automation_negotiation_stage")
+        rule.write({"active": True, "description": False})
+        self.env.company.lifecycle_negotiation_stage_id = False
+        self.env.flush_all()
+
+        script.migrate(self.env.cr, "18.0.1.4.0")
+        self.env.invalidate_all()
+
+        self.assertEqual(
+            old_request.activity_type_id,
+            self.env.ref("sales_lifecycle.mail_activity_type_price_approval"),
+        )
+        self.assertEqual(
+            other_todo.activity_type_id, self.env.ref("mail.mail_activity_data_todo")
+        )
+        self.assertEqual(self.env.company.lifecycle_negotiation_stage_id, negotiation)
+        self.assertIn("Without that setting the rule does nothing", rule.description)
+        # the retyped request is closed by the approval, as new ones are
+        order.with_user(self.sales_manager).action_approve()
+        self.assertFalse(old_request.exists())
+        self.assertTrue(other_todo.exists())
 
 
 @tagged("post_install", "-at_install")

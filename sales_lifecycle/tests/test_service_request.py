@@ -1,9 +1,12 @@
 from datetime import datetime
 
+from dateutil.relativedelta import relativedelta
+
+from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, freeze_time, tagged
 
-from .support_common import SupportCommon
+from .support_common import ReadOnlyViewsMixin, SupportCommon
 
 
 @tagged("post_install", "-at_install")
@@ -306,26 +309,53 @@ class TestSla(SupportCommon):
             ticket = self.make_ticket(service_mode="call")
         self.assertEqual(ticket.sla_response_deadline, datetime(2026, 1, 12, 11, 0))
 
+    def sla_at(self, ticket, moment):
+        """The ticket's SLA state at ``moment``, read as a new request does
+        (fresh cache), and the state the search filters find it in."""
+        with freeze_time(moment):
+            self.env.invalidate_all()
+            state = ticket.sla_state
+            Ticket = self.env["helpdesk.ticket"]
+            found = [
+                key
+                for key in (False, "on_track", "at_risk", "breached")
+                if Ticket.search([("id", "=", ticket.id), ("sla_state", "=", key)])
+            ]
+            self.assertEqual(found, [state], f"filters at {moment}")
+            self.assertFalse(
+                Ticket.search([("id", "=", ticket.id), ("sla_state", "!=", state)])
+            )
+            self.assertEqual(
+                Ticket.search(
+                    [("id", "=", ticket.id), ("sla_state", "in", [state, "nothing"])]
+                ),
+                ticket,
+            )
+            return state
+
     def test_states_on_track_at_risk_breached(self):
         with freeze_time("2026-01-05 09:00:00"):
             ticket = self.make_ticket(service_mode="call")
             self.assertEqual(ticket.sla_state, "on_track")
         Ticket = self.env["helpdesk.ticket"]
-        with freeze_time("2026-01-05 12:00:00"):
-            Ticket._cron_update_sla_state()
-            self.assertEqual(ticket.sla_state, "on_track")
+        self.assertEqual(self.sla_at(ticket, "2026-01-05 12:00:00"), "on_track")
         # response window 09:00-14:00 (5 h): less than 25 % left after 12:45
+        self.assertEqual(ticket.sla_risk_date, datetime(2026, 1, 5, 12, 45))
+        self.assertEqual(ticket.sla_breach_date, datetime(2026, 1, 5, 14, 0))
+        self.assertEqual(self.sla_at(ticket, "2026-01-05 13:00:00"), "at_risk")
         with freeze_time("2026-01-05 13:00:00"):
             Ticket._cron_update_sla_state()
-            self.assertEqual(ticket.sla_state, "at_risk")
             self.assertFalse(ticket.sla_breach_notified)
+        # nobody wrote the state: it is read from the stored dates
+        self.assertEqual(self.sla_at(ticket, "2026-01-05 14:30:00"), "breached")
+        self.assertFalse(ticket.sla_breach_notified)
         with freeze_time("2026-01-05 14:30:00"):
             Ticket._cron_update_sla_state()
-            self.assertEqual(ticket.sla_state, "breached")
         self.assertTrue(ticket.sla_breach_notified)
         notes = ticket.message_ids.filtered(lambda m: "breached" in (m.body or ""))
         self.assertEqual(len(notes), 1)
         self.assertIn(self.team_leader.partner_id, notes.partner_ids)
+        self.assertIn(ticket.display_name, notes.body)
         with freeze_time("2026-01-05 15:00:00"):
             Ticket._cron_update_sla_state()
         notes = ticket.message_ids.filtered(lambda m: "breached" in (m.body or ""))
@@ -341,13 +371,51 @@ class TestSla(SupportCommon):
                 subtype_xmlid="mail.mt_comment",
             )
         self.assertEqual(ticket.sla_first_response_date, datetime(2026, 1, 5, 10, 0))
+        # the response deadline is met: only the resolution (Wednesday 09:00)
+        # can still be at risk or breached
+        self.assertEqual(ticket.sla_breach_date, datetime(2026, 1, 7, 9, 0))
+        self.assertEqual(self.sla_at(ticket, "2026-01-05 15:00:00"), "on_track")
+        self.assertEqual(self.sla_at(ticket, "2026-01-07 10:00:00"), "breached")
+
+    def test_late_answer_and_closing(self):
+        """A deadline met stays met, one missed stays missed, whatever the
+        time it is read at; an open ticket breaches when its deadline
+        passes."""
+        closed_stage = self.env["helpdesk.ticket.stage"].search(
+            [("closed", "=", True)], limit=1
+        )
+        with freeze_time("2026-01-05 09:00:00"):
+            late = self.make_ticket(service_mode="call", name="Answered late")
+            in_time = self.make_ticket(service_mode="call", name="Closed in time")
+        with freeze_time("2026-01-05 11:00:00"):
+            in_time.stage_id = closed_stage
+            in_time.with_user(self.helpdesk_user).message_post(
+                body="Solved.", message_type="comment", subtype_xmlid="mail.mt_comment"
+            )
         with freeze_time("2026-01-05 15:00:00"):
-            self.env["helpdesk.ticket"]._cron_update_sla_state()
-            self.assertEqual(ticket.sla_state, "on_track")
-        # resolution due Wednesday 09:00
-        with freeze_time("2026-01-07 10:00:00"):
-            self.env["helpdesk.ticket"]._cron_update_sla_state()
-            self.assertEqual(ticket.sla_state, "breached")
+            late.with_user(self.helpdesk_user).message_post(
+                body="Sorry for the wait.",
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+            )
+        self.assertFalse(in_time.sla_breach_date)
+        self.assertFalse(in_time.sla_risk_date)
+        self.assertEqual(late.sla_breach_date, datetime(2026, 1, 5, 14, 0))
+        for moment in ("2026-01-05 16:00:00", "2026-02-01 09:00:00"):
+            self.assertEqual(self.sla_at(in_time, moment), "on_track")
+            self.assertEqual(self.sla_at(late, moment), "breached")
+        # without SLA (no agreement): no state, and the filters agree
+        uncovered = self.make_ticket(partner_id=self.other_customer.id)
+        self.assertFalse(self.sla_at(uncovered, "2026-06-01 09:00:00"))
+
+    def test_sla_at_risk_setting(self):
+        with freeze_time("2026-01-05 09:00:00"):
+            ticket = self.make_ticket(service_mode="call")
+        self.assertEqual(self.sla_at(ticket, "2026-01-05 12:00:00"), "on_track")
+        # at risk when less than half of the 5 h is left (after 11:30)
+        self.company.lifecycle_sla_at_risk_percent = 50
+        self.assertEqual(ticket.sla_risk_date, datetime(2026, 1, 5, 11, 30))
+        self.assertEqual(self.sla_at(ticket, "2026-01-05 12:00:00"), "at_risk")
 
     def test_sla_views(self):
         list_arch = self.env["helpdesk.ticket"].get_view(view_type="list")["arch"]
@@ -355,26 +423,178 @@ class TestSla(SupportCommon):
         self.assertIn("decoration-danger", list_arch)
         kanban_arch = self.env["helpdesk.ticket"].get_view(view_type="kanban")["arch"]
         self.assertIn('name="sla_state"', kanban_arch)
+        # the state is not stored: nothing groups by it
+        search_arch = self.env["helpdesk.ticket"].get_view(view_type="search")["arch"]
+        self.assertNotIn("'group_by': 'sla_state'", search_arch)
 
     def test_sla_cron_query_count(self):
         with freeze_time("2026-01-05 09:00:00"):
             tickets = self.env["helpdesk.ticket"]
             for _i in range(10):
                 tickets |= self.make_ticket(service_mode="call", team_id=False)
+        Ticket = self.env["helpdesk.ticket"]
         self.env.flush_all()
         self.env.invalidate_all()
         with freeze_time("2026-01-05 14:30:00"):
             before = self.env.cr.sql_log_count
-            tickets._sales_lifecycle_sla_update_state()
+            notified = Ticket._cron_update_sla_state()
             self.env.flush_all()
             count = self.env.cr.sql_log_count - before
-        self.assertEqual(set(tickets.mapped("sla_state")), {"breached"})
-        # one grouped write, then one notification per breached ticket
-        self.assertLess(count, 10 * 10, f"SLA update of 10 tickets: {count} queries")
+            self.assertEqual(set(tickets.mapped("sla_state")), {"breached"})
+        self.assertEqual(notified & tickets, tickets)
+        self.assertTrue(all(tickets.mapped("sla_breach_notified")))
+        # one search, one grouped write, then one note per breached ticket
+        self.assertLess(count, 10 * 10, f"SLA job on 10 tickets: {count} queries")
         self.env.invalidate_all()
         with freeze_time("2026-01-05 15:00:00"):
             before = self.env.cr.sql_log_count
-            tickets._sales_lifecycle_sla_update_state()
+            self.assertFalse(Ticket._cron_update_sla_state() & tickets)
             self.env.flush_all()
             unchanged = self.env.cr.sql_log_count - before
-        self.assertLess(unchanged, 10, f"nothing to change: {unchanged} queries")
+        self.assertLess(unchanged, 10, f"nothing to notify: {unchanged} queries")
+
+
+@tagged("post_install", "-at_install")
+class TestSupportViewsReadOnly(ReadOnlyViewsMixin, SupportCommon):
+    """Every list, kanban, form, filter and group-by of stage 6 (tickets,
+    agreements, customers, logged calls) is served by a read-only
+    transaction, as Odoo 18's read-only routes serve them: nothing is written
+    when a record is shown (the clock included: no state is refreshed)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        today = fields.Date.today()
+        cls.agreement = cls.make_agreement(
+            start=today - relativedelta(months=1), end=today + relativedelta(months=6)
+        )
+        cls.expired = cls.make_agreement(
+            start=today - relativedelta(years=2), end=today - relativedelta(years=1)
+        )
+        cls.env.company.ticket_entitlement_policy = "warn"
+        Ticket = cls.env["helpdesk.ticket"]
+        vals = {
+            "description": "<p>Down.</p>",
+            "partner_id": cls.customer_contact.id,
+            "team_id": cls.team.id,
+        }
+        cls.call_ticket = Ticket.create(
+            {**vals, "name": "Call", "service_mode": "call"}
+        )
+        cls.onsite_ticket = Ticket.create(
+            {
+                **vals,
+                "name": "Onsite",
+                "service_mode": "onsite",
+                "technician_id": cls.technician.id,
+                "visit_start": fields.Datetime.now() + relativedelta(days=1),
+                "visit_end": fields.Datetime.now() + relativedelta(days=1, hours=2),
+            }
+        )
+        cls.onsite_ticket.action_confirm_visit()
+        cls.uncovered_ticket = Ticket.create(
+            {**vals, "name": "Uncovered", "partner_id": cls.other_customer.id}
+        )
+        # breached a long time ago: its state is read, never refreshed
+        cls.late_ticket = Ticket.create(
+            {**vals, "name": "Late", "service_mode": "call"}
+        )
+        cls.late_ticket._sales_lifecycle_system().write(
+            {"sla_start_date": fields.Datetime.now() - relativedelta(days=20)}
+        )
+        cls.call_log = cls.env["sales_lifecycle.call.log"].create(
+            {
+                "partner_id": cls.customer_contact.id,
+                "summary": "Asked for a visit",
+                "ticket_id": cls.onsite_ticket.id,
+            }
+        )
+        cls.tickets = (
+            cls.call_ticket | cls.onsite_ticket | cls.uncovered_ticket | cls.late_ticket
+        )
+
+    def test_ticket_views(self):
+        self.assertEqual(self.late_ticket.sla_state, "breached")
+        for user in (self.helpdesk_user, self.team_leader):
+            with self.subTest(user=user.login), self.read_only_transaction():
+                done = self.read_action_views(
+                    "helpdesk_mgmt.helpdesk_ticket_action",
+                    user,
+                    [("id", "in", self.tickets.ids)],
+                )
+                self.assertEqual(done["records"], set(self.tickets.ids))
+                self.assertLessEqual(
+                    {
+                        "covered",
+                        "not_covered",
+                        "entitlement_pending",
+                        "sla_at_risk",
+                        "sla_breached",
+                        "onsite",
+                        "calls",
+                    },
+                    done["filters"],
+                )
+                self.assertLessEqual(
+                    {"service_mode", "entitlement_state"}, done["groupbys"]
+                )
+                Ticket = self.env["helpdesk.ticket"].with_user(user)
+                self.assertEqual(
+                    Ticket.search(
+                        [("id", "in", self.tickets.ids), ("sla_state", "=", "breached")]
+                    ),
+                    self.late_ticket,
+                )
+                # the agreements the ticket form offers (its field's domain)
+                offered = (
+                    self.env["sales_lifecycle.support.agreement"]
+                    .with_user(user)
+                    .name_search(
+                        "",
+                        [
+                            ("partner_id", "=", self.customer.id),
+                            ("state", "=", "active"),
+                            ("company_id", "=", self.company.id),
+                        ],
+                    )
+                )
+                self.assertEqual([row[0] for row in offered], self.agreement.ids)
+
+    def test_agreement_views(self):
+        for user in (self.sales_manager, self.salesman, self.helpdesk_user):
+            with self.subTest(user=user.login), self.read_only_transaction():
+                done = self.read_action_views(
+                    "sales_lifecycle.sales_lifecycle_support_agreement_action",
+                    user,
+                    [("partner_id", "=", self.customer.id)],
+                )
+                self.assertEqual(
+                    done["records"], set((self.agreement | self.expired).ids)
+                )
+                self.assertLessEqual(
+                    {"active", "draft", "expired", "cancelled", "to_renew"},
+                    done["filters"],
+                )
+                self.assertIn("end_date:month", done["groupbys"])
+                self.assertNotIn("state", done["groupbys"])
+
+    def test_customer_views(self):
+        for user in (self.salesman, self.helpdesk_user):
+            with self.subTest(user=user.login), self.read_only_transaction():
+                done = self.read_action_views(
+                    "base.action_partner_form",
+                    user,
+                    [("id", "in", (self.customer | self.customer_contact).ids)],
+                )
+                self.assertIn("support_covered", done["filters"])
+                partner = self.customer.with_user(user)
+                self.assertTrue(partner.support_covered)
+                self.assertEqual(partner.support_agreement_active_count, 1)
+                self.assertEqual(partner.lifecycle_sla_breach_count, 1)
+
+    def test_call_log_views(self):
+        with self.read_only_transaction():
+            done = self.read_action_views(
+                "sales_lifecycle.sales_lifecycle_call_log_action", self.helpdesk_user
+            )
+            self.assertIn(self.call_log.id, done["records"])

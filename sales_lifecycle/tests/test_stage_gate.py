@@ -1,3 +1,5 @@
+from lxml import html
+
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, tagged
 
@@ -259,6 +261,12 @@ class TestStageGates(SalesLifecycleValueCommon):
         self.assertEqual(len(note), 1)
         self.assertIn(self.gates["competitor"].name, note.body)
         self.assertNotIn(self.gates["qualified"].name, note.body)
+        # the note is a list, one item per missing gate (rule layer template)
+        items = html.fragment_fromstring(note.body, create_parent="div").xpath(
+            "//ul/li"
+        )
+        self.assertEqual(len(items), 2)
+        self.assertIn(self.gates["competitor"].description, items[0].text_content())
 
     # ------------------------------------------------------------
     # checklist on the form
@@ -280,6 +288,82 @@ class TestStageGates(SalesLifecycleValueCommon):
         # in the last stage before won, nothing is listed
         lead.stage_id = self.stage_full
         self.assertFalse(lead.gate_checklist)
+
+    def _checklist_items(self, lead):
+        """The checklist's items as ``{gate name: (state class, icon class,
+        text)}``; the HTML must parse as a list."""
+        root = html.fragment_fromstring(str(lead.gate_checklist), create_parent="div")
+        (checklist,) = root.xpath("./ul")
+        items = {}
+        for item in checklist.xpath("./li"):
+            (icon,) = item.xpath("./i")
+            self.assertFalse(len(icon), "an icon has no content")
+            name = item.xpath("./span")[0].text_content()
+            icon_class = next(
+                cls for cls in icon.get("class").split() if cls.startswith("fa-")
+            )
+            items[name] = (item.get("class"), icon_class, item.text_content())
+        return items
+
+    def test_checklist_is_well_formed_html(self):
+        """One item per gate of the next stage with its state; a missing gate
+        says where to fix it, once, without brackets around its own."""
+        stage = self._gate_stage("qualified", "prime_contact", "competitor")
+        lead = self._create_leads(1, complete=False)
+        self._complete(lead, skip=("qualified", "competitor"))
+        self.assertEqual(lead.gate_next_stage_id, stage)
+        checklist = str(lead.gate_checklist)
+        self.assertNotIn("/>", checklist)  # no self-closing <i/>
+        self.assertIn("</i>", checklist)
+        items = self._checklist_items(lead)
+        qualified, prime, competitor = (
+            self.gates[code] for code in ("qualified", "prime_contact", "competitor")
+        )
+        self.assertEqual(set(items), {qualified.name, prime.name, competitor.name})
+        self.assertEqual(items[prime.name][:2], ("text-success", "fa-check-square-o"))
+        for gate in (qualified, competitor):
+            state, icon, text = items[gate.name]
+            self.assertEqual((state, icon), ("text-danger", "fa-square-o"))
+            self.assertEqual(text.count(gate.description), 1)
+            self.assertNotIn(f"({gate.description})", text)
+        self.assertNotIn(prime.description, items[prime.name][2])
+        self.assertEqual(lead.gate_missing_count, 2)
+        # names and descriptions are text, never markup
+        qualified.sudo().name = "Qualified <b>now</b>"
+        lead.invalidate_recordset(["gate_checklist"])
+        self.assertIn("Qualified &lt;b&gt;now&lt;/b&gt;", str(lead.gate_checklist))
+        self.assertIn("Qualified <b>now</b>", self._checklist_items(lead))
+
+    def test_swot_gate_needs_all_four_quadrants(self):
+        """A SWOT with three quadrants does not pass the gate, however many
+        items it has; the fourth one makes it pass."""
+        stage = self._gate_stage("swot")
+        lead = self._create_leads(1, complete=False)
+        swot = self.env["sales_lifecycle.swot"].create({"lead_id": lead.id})
+        self.env["sales_lifecycle.swot.item"].create(
+            [
+                {"swot_id": swot.id, "quadrant": quadrant, "name": f"{quadrant} {n}"}
+                for quadrant in ("strength", "weakness", "opportunity")
+                for n in range(3)
+            ]
+        )
+        # a second SWOT holding only the missing quadrant does not complete it
+        other = self.env["sales_lifecycle.swot"].create(
+            {"lead_id": lead.id, "competitor_id": self.competitor_x.id}
+        )
+        self.env["sales_lifecycle.swot.item"].create(
+            {"swot_id": other.id, "quadrant": "threat", "name": "elsewhere"}
+        )
+        self.assertIn(lead, lead._sales_lifecycle_gate_swot())
+        with self.assertRaises(UserError):
+            lead.with_user(self.salesman).write({"stage_id": stage.id})
+        self.assertEqual(lead.stage_id, self.stage_start)
+        self.env["sales_lifecycle.swot.item"].create(
+            {"swot_id": swot.id, "quadrant": "threat", "name": "threat"}
+        )
+        self.assertFalse(lead._sales_lifecycle_gate_swot())
+        lead.with_user(self.salesman).write({"stage_id": stage.id})
+        self.assertEqual(lead.stage_id, stage)
 
     # ------------------------------------------------------------
     # batch cost

@@ -42,9 +42,8 @@ class TestSupportAgreementCreation(SupportCommon):
         self.assertFalse(agreement.channel_remote)
         self.assertEqual(agreement.company_id, self.company)
         with freeze_time("2026-03-10"):
-            agreement._cron_update_state()
             agreement.invalidate_recordset(["state"])
-        self.assertEqual(agreement.state, "active")
+            self.assertEqual(agreement.state, "active")
         self.assertIn(agreement, lead.support_agreement_ids)
 
     def test_no_plan_no_agreement(self):
@@ -84,24 +83,52 @@ class TestSupportAgreementCreation(SupportCommon):
         self.assertEqual(agreement.end_date, date(2027, 5, 1))
         self.assertFalse(agreement.opportunity_id)
 
-    def test_state_follows_dates_and_cancellation(self):
+    def state_on(self, agreement, day):
+        """The agreement's state on ``day``, read as a new request does (fresh
+        cache), checked against the search filters."""
         Agreement = self.env["sales_lifecycle.support.agreement"]
-        with freeze_time("2026-01-15"):
-            agreement = self.make_agreement(start="2026-02-01", end="2026-02-28")
-            agreement.flush_recordset()
-            self.assertEqual(agreement.state, "draft")
-        with freeze_time("2026-02-10"):
-            Agreement._cron_update_state()
-            self.assertEqual(agreement.state, "active")
+        with freeze_time(day):
+            self.env.invalidate_all()
+            state = agreement.state
+            found = [
+                key
+                for key in ("draft", "active", "expired", "cancelled")
+                if Agreement.search([("id", "=", agreement.id), ("state", "=", key)])
+            ]
+            self.assertEqual(found, [state], f"filters on {day}")
+            self.assertFalse(
+                Agreement.search([("id", "=", agreement.id), ("state", "!=", state)])
+            )
             self.assertEqual(
-                Agreement.search([("state", "=", "active"), ("id", "=", agreement.id)]),
+                Agreement.search(
+                    [("id", "=", agreement.id), ("state", "not in", ["nothing"])]
+                ),
                 agreement,
             )
-        with freeze_time("2026-03-01"):
-            Agreement._cron_update_state()
-            self.assertEqual(agreement.state, "expired")
+            return state
+
+    def test_state_follows_dates_and_cancellation(self):
+        """The state is read from the dates at any time: no job writes it."""
+        with freeze_time("2026-01-15"):
+            agreement = self.make_agreement(start="2026-02-01", end="2026-02-28")
+        agreement.flush_recordset()
+        written = agreement.write_date
+        self.assertFalse(
+            self.env["ir.cron"]
+            .with_context(active_test=False)
+            .search([("code", "=", "model._cron_update_state()")]),
+            "no job moves the states",
+        )
+        for day, state in (
+            ("2026-01-15", "draft"),
+            ("2026-02-01", "active"),
+            ("2026-02-28", "active"),
+            ("2026-03-01", "expired"),
+        ):
+            self.assertEqual(self.state_on(agreement, day), state, day)
+        self.assertEqual(agreement.write_date, written, "read, never written")
         agreement.action_cancel()
-        self.assertEqual(agreement.state, "cancelled")
+        self.assertEqual(self.state_on(agreement, "2026-02-10"), "cancelled")
 
     def test_concurrent_wins_create_one_agreement(self):
         """Two transactions win the same deal at once: one agreement."""
@@ -214,7 +241,6 @@ class TestSupportRenewal(SupportCommon):
         self.assertEqual(agreement.end_date, date(2027, 1, 9))
         Agreement = self.env["sales_lifecycle.support.agreement"]
         with freeze_time("2026-11-01"):
-            Agreement._cron_update_state()
             self.assertFalse(
                 Agreement._cron_create_renewals().filtered(
                     lambda lead: lead.renewal_agreement_id == agreement
@@ -317,7 +343,6 @@ class TestSupportRenewal(SupportCommon):
         Agreement = self.env["sales_lifecycle.support.agreement"]
         self.assertEqual(self.company.lifecycle_renewal_days, 30)
         with freeze_time("2026-11-16"):  # 45 days before the end
-            Agreement._cron_update_state()
             Agreement._cron_create_renewals()
             self.assertFalse(agreement.renewal_lead_id)
             self.company.lifecycle_renewal_days = 60

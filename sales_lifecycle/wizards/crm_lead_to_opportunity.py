@@ -1,6 +1,6 @@
 from odoo import models
 
-from ..models.crm_lead import CONVERSION_GATE_DONE, GATE_CONTEXT_KEY
+from ..models.crm_lead import with_conversion_gate_done
 
 
 class CrmLead2OpportunityPartner(models.TransientModel):
@@ -10,14 +10,11 @@ class CrmLead2OpportunityPartner(models.TransientModel):
         # Adds the qualification gate before any partner is created or merged
         self._sales_lifecycle_leads_to_convert()._sales_lifecycle_check_conversion()
         return super(
-            CrmLead2OpportunityPartner,
-            self.with_context(**{GATE_CONTEXT_KEY: CONVERSION_GATE_DONE}),
+            CrmLead2OpportunityPartner, with_conversion_gate_done(self)
         ).action_apply()
 
     def _sales_lifecycle_leads_to_convert(self):
         """Leads that the wizard turns into opportunities."""
-        if self.env.context.get(GATE_CONTEXT_KEY) is CONVERSION_GATE_DONE:
-            return self.env["crm.lead"]
         leads = self.env["crm.lead"]
         for wizard in self:
             if wizard.name == "merge":

@@ -1,6 +1,6 @@
 from odoo import models
 
-from ..models.crm_lead import CONVERSION_GATE_DONE, GATE_CONTEXT_KEY
+from ..models.crm_lead import with_conversion_gate_done
 
 
 class CrmLead2OpportunityMassConvert(models.TransientModel):
@@ -14,6 +14,5 @@ class CrmLead2OpportunityMassConvert(models.TransientModel):
             leads |= self.lead_tomerge_ids
         leads._sales_lifecycle_check_conversion()
         return super(
-            CrmLead2OpportunityMassConvert,
-            self.with_context(**{GATE_CONTEXT_KEY: CONVERSION_GATE_DONE}),
+            CrmLead2OpportunityMassConvert, with_conversion_gate_done(self)
         ).action_mass_convert()

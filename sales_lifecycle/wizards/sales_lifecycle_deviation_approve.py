@@ -21,6 +21,10 @@ class SalesLifecycleDeviationApprove(models.TransientModel):
         "the invoice with the approver and the date.",
     )
 
+    # ------------------------------------------------------------
+    # COMPUTES
+    # ------------------------------------------------------------
+
     @api.depends("move_ids")
     def _compute_conformity_differences(self):
         for wizard in self:
@@ -29,6 +33,10 @@ class SalesLifecycleDeviationApprove(models.TransientModel):
                 for move in wizard.move_ids
                 if move.conformity_differences
             )
+
+    # ------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------
 
     def action_approve(self):
         for wizard in self:

@@ -1,9 +1,7 @@
-from markupsafe import Markup
-
 from odoo import fields, models
 from odoo.exceptions import AccessError
 
-from ..models.crm_lead import CONVERSION_GATE_DONE, GATE_CONTEXT_KEY
+from ..models.crm_lead import with_conversion_gate_done
 
 
 class SalesLifecycleLeadConvertAnyway(models.TransientModel):
@@ -27,18 +25,14 @@ class SalesLifecycleLeadConvertAnyway(models.TransientModel):
             )
         leads = self.env["crm.lead"]
         for wizard in self:
-            body = Markup("<p>%s</p><p>%s</p>") % (
-                self.env._(
-                    "Converted without qualification by %(user)s. Justification:",
-                    user=self.env.user.name,
-                ),
-                wizard.justification,
+            body = self.env["ir.qweb"]._render(
+                "sales_lifecycle.crm_lead_convert_anyway_note",
+                {"user": self.env.user, "justification": wizard.justification},
             )
             for lead in wizard.lead_ids:
                 lead.message_post(body=body, subtype_xmlid="mail.mt_note")
             leads |= wizard.lead_ids
-        bypass = leads.with_context(**{GATE_CONTEXT_KEY: CONVERSION_GATE_DONE})
-        for lead in bypass:
+        for lead in with_conversion_gate_done(leads):
             lead.convert_opportunity(lead.partner_id)
         if len(leads) == 1:
             return leads.redirect_lead_opportunity_view()

@@ -23,15 +23,27 @@ class SalesLifecycleQuoteReject(models.TransientModel):
     )
     comment = fields.Text()
 
+    # ------------------------------------------------------------
+    # COMPUTES
+    # ------------------------------------------------------------
+
     @api.depends("order_ids")
     def _compute_lead_ids(self):
         for wizard in self:
             wizard.lead_ids = wizard.order_ids.opportunity_id
 
+    # ------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------
+
     def action_reject(self):
         self.ensure_one()
         self.order_ids.action_reject(**self._prepare_reject_arguments())
         return {"type": "ir.actions.act_window_close"}
+
+    # ------------------------------------------------------------
+    # BUSINESS
+    # ------------------------------------------------------------
 
     def _prepare_reject_arguments(self):
         competitor_line = self.competitor_line_id if self.is_competitor else None

@@ -8,6 +8,10 @@ class SalesLifecycleQuoteRevise(models.TransientModel):
     order_ids = fields.Many2many("sale.order", string="Quotations", required=True)
     reason = fields.Text(help="What the customer asked for in this round.")
 
+    # ------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------
+
     def action_new_revision(self):
         self.ensure_one()
         self.order_ids.action_new_revision(reason=self.reason)

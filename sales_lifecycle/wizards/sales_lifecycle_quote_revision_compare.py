@@ -1,5 +1,3 @@
-from markupsafe import Markup, escape
-
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_amount, formatLang
@@ -25,7 +23,11 @@ class SalesLifecycleQuoteRevisionCompare(models.TransientModel):
     currency_id = fields.Many2one(related="order_id.currency_id")
     untaxed_change = fields.Monetary(compute="_compute_diff")
     total_change = fields.Monetary(compute="_compute_diff")
-    diff_html = fields.Html(string="Changes", compute="_compute_diff", sanitize=False)
+    diff_html = fields.Html(string="Changes", compute="_compute_diff")
+
+    # ------------------------------------------------------------
+    # COMPUTES
+    # ------------------------------------------------------------
 
     @api.depends("order_id", "from_revision_id", "to_revision_id")
     def _compute_diff(self):
@@ -38,6 +40,10 @@ class SalesLifecycleQuoteRevisionCompare(models.TransientModel):
             wizard.untaxed_change = diff["untaxed_change"]
             wizard.total_change = diff["total_change"]
             wizard.diff_html = wizard._render_diff(diff)
+
+    # ------------------------------------------------------------
+    # BUSINESS
+    # ------------------------------------------------------------
 
     def _get_diff(self):
         self.ensure_one()
@@ -61,68 +67,56 @@ class SalesLifecycleQuoteRevisionCompare(models.TransientModel):
         return self.env["sales_lifecycle.quote.revision"]._compare_snapshots(old, new)
 
     def _render_diff(self, diff):
+        """The changes as HTML, rendered by the QWeb template
+        ``sales_lifecycle.sales_lifecycle_quote_revision_compare_changes``
+        (every value escaped)."""
+        return self.env["ir.qweb"]._render(
+            "sales_lifecycle.sales_lifecycle_quote_revision_compare_changes",
+            self._prepare_diff_values(diff),
+        )
+
+    def _prepare_diff_values(self, diff):
+        """The rows of the comparison as plain, formatted text: ``kind``
+        (added, removed, changed), ``product`` and ``details`` (lines)."""
         env = self.env
-        currency = self.currency_id
 
         def num(value):
             return formatLang(env, value)
+
+        def terms(line):
+            return env._(
+                "%(qty)s × %(price)s, discount %(discount)s%%",
+                qty=num(line["quantity"]),
+                price=num(line["price_unit"]),
+                discount=num(line["discount"]),
+            )
 
         labels = {
             "quantity": env._("Quantity"),
             "price_unit": env._("Unit Price"),
             "discount": env._("Discount (%)"),
         }
-        rows = Markup("")
-        for line in diff["added"]:
-            rows += Markup("<tr><td>%s</td><td>%s</td><td>%s</td></tr>") % (
-                env._("Added"),
-                line["product"],
-                env._(
-                    "%(qty)s × %(price)s, discount %(discount)s%%",
-                    qty=num(line["quantity"]),
-                    price=num(line["price_unit"]),
-                    discount=num(line["discount"]),
-                ),
-            )
-        for line in diff["removed"]:
-            rows += Markup("<tr><td>%s</td><td>%s</td><td>%s</td></tr>") % (
-                env._("Removed"),
-                line["product"],
-                env._(
-                    "%(qty)s × %(price)s, discount %(discount)s%%",
-                    qty=num(line["quantity"]),
-                    price=num(line["price_unit"]),
-                    discount=num(line["discount"]),
-                ),
-            )
-        for line in diff["changed"]:
-            changes = Markup("<br/>").join(
-                escape(f"{labels[fname]}: {num(old)} → {num(new)}")
-                for fname, (old, new) in line["changes"].items()
-            )
-            rows += Markup("<tr><td>%s</td><td>%s</td><td>%s</td></tr>") % (
-                env._("Changed"),
-                line["product"],
-                changes,
-            )
-        if not rows:
-            rows = Markup("<tr><td colspan='3'>%s</td></tr>") % env._(
-                "No line changed."
-            )
-        total = env._(
-            "Untaxed total: %(untaxed)s; total: %(total)s",
-            untaxed=format_amount(env, diff["untaxed_change"], currency),
-            total=format_amount(env, diff["total_change"], currency),
-        )
-        return Markup(
-            "<table class='table table-sm'><thead><tr><th>%s</th><th>%s</th>"
-            "<th>%s</th></tr></thead><tbody>%s</tbody></table>"
-            "<p><strong>%s</strong> %s</p>"
-        ) % (
-            env._("Change"),
-            env._("Product"),
-            env._("Old → New"),
-            rows,
-            env._("Change in total:"),
-            total,
-        )
+        rows = [
+            {"kind": kind, "product": line["product"], "details": [terms(line)]}
+            for kind in ("added", "removed")
+            for line in diff[kind]
+        ]
+        rows += [
+            {
+                "kind": "changed",
+                "product": line["product"],
+                "details": [
+                    f"{labels[fname]}: {num(old)} → {num(new)}"
+                    for fname, (old, new) in line["changes"].items()
+                ],
+            }
+            for line in diff["changed"]
+        ]
+        return {
+            "rows": rows,
+            "total": env._(
+                "Untaxed total: %(untaxed)s; total: %(total)s",
+                untaxed=format_amount(env, diff["untaxed_change"], self.currency_id),
+                total=format_amount(env, diff["total_change"], self.currency_id),
+            ),
+        }
