@@ -23,6 +23,7 @@ RULES = {
     "draft-guard",
     "partial-payment",
     "swot-complete-gate",
+    "read-only-views",
 }
 
 
