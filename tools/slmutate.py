@@ -17,9 +17,13 @@ Usage (from the repository root; ``tools/mutate`` runs this file):
     tools/mutate --list
 
 A failing test is run once more on the original code: a test that fails
-there too does not count (the mutant is reported UNRELIABLE). The report is
-printed last and written to ``.odoo/logs/mutate-report.txt``; the command
-exits 1 when a mutant survives or an entry is stale.
+there too does not count (the mutant is reported UNRELIABLE). An entry with
+``equivalent = "why"`` is a mutant known to behave as the original (e.g. a
+row lock the database's own serialization already stands for): it is run
+all the same, and reported EQUIVALENT with the reason when no test fails.
+The report is printed last and written to ``.odoo/logs/mutate-report.txt``;
+the command exits 1 when a mutant survives (equivalent ones aside) or an
+entry is stale.
 """
 
 import argparse
@@ -42,6 +46,8 @@ ROOT = Path(__file__).resolve().parent.parent
 MUTATIONS = ROOT / "tools" / "mutations.toml"
 WORK = ROOT / ".odoo"
 REPORT = WORK / "logs" / "mutate-report.txt"
+# a mutant reported so is not a gap of the suite
+OK_STATUSES = ("killed", "EQUIVALENT")
 FAILED_LINE = re.compile(r"^(?:FAILED|ERROR|SUBFAILED\(.*?\)) (\S+::\S+)")
 
 # the original text of the file being mutated, restored on any exit
@@ -198,7 +204,9 @@ def check_mutation(entry, db, config, timeout, confirmed):
     finally:
         restore_all()
     result = {"id": entry["id"], "rule": entry["rule"], "seconds": seconds}
-    if outcome == "passed":
+    if outcome == "passed" and entry.get("equivalent"):
+        result.update(status="EQUIVALENT", detail=entry["equivalent"])
+    elif outcome == "passed":
         result.update(status="SURVIVED", detail="no test failed")
     elif outcome == "timeout":
         result.update(status="TIMEOUT", detail=f"tests still running after {timeout}s")
@@ -233,15 +241,19 @@ def format_report(results, db, started):
     for r in results:
         seconds = f"{r['seconds']:4.0f}s" if r.get("seconds") is not None else "    -"
         lines.append(f"{r['id']:<{width}}  {r['status']:<10} {seconds}  {r['detail']}")
-    survived = [r for r in results if r["status"] != "killed"]
+    survived = [r for r in results if r["status"] not in OK_STATUSES]
+    equivalent = [r for r in results if r["status"] == "EQUIVALENT"]
     lines.append("")
-    killed = len(results) - len(survived)
-    lines.append(f"killed {killed} of {len(results)}")
+    killed = len(results) - len(survived) - len(equivalent)
+    lines.append(
+        f"killed {killed} of {len(results)}"
+        + (f", {len(equivalent)} equivalent" if equivalent else "")
+    )
     if survived:
         lines.append("not noticed by any test (or not run):")
         lines += [f"  {r['id']}: {r['rule']} — {r['status']}" for r in survived]
     else:
-        lines.append("every mutation was noticed by a test")
+        lines.append("every mutation was noticed by a test (equivalent ones aside)")
     return "\n".join(lines)
 
 
@@ -302,7 +314,7 @@ def main(argv=None):
     REPORT.write_text(report + "\n")
     print()
     print(report)
-    return 0 if all(r["status"] == "killed" for r in results) else 1
+    return 0 if all(r["status"] in OK_STATUSES for r in results) else 1
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ RULES = {
     "price-approval",
     "expiry",
     "exactly-once-invoice",
+    "exactly-once-lock",
     "conformity",
     "won-on-payment",
     "agreement-once",
@@ -66,3 +67,20 @@ def test_report_lists_what_survived():
     report = slmutate.format_report(results, "db", 0)
     assert "killed 1 of 2" in report
     assert "  b: Rule B — SURVIVED" in report
+
+
+def test_an_equivalent_mutant_is_not_a_gap():
+    results = [
+        {"id": "a", "rule": "Rule A", "status": "killed", "detail": "t", "seconds": 3},
+        {
+            "id": "b",
+            "rule": "Rule B",
+            "status": "EQUIVALENT",
+            "detail": "the lock is implied",
+            "seconds": 4,
+        },
+    ]
+    report = slmutate.format_report(results, "db", 0)
+    assert "killed 1 of 2, 1 equivalent" in report
+    assert "every mutation was noticed" in report
+    assert "the lock is implied" in report
