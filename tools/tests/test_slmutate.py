@@ -18,6 +18,7 @@ RULES = {
     "exactly-once-lock",
     "conformity",
     "won-on-payment",
+    "won-on-payment-draft",
     "agreement-once",
     "entitlement-block",
     "sla-breach",
