@@ -123,9 +123,14 @@ class TestConversionGate(QualificationCommon):
         leads = self.create_leads(2, partner_name="Dedup Prospect")
         self.answer_all(leads[0])
         leads[0].action_qualify()
-        wizard = self._mass_wizard(leads)
-        wizard.deduplicate = True
         before = self._snapshot(leads)
+        # refused as the dialog opens on both leads
+        with self.assertRaises(UserError):
+            self._mass_wizard(leads)
+        # opened on the qualified one, the unqualified duplicate it would merge
+        # is refused as it converts
+        wizard = self._mass_wizard(leads[0])
+        wizard.write({"deduplicate": True, "lead_tomerge_ids": [(6, 0, leads.ids)]})
         with self.assertRaises(UserError):
             wizard.action_mass_convert()
         self.assertEqual(self._snapshot(leads), before)
