@@ -114,8 +114,10 @@ class TestConversionGate(QualificationCommon):
             self._mass_wizard(leads).action_mass_convert()
         message = str(error.exception)
         for lead in unqualified:
-            self.assertIn(f"- {lead.display_name}:", message)
-        self.assertEqual(message.count("\n- "), 3)
+            self.assertIn(f"\n{lead.display_name}:\n    • ", message)
+        # the title, then each unqualified lead heading its items
+        headings = [line for line in message.splitlines() if not line[0].isspace()]
+        self.assertEqual(len(headings), 4)
         self.assertEqual(self._snapshot(leads), before)
         self.assertEqual(set(leads.mapped("type")), {"lead"})
 
@@ -165,7 +167,7 @@ class TestConversionGate(QualificationCommon):
         before = self._snapshot(lead | duplicate)
         with self.assertRaises(UserError) as error:
             wizard.action_apply()
-        self.assertIn(f"- {duplicate.display_name}:", str(error.exception))
+        self.assertIn(f"\n{duplicate.display_name}:\n", str(error.exception))
         self.assertEqual(self._snapshot(lead | duplicate), before)
 
     def test_merging_leads_only_is_not_a_conversion(self):
