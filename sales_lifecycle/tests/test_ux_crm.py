@@ -9,6 +9,7 @@ from lxml import etree
 from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import Form, tagged
+from odoo.tools.safe_eval import safe_eval
 
 from ..hooks import _use_leads
 from .qualification_common import QualificationCommon
@@ -322,3 +323,72 @@ class TestDemoData(QualificationCommon):
         contoso = self.env.ref("sales_lifecycle.opportunity_contoso_demo")
         self.assertEqual(contoso.gate_next_stage_id, proposition)
         self.assertEqual(contoso.gate_missing_count, 2)
+
+
+# the models of stages 1-3 whose views the module writes or extends
+STAGE_1_3_MODELS = (
+    "crm.lead",
+    "mail.message",
+    "calendar.event",
+    "sales_lifecycle.swot",
+    "sales_lifecycle.competitor",
+    "sales_lifecycle.competitor.report",
+    "sales_lifecycle.stage.gate",
+    "sales_lifecycle.qualification.criterion",
+    "sales_lifecycle.pursuit.role",
+)
+
+
+@tagged("post_install", "-at_install")
+class TestDatetimesWithoutSeconds(QualificationCommon):
+    """The module's views of stages 1-3 show dates and times without seconds
+    (the call log, the negotiation rounds of an opportunity, the SWOTs)."""
+
+    def _datetime_fields(self, model, node):
+        """(model, field name, node) of the datetime fields under ``node``,
+        the fields of a sub-list resolved on their comodel."""
+        Model = self.env[model]
+        for child in node:
+            if not isinstance(child.tag, str):
+                continue
+            field = (
+                Model._fields.get(child.get("name")) if child.tag == "field" else None
+            )
+            if field is not None and field.type == "datetime":
+                yield model, field.name, child
+            if field is not None and field.relational and len(child):
+                yield from self._datetime_fields(field.comodel_name, child)
+            elif child.tag != "field":
+                yield from self._datetime_fields(model, child)
+
+    def test_no_seconds(self):
+        views = (
+            self.env["ir.ui.view"]
+            .search(
+                [
+                    ("model", "in", STAGE_1_3_MODELS),
+                    ("type", "not in", ("qweb", "search")),
+                ]
+            )
+            .filtered(lambda view: view.xml_id.startswith("sales_lifecycle."))
+        )
+        self.assertIn(self.env.ref("sales_lifecycle.mail_message_view_list"), views)
+        found, with_seconds = [], []
+        for view in views:
+            for model, name, node in self._datetime_fields(
+                view.model, etree.fromstring(view.arch)
+            ):
+                found.append((view.xml_id, model, name))
+                # the web client reads true/false as JavaScript does
+                options = safe_eval(
+                    node.get("options") or "{}", {"true": True, "false": False}
+                )
+                if options.get("show_seconds") is not False:
+                    with_seconds.append(f"{view.xml_id}: {name}")
+        self.assertEqual(with_seconds, [])
+        self.assertIn(
+            ("sales_lifecycle.mail_message_view_list", "mail.message", "date"), found
+        )
+        self.assertIn(
+            ("sales_lifecycle.quote.revision", "date"), [f[1:] for f in found]
+        )
