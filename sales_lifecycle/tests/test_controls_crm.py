@@ -12,7 +12,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import convert_file
 
-from .common_value import SalesLifecycleValueCommon
+from .common import ValueCommon
 
 GATE_CODES = ("qualified", "prime_contact", "pursuit_team", "competitor", "swot")
 QUADRANTS = ("strength", "weakness", "opportunity", "threat")
@@ -59,7 +59,7 @@ LEAD_FIELDS = [
 ]
 
 
-class ControlsCrmCommon(SalesLifecycleValueCommon):
+class ControlsCrmCommon(ValueCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -956,14 +956,6 @@ class TestControlsStageGates(ControlsCrmCommon):
         self.assertTrue(lead.active)
         self.assertTrue(lead.stage_id.is_won)
 
-    def _count(self, function):
-        self.env.flush_all()
-        self.env.invalidate_all()
-        before = self.env.cr.sql_log_count
-        function()
-        self.env.flush_all()
-        return self.env.cr.sql_log_count - before
-
     def test_gate_cost_constant_in_batch_size(self):
         """Restoring, or creating, opportunities into a gated stage costs a
         constant number of queries more than into a plain stage."""
@@ -987,7 +979,7 @@ class TestControlsStageGates(ControlsCrmCommon):
                 leads.write({"stage_id": stage.id})
                 leads.action_archive()
                 leads = leads.with_user(self.salesman)
-                costs[stage] = self._count(leads.action_unarchive)
+                costs[stage] = self.count_queries(leads.action_unarchive)
                 self.assertTrue(all(leads.mapped("active")))
             overheads[size, "restore"] = (
                 costs[self.stage_gated] - costs[self.stage_plain]
@@ -1009,7 +1001,9 @@ class TestControlsStageGates(ControlsCrmCommon):
                     }
                     for index in range(size)
                 ]
-                costs[stage] = self._count(lambda v=vals_list, M=Lead: M.create(v))
+                costs[stage] = self.count_queries(
+                    lambda v=vals_list, M=Lead: M.create(v)
+                )
             overheads[size, "create"] = (
                 costs[self.stage_gated] - costs[self.stage_plain]
             )

@@ -1,7 +1,7 @@
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, tagged
 
-from .qualification_common import QualificationCommon
+from .common import QualificationCommon
 
 GATE_TITLE = "Only qualified leads become opportunities"
 

@@ -6,7 +6,7 @@ from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, freeze_time, tagged
 
-from .support_common import ReadOnlyViewsMixin, SupportCommon
+from .common import SupportCommon
 
 
 @tagged("post_install", "-at_install")
@@ -286,7 +286,7 @@ class TestCallRequest(SupportCommon):
             log.with_user(self.other_salesman).read(["summary"])
 
 
-@tagged("post_install", "-at_install")
+@tagged("post_install", "-at_install", "is_query_count")
 class TestSla(SupportCommon):
     @classmethod
     def setUpClass(cls):
@@ -435,27 +435,22 @@ class TestSla(SupportCommon):
         Ticket = self.env["helpdesk.ticket"]
         self.env.flush_all()
         self.env.invalidate_all()
+        # one search, one grouped write, then one note per breached ticket:
+        # fewer than 10 queries per ticket
         with freeze_time("2026-01-05 14:30:00"):
-            before = self.env.cr.sql_log_count
-            notified = Ticket._cron_update_sla_state()
-            self.env.flush_all()
-            count = self.env.cr.sql_log_count - before
+            with self.assertQueryCount(10 * 10 - 1):
+                notified = Ticket._cron_update_sla_state()
             self.assertEqual(set(tickets.mapped("sla_state")), {"breached"})
         self.assertEqual(notified & tickets, tickets)
         self.assertTrue(all(tickets.mapped("sla_breach_notified")))
-        # one search, one grouped write, then one note per breached ticket
-        self.assertLess(count, 10 * 10, f"SLA job on 10 tickets: {count} queries")
         self.env.invalidate_all()
-        with freeze_time("2026-01-05 15:00:00"):
-            before = self.env.cr.sql_log_count
+        # nothing to notify: fewer than 10 queries
+        with freeze_time("2026-01-05 15:00:00"), self.assertQueryCount(9):
             self.assertFalse(Ticket._cron_update_sla_state() & tickets)
-            self.env.flush_all()
-            unchanged = self.env.cr.sql_log_count - before
-        self.assertLess(unchanged, 10, f"nothing to notify: {unchanged} queries")
 
 
 @tagged("post_install", "-at_install")
-class TestSupportViewsReadOnly(ReadOnlyViewsMixin, SupportCommon):
+class TestSupportViewsReadOnly(SupportCommon):
     """Every list, kanban, form, filter and group-by of stage 6 (tickets,
     agreements, customers, logged calls) is served by a read-only
     transaction, as Odoo 18's read-only routes serve them: nothing is written
@@ -516,7 +511,7 @@ class TestSupportViewsReadOnly(ReadOnlyViewsMixin, SupportCommon):
     def test_ticket_views(self):
         self.assertEqual(self.late_ticket.sla_state, "breached")
         for user in (self.helpdesk_user, self.team_leader):
-            with self.subTest(user=user.login), self.read_only_transaction():
+            with self.subTest(user=user.login), self.read_only():
                 done = self.read_action_views(
                     "helpdesk_mgmt.helpdesk_ticket_action",
                     user,
@@ -562,7 +557,7 @@ class TestSupportViewsReadOnly(ReadOnlyViewsMixin, SupportCommon):
 
     def test_agreement_views(self):
         for user in (self.sales_manager, self.salesman, self.helpdesk_user):
-            with self.subTest(user=user.login), self.read_only_transaction():
+            with self.subTest(user=user.login), self.read_only():
                 done = self.read_action_views(
                     "sales_lifecycle.sales_lifecycle_support_agreement_action",
                     user,
@@ -580,7 +575,7 @@ class TestSupportViewsReadOnly(ReadOnlyViewsMixin, SupportCommon):
 
     def test_customer_views(self):
         for user in (self.salesman, self.helpdesk_user):
-            with self.subTest(user=user.login), self.read_only_transaction():
+            with self.subTest(user=user.login), self.read_only():
                 done = self.read_action_views(
                     "base.action_partner_form",
                     user,
@@ -593,7 +588,7 @@ class TestSupportViewsReadOnly(ReadOnlyViewsMixin, SupportCommon):
                 self.assertEqual(partner.lifecycle_sla_breach_count, 1)
 
     def test_call_log_views(self):
-        with self.read_only_transaction():
+        with self.read_only():
             done = self.read_action_views(
                 "sales_lifecycle.sales_lifecycle_call_log_action", self.helpdesk_user
             )

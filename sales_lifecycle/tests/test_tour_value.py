@@ -1,11 +1,11 @@
 from odoo import Command
 from odoo.tests import HttpCase, tagged
 
-from .common_value import SalesLifecycleValueCommon
+from .common import ValueCommon
 
 
 @tagged("post_install", "-at_install")
-class TestTourValue(HttpCase, SalesLifecycleValueCommon):
+class TestTourValue(HttpCase, ValueCommon):
     """Stage 3, what a salesman clicks through: the gates a sales manager set
     on the next stage, a refused move, then each item done until the move."""
 

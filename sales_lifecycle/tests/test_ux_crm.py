@@ -12,7 +12,7 @@ from odoo.tests import Form, tagged
 from odoo.tools.safe_eval import safe_eval
 
 from ..hooks import _use_leads
-from .qualification_common import QualificationCommon
+from .common import QualificationCommon
 
 # menu xml id: parent xml id (sales managers see them, salesmen do not)
 CONFIGURATION_MENUS = {
