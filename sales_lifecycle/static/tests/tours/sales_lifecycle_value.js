@@ -32,6 +32,8 @@ function save() {
         },
         {
             trigger: ".o_form_view .o_form_saved",
+            // the server's answer: slow on a busy machine
+            timeout: 30000,
         },
     ];
 }
@@ -63,6 +65,7 @@ registry.category("web_tour.tours").add("sales_lifecycle_value_tour", {
             content: "The refusal lists what is missing",
             trigger:
                 ".modal:contains(cannot enter stage Tour Proposal):contains(Prime contact set):contains(SWOT complete)",
+            timeout: 30000,
         },
         {
             trigger: ".modal .modal-footer .btn-primary",
@@ -72,6 +75,7 @@ registry.category("web_tour.tours").add("sales_lifecycle_value_tour", {
             content: "The form shows the saved stage, not dirty, with its checklist",
             trigger:
                 ".o_form_view .o_form_saved .o_statusbar_status button.o_arrow_button_current:contains(Tour Discovery)",
+            timeout: 30000,
         },
         {
             trigger: `body:not(:has(.modal)) ${checklist} li.text-danger:contains(Prime contact set)`,
