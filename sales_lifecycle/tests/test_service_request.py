@@ -221,7 +221,9 @@ class TestOnsiteVisit(SupportCommon):
         self.assertEqual(second.visit_state, "confirmed")
         self.assertEqual(self.agreement.onsite_visits_used, 2)
         self.assertTrue(
-            second.message_ids.filtered(lambda m: "has used its onsite visit" in (m.body or ""))
+            second.message_ids.filtered(
+                lambda m: "has used its onsite visit" in (m.body or "")
+            )
         )
 
 
