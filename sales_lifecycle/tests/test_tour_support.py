@@ -87,6 +87,15 @@ class TestTourSupport(HttpCase):
                 "visit_end": start + relativedelta(days=2, hour=11, minute=0),
             }
         )
+        # a six-minute call on the request: minutes, not a clock time
+        cls.env["sales_lifecycle.call.log"].with_user(cls.agent).create(
+            {
+                "partner_id": covered.id,
+                "summary": "The appliance does not start",
+                "duration": 6,
+                "ticket_id": cls.covered_ticket.id,
+            }
+        )
         cls.uncovered_ticket = Ticket.create(
             {
                 "name": "Tour printer jammed",

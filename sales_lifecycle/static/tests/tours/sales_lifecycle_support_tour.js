@@ -39,6 +39,26 @@ registry.category("web_tour.tours").add("sales_lifecycle_support_covered_tour", 
         shownWithoutSeconds("sla_response_deadline", "Response Due"),
         shownWithoutSeconds("sla_resolution_deadline", "Resolution Due"),
         {
+            content: "Open the Calls tab",
+            trigger: ".o_notebook a[name='call_logs']",
+            run: "click",
+        },
+        {
+            content: "The six-minute call shows 6 (minutes), not the clock time 06:00",
+            trigger:
+                ".tab-pane.active .o_data_row:contains('The appliance does not start') td[name='duration']",
+            run() {
+                const text = this.anchor.textContent.trim();
+                if (text !== "6") {
+                    throw new Error(`The duration shows "${text}"`);
+                }
+            },
+        },
+        {
+            content: "The column says the unit",
+            trigger: ".tab-pane.active th[data-name='duration']:contains('Duration (minutes)')",
+        },
+        {
             content: "Open the Onsite Visit tab",
             trigger: ".o_notebook a[name='onsite_visit']",
             run: "click",
