@@ -462,6 +462,8 @@ class HelpdeskTicket(models.Model):
         risk once less than the company's share of a window's working hours
         is left, counted on the same calendar. Nights, weekends and public
         holidays, when no working time passes, never make a ticket at risk."""
+        # the working time of each calendar, read once for all the tickets
+        intervals = self._sales_lifecycle_sla_intervals()
         for ticket in self:
             breach = risk = False
             ratio = (ticket.company_id.lifecycle_sla_at_risk_percent or 0) / 100.0
@@ -477,7 +479,11 @@ class HelpdeskTicket(models.Model):
                     open_windows.append((deadline, hours))
             if open_windows and ratio > 0:
                 moments = ticket._sales_lifecycle_sla_work_moments(
-                    [max(hours * (1 - ratio), 0.0) for _deadline, hours in open_windows]
+                    [
+                        max(hours * (1 - ratio), 0.0)
+                        for _deadline, hours in open_windows
+                    ],
+                    intervals.get(ticket._sales_lifecycle_sla_calendar()),
                 )
                 for deadline, hours in open_windows:
                     moment = moments.get(max(hours * (1 - ratio), 0.0)) or deadline
@@ -1203,41 +1209,83 @@ class HelpdeskTicket(models.Model):
             )
         return windows
 
-    def _sales_lifecycle_sla_work_moments(self, targets):
+    def _sales_lifecycle_sla_intervals(self):
+        """``{calendar: [(begin, end)]}``: the work intervals of each SLA
+        calendar of the tickets (public holidays excluded, as the deadlines
+        are planned), from the earliest SLA start to the latest deadline of
+        its tickets (an at-risk moment is never after its deadline). One
+        read per calendar, whatever the number of tickets."""
+        spans = {}
+        for ticket in self:
+            calendar = ticket._sales_lifecycle_sla_calendar()
+            deadlines = [
+                deadline
+                for deadline in (
+                    ticket.sla_response_deadline,
+                    ticket.sla_resolution_deadline,
+                )
+                if deadline
+            ]
+            if not calendar or not ticket.sla_start_date or not deadlines:
+                continue
+            begin, end = spans.get(calendar, (ticket.sla_start_date, max(deadlines)))
+            spans[calendar] = (
+                min(begin, ticket.sla_start_date),
+                max(end, *deadlines),
+            )
+        result = {}
+        for calendar, (begin, end) in spans.items():
+            begin_at, _revert = make_aware(begin)
+            end_at, _revert = make_aware(end + timedelta(days=1))
+            result[calendar] = [
+                (start, stop)
+                for start, stop, _meta in calendar._work_intervals_batch(
+                    begin_at, end_at
+                )[False]
+            ]
+        return result
+
+    def _sales_lifecycle_sla_work_moments(self, targets, intervals=None):
         """``{hours: moment}``: for each number of working ``hours`` in
         ``targets``, the first moment after which more than that many working
         hours have passed since the SLA start, on the ticket's SLA calendar
         (public holidays included, as the deadlines are planned). A number
         reached at the end of a working period maps to the start of the next
-        one: no working time passes in between. One walk through the
-        calendar's work intervals for all the targets."""
+        one: no working time passes in between. A target not reached within
+        ``intervals`` is left out (the caller falls back on the deadline).
+
+        :param intervals: ``[(begin, end)]`` aware work intervals of the
+            ticket's calendar covering its SLA start to its deadlines (see
+            ``_sales_lifecycle_sla_intervals``); read here when not given
+        """
         self.ensure_one()
-        calendar = self._sales_lifecycle_sla_calendar()
-        if not calendar or not self.sla_start_date:
+        if not self.sla_start_date:
             return {}
+        if intervals is None:
+            calendar = self._sales_lifecycle_sla_calendar()
+            if not calendar:
+                return {}
+            intervals = self._sales_lifecycle_sla_intervals().get(calendar, [])
         start, revert = make_aware(self.sla_start_date)
         pending = sorted(set(targets))
         moments = {}
         done = 0.0
-        delta = timedelta(days=14)
-        for step in range(100):
+        for begin, end in intervals:
             if not pending:
                 break
-            begin_at = start + delta * step
-            intervals = calendar._work_intervals_batch(begin_at, begin_at + delta)[
-                False
-            ]
-            for begin, end, _meta in intervals:
-                length = (end - begin).total_seconds() / 3600
-                while (
-                    pending
-                    and float_compare(done + length, pending[0], precision_digits=6) > 0
-                ):
-                    moments[pending[0]] = revert(
-                        begin + timedelta(hours=max(pending[0] - done, 0.0))
-                    )
-                    pending.pop(0)
-                done += length
+            if end <= start:
+                continue
+            begin = max(begin, start)
+            length = (end - begin).total_seconds() / 3600
+            while (
+                pending
+                and float_compare(done + length, pending[0], precision_digits=6) > 0
+            ):
+                moments[pending[0]] = revert(
+                    begin + timedelta(hours=max(pending[0] - done, 0.0))
+                )
+                pending.pop(0)
+            done += length
         return moments
 
     def _sales_lifecycle_sla_state_at(self, now):

@@ -694,3 +694,31 @@ class TestSlaOnWorkingTime(SupportCommon):
         self.assertEqual(ticket.sla_risk_date, datetime(2026, 1, 5, 13, 0))
         self.assertEqual(self.state_at(ticket, "2026-01-05 12:30:00"), "on_track")
         self.assertEqual(self.state_at(ticket, "2026-01-05 13:15:00"), "at_risk")
+
+    def test_risk_dates_read_each_calendar_once(self):
+        """Batch-safe: the at-risk moments of many tickets on one calendar
+        cost the queries of one ticket."""
+        with freeze_time("2026-01-05 09:00:00"):
+            tickets = self.env["helpdesk.ticket"]
+            for _index in range(6):
+                tickets |= self.make_ticket(service_mode="call")
+        expected = tickets[0].sla_risk_date
+        self.assertEqual(expected, datetime(2026, 1, 5, 13, 0))
+        self.env.flush_all()
+
+        def queries(records):
+            self.env.invalidate_all()
+            records = records.browse(records.ids)
+            computed = [
+                records._fields[f] for f in ("sla_breach_date", "sla_risk_date")
+            ]
+            before = self.env.cr.sql_log_count
+            # as the ORM runs a compute: the values go to the cache
+            with self.env.protecting(computed, records):
+                records._compute_sla_breach_risk_dates()
+            return self.env.cr.sql_log_count - before
+
+        one = queries(tickets[:1])
+        self.assertLessEqual(queries(tickets), one)
+        self.assertEqual(set(tickets.mapped("sla_risk_date")), {expected})
+        self.env.invalidate_all()
