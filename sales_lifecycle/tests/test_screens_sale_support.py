@@ -13,6 +13,7 @@ from lxml import etree
 
 from odoo import Command
 from odoo.exceptions import UserError
+from odoo.modules.migration import load_script
 from odoo.tests import new_test_user, tagged
 from odoo.tools.safe_eval import safe_eval
 
@@ -722,3 +723,24 @@ class TestSlaOnWorkingTime(SupportCommon):
         self.assertLessEqual(queries(tickets), one)
         self.assertEqual(set(tickets.mapped("sla_risk_date")), {expected})
         self.env.invalidate_all()
+
+    def test_upgrade_counts_the_risk_in_working_hours(self):
+        """The migration gives the open tickets the new at-risk moment."""
+        script = load_script(
+            "sales_lifecycle/migrations/18.0.1.5.0/post-sla-risk-working-hours.py",
+            "sales_lifecycle_migration_18_0_1_5_0_sla",
+        )
+        with freeze_time("2026-01-09 16:00:00"):
+            ticket = self.make_ticket(service_mode="call")
+        # what the wall-clock rule stored: 25 % of Friday 16:00 → Monday 11:00
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE helpdesk_ticket SET sla_risk_date = %s WHERE id = %s",
+            [datetime(2026, 1, 11, 21, 45), ticket.id],
+        )
+        self.env.invalidate_all()
+        self.assertEqual(self.state_at(ticket, "2026-01-12 08:00:00"), "at_risk")
+        script.migrate(self.env.cr, "18.0.1.4.0")
+        self.env.invalidate_all()
+        self.assertEqual(ticket.sla_risk_date, datetime(2026, 1, 12, 10, 0))
+        self.assertEqual(self.state_at(ticket, "2026-01-12 08:00:00"), "on_track")
