@@ -621,14 +621,18 @@ class TestControlsResults(ControlsCrmCommon):
         error = self.assertRefused(
             UserError, lambda: lead.write({"type": "opportunity"})
         )
-        # the same refusal as the stock wizard's
-        wizard = (
-            self.env["crm.lead2opportunity.partner"]
-            .with_user(self.salesman)
-            .with_context(
+        # the same refusal as the stock wizard's, as it opens on the lead
+        Wizard = self.env["crm.lead2opportunity.partner"].with_user(self.salesman)
+        open_error = self.assertRefused(
+            UserError,
+            lambda: Wizard.with_context(
                 active_model="crm.lead", active_id=lead.id, active_ids=lead.ids
-            )
-            .create({"name": "convert", "action": "nothing"})
+            ).create({"name": "convert", "action": "nothing"}),
+        )
+        self.assertEqual(str(error), str(open_error))
+        # and as it converts, for a client that made it without that context
+        wizard = Wizard.create(
+            {"name": "convert", "action": "nothing", "lead_id": lead.id}
         )
         wizard_error = self.assertRefused(UserError, wizard.action_apply)
         self.assertEqual(str(error), str(wizard_error))
