@@ -46,7 +46,7 @@ SHOTS = [
         "file": "stage_1_lead_generation.png",
         "app": "crm.crm_menu_root",
         "title": "1. Lead generation",
-        "caption": "Leads per generation channel and source, with their "
+        "caption": "Leads per generation channel: how many, and their "
         "qualification and conversion rates (CRM > Sales Lifecycle > Lead "
         "Generation), as the sales manager sees them.",
         "login": "admin",
