@@ -260,7 +260,7 @@ class CrmLead(models.Model):
     quote_revision_ids = fields.One2many(
         "sales_lifecycle.quote.revision",
         "opportunity_id",
-        string="Quotation Revisions",
+        string="Negotiation Rounds",
     )
 
     # ------------------------------------------------------------

@@ -39,4 +39,6 @@ from . import test_milestone_backfill
 from . import test_tour_analytics
 from . import test_read_only_crm
 from . import test_read_only_views
+from . import test_screens_sale_support
+from . import test_tour_support
 from . import test_ux_crm

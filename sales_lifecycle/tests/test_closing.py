@@ -337,18 +337,23 @@ class TestQuoteInvoicePolicy(ClosingCommon):
 @tagged("post_install", "-at_install")
 class TestInvoiceConformity(ClosingCommon):
     def test_price_changed_refused_with_difference(self):
-        _order, invoice = self.confirmed_invoice()
+        order, invoice = self.confirmed_invoice()
         with Form(invoice) as form, form.invoice_line_ids.edit(0) as line:
             line.price_unit = 120.0
         self.assertEqual(invoice.conformity_state, "not_conforming")
+        # the difference names the order and its line, as the order lists it
         self.assert_refused(
-            invoice, "Line 1 (Closing Server): unit price: 100.00 → 120.00"
+            invoice,
+            f"{order.name} line 1 (Closing Server): unit price: 100.00 → 120.00",
         )
+        self.assertEqual(invoice.conformity_order_ids, order)
 
     def test_quantity_raised_refused(self):
-        _order, invoice = self.confirmed_invoice()
+        order, invoice = self.confirmed_invoice()
         invoice.invoice_line_ids[0].quantity = 5.0
-        self.assert_refused(invoice, "Line 1 (Closing Server): quantity: 2.00 → 5.00")
+        self.assert_refused(
+            invoice, f"{order.name} line 1 (Closing Server): quantity: 2.00 → 5.00"
+        )
 
     def test_quantity_lowered_accepted(self):
         _order, invoice = self.confirmed_invoice()
@@ -358,7 +363,7 @@ class TestInvoiceConformity(ClosingCommon):
         self.assertEqual(invoice.state, "posted")
 
     def test_extra_product_refused(self):
-        _order, invoice = self.confirmed_invoice()
+        order, invoice = self.confirmed_invoice()
         invoice.write(
             {
                 "invoice_line_ids": [
@@ -368,31 +373,36 @@ class TestInvoiceConformity(ClosingCommon):
         )
         self.assert_refused(
             invoice,
-            "Line 3 (Closing Extra Cable): product not on the quotation: "
-            "none → Closing Extra Cable",
+            "Invoice line 3 (Closing Extra Cable): product not on the quotation "
+            f"{order.name}: none → Closing Extra Cable",
         )
 
     def test_tax_changed_refused(self):
-        _order, invoice = self.confirmed_invoice()
+        order, invoice = self.confirmed_invoice()
         invoice.invoice_line_ids[1].tax_ids = self.tax_20
         self.assert_refused(
-            invoice, "Line 2 (Closing Setup): taxes: Closing VAT 15% → Closing VAT 20%"
+            invoice,
+            f"{order.name} line 2 (Closing Setup): taxes: Closing VAT 15% → "
+            "Closing VAT 20%",
         )
 
     def test_discount_changed_refused(self):
-        _order, invoice = self.confirmed_invoice()
+        order, invoice = self.confirmed_invoice()
         invoice.invoice_line_ids[0].discount = 10.0
         self.assert_refused(
-            invoice, "Line 1 (Closing Server): discount (%): 0.00 → 10.00"
+            invoice, f"{order.name} line 1 (Closing Server): discount (%): 0.00 → 10.00"
         )
 
     def test_product_changed_refused(self):
-        _order, invoice = self.confirmed_invoice()
+        order, invoice = self.confirmed_invoice()
         invoice.invoice_line_ids[0].write(
             {"product_id": self.product_extra.id, "price_unit": 100.0}
         )
+        # the line is named as the order has it: what was ordered
         self.assert_refused(
-            invoice, "Line 1 (Closing Extra Cable): product: Closing Server → "
+            invoice,
+            f"{order.name} line 1 (Closing Server): product: Closing Server → "
+            "Closing Extra Cable",
         )
 
     def test_every_difference_listed_and_nothing_posted(self):
@@ -466,7 +476,7 @@ class TestInvoiceConformity(ClosingCommon):
         self.assertEqual(final.state, "posted")
 
     def test_approval_lets_it_post(self):
-        _order, invoice = self.confirmed_invoice()
+        order, invoice = self.confirmed_invoice()
         invoice.invoice_line_ids[0].price_unit = 80.0
         form = Form(invoice.with_user(self.accountant))
         self.assertEqual(form.conformity_state, "not_conforming")
@@ -502,14 +512,14 @@ class TestInvoiceConformity(ClosingCommon):
         )
         self.assertEqual(
             self.note_items(note),
-            ["Line 1 (Closing Server): unit price: 100.00 → 80.00"],
+            [f"{order.name} line 1 (Closing Server): unit price: 100.00 → 80.00"],
         )
         invoice.with_user(self.accountant).action_post()
         self.assertEqual(invoice.state, "posted")
         self.assertEqual(invoice.conformity_state, "deviation_approved")
 
     def test_deviation_note_escapes_the_justification(self):
-        _order, invoice = self.confirmed_invoice()
+        order, invoice = self.confirmed_invoice()
         invoice.invoice_line_ids[0].write({"price_unit": 80.0, "discount": 5.0})
         invoice.with_user(self.accountant).action_approve_deviation(
             "Rebate <b>agreed</b> <script>x()</script>"
@@ -523,8 +533,8 @@ class TestInvoiceConformity(ClosingCommon):
         self.assertEqual(
             self.note_items(note),
             [
-                "Line 1 (Closing Server): unit price: 100.00 → 80.00",
-                "Line 1 (Closing Server): discount (%): 0.00 → 5.00",
+                f"{order.name} line 1 (Closing Server): unit price: 100.00 → 80.00",
+                f"{order.name} line 1 (Closing Server): discount (%): 0.00 → 5.00",
             ],
         )
 
@@ -661,8 +671,11 @@ class TestSupportTerms(ClosingCommon):
         self.assertIn("Support terms", html)
         self.assertIn("Gold Support", html)
         self.assertIn("First response", html)
-        self.assertIn("04:00", html)
-        self.assertIn("16:00", html)
+        # service times are hours, not clock times
+        self.assertIn("4 working hours", html)
+        self.assertIn("16 working hours", html)
+        self.assertNotIn("04:00", html)
+        self.assertNotIn("16:00", html)
         self.assertIn("Phone, Onsite, Remote", html)
         self.assertIn("Hotline open on working days.", html)
 
@@ -682,6 +695,10 @@ class TestSupportTerms(ClosingCommon):
         self.assertIn("01/31/2027", html)
         self.assertIn("Onsite visits included", html)
         self.assertIn("Phone, Onsite, Remote", html)
+        self.assertIn("4 working hours", html)
+        self.assertIn("16 working hours", html)
+        self.assertNotIn("04:00", html)
+        self.assertNotIn("16:00", html)
 
     def test_quotation_pdf_without_plan_has_no_support_terms(self):
         order = self.make_order()

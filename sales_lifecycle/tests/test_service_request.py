@@ -200,13 +200,14 @@ class TestOnsiteVisit(SupportCommon):
         self.set_mode("enforce")
         first = self._onsite_ticket()
         second = self._onsite_ticket()
-        with self.assertRaisesRegex(UserError, "used all of its"):
+        # the agreement includes one visit: the message says so in the singular
+        with self.assertRaisesRegex(UserError, "has used its onsite visit"):
             (first | second).action_confirm_visit()
         self.assertEqual(self.agreement.onsite_visits_used, 0, "nothing written")
         self.assertFalse((first | second).visit_event_id)
         first.action_confirm_visit()
         self.assertEqual(second.entitlement_state, "exhausted")
-        with self.assertRaisesRegex(UserError, "used all of its"):
+        with self.assertRaisesRegex(UserError, "has used its onsite visit"):
             second.action_confirm_visit()
 
     @freeze_time("2026-06-01 09:00:00")
@@ -220,7 +221,9 @@ class TestOnsiteVisit(SupportCommon):
         self.assertEqual(second.visit_state, "confirmed")
         self.assertEqual(self.agreement.onsite_visits_used, 2)
         self.assertTrue(
-            second.message_ids.filtered(lambda m: "used all of its" in (m.body or ""))
+            second.message_ids.filtered(
+                lambda m: "has used its onsite visit" in (m.body or "")
+            )
         )
 
 
@@ -339,11 +342,14 @@ class TestSla(SupportCommon):
             self.assertEqual(ticket.sla_state, "on_track")
         Ticket = self.env["helpdesk.ticket"]
         self.assertEqual(self.sla_at(ticket, "2026-01-05 12:00:00"), "on_track")
-        # response window 09:00-14:00 (5 h): less than 25 % left after 12:45
-        self.assertEqual(ticket.sla_risk_date, datetime(2026, 1, 5, 12, 45))
+        # response window 09:00-14:00, 4 working hours: less than 25 % (1 h)
+        # left after 3 working hours, 12:00, when the lunch break starts: no
+        # working time passes before 13:00
+        self.assertEqual(ticket.sla_risk_date, datetime(2026, 1, 5, 13, 0))
         self.assertEqual(ticket.sla_breach_date, datetime(2026, 1, 5, 14, 0))
-        self.assertEqual(self.sla_at(ticket, "2026-01-05 13:00:00"), "at_risk")
-        with freeze_time("2026-01-05 13:00:00"):
+        self.assertEqual(self.sla_at(ticket, "2026-01-05 12:30:00"), "on_track")
+        self.assertEqual(self.sla_at(ticket, "2026-01-05 13:30:00"), "at_risk")
+        with freeze_time("2026-01-05 13:30:00"):
             Ticket._cron_update_sla_state()
             self.assertFalse(ticket.sla_breach_notified)
         # nobody wrote the state: it is read from the stored dates
@@ -412,9 +418,10 @@ class TestSla(SupportCommon):
         with freeze_time("2026-01-05 09:00:00"):
             ticket = self.make_ticket(service_mode="call")
         self.assertEqual(self.sla_at(ticket, "2026-01-05 12:00:00"), "on_track")
-        # at risk when less than half of the 5 h is left (after 11:30)
+        # at risk when less than half of the 4 working hours is left (after
+        # 11:00)
         self.company.lifecycle_sla_at_risk_percent = 50
-        self.assertEqual(ticket.sla_risk_date, datetime(2026, 1, 5, 11, 30))
+        self.assertEqual(ticket.sla_risk_date, datetime(2026, 1, 5, 11, 0))
         self.assertEqual(self.sla_at(ticket, "2026-01-05 12:00:00"), "at_risk")
 
     def test_sla_views(self):
