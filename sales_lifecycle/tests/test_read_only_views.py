@@ -107,6 +107,8 @@ class TestReadOnlyViews(SupportCommon, ValueCommon):
         # stage 5: a confirmed order of the salesman's opportunity, invoiced
         cls.order = cls.make_order(plan=cls.plan)
         cls.invoice = cls.order._create_invoices()
+        # a price changed on the draft: a deviation an accounting manager approves
+        cls.invoice.invoice_line_ids[:1].price_unit += 100.0
         # stage 6: an agreement, a ticket, a logged call
         today = fields.Date.today()
         cls.agreement = cls.make_agreement(
