@@ -533,13 +533,23 @@ class CrmLead(models.Model):
                     not lead.active and lead.qualification_state == "disqualified"
                 )
             )
+        # the criteria that apply to each lead before a change of team or
+        # company (from the cached scopes: no query)
+        scoped = None
+        if {"team_id", "company_id"} & vals.keys():
+            scoped = self._sales_lifecycle_applicable_criteria()
         res = super().write(vals)
         if restored:
             restored._sales_lifecycle_system().write({"qualification_state": "pending"})
         if unstaged:
             unstaged._sales_lifecycle_check_stage_gates(arrived=True)
-        if {"team_id", "company_id"} & vals.keys():
-            self._sales_lifecycle_sync_qualification_lines()
+        if scoped is not None:
+            # only the leads whose criteria change get their answers (crm's
+            # lead assignment writes the team lead by lead)
+            applicable = self._sales_lifecycle_applicable_criteria()
+            self.filtered(
+                lambda lead: applicable[lead.id] != scoped[lead.id]
+            )._sales_lifecycle_sync_qualification_lines()
         hints = {
             hint
             for fname in vals.keys() & MILESTONE_HINTS_BY_FIELD.keys()
