@@ -2,7 +2,14 @@
 
 - pytest-odoo runs happily against a database where the module is not
   installed (its test files import, their models are missing and tests may
-  be skipped or pass vacuously). Refuse that before any test runs.
+  be skipped or pass vacuously). Refuse that before any test runs. With
+  pytest-xdist the check is made once, by the controller, before the workers
+  copy the database (a copy needs the database without connections).
+- With pytest-xdist (``tools/test`` runs two processes), the slow test
+  classes and modules (browser tours, the end-to-end story, the tools-level
+  adoption test) are handed out first, so that they run beside the others
+  rather than alone at the end (with ``--no-loadscope-reorder``; xdist's own
+  order puts the scopes with the fewest tests, these ones, last).
 - Collecting the tests imports ``odoo.tests``, which logs an ERROR when test
   mode is off; pytest-odoo only turns test mode on around each test module,
   so turn it on for the collection too. pytest-odoo itself imports
@@ -41,9 +48,27 @@ def pytest_collection(session):
         odoo.tools.config["test_enable"] = previous
 
 
-def pytest_collection_finish(session):
+SLOW_FIRST = ("tools/tests/test_adoption.py", "/test_end_to_end.py", "/test_tour_")
+
+
+def _slow(item):
+    from odoo.tests import HttpCase
+
+    path = item.nodeid.split("::")[0]
+    return any(part in path for part in SLOW_FIRST) or (
+        getattr(item, "cls", None) is not None and issubclass(item.cls, HttpCase)
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    if hasattr(config, "workerinput") and config.getoption("--odoo-database"):
+        items.sort(key=lambda item: not _slow(item))  # stable: scopes stay whole
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session):
     db = session.config.getoption("--odoo-database", default=None)
-    if not db:
+    if not db or hasattr(session.config, "workerinput"):
         return
     import odoo
 
@@ -57,6 +82,8 @@ def pytest_collection_finish(session):
                 ["sales_lifecycle"],
             )
             row = cr.fetchone()
+    # no pooled connection left: pytest-xdist's workers copy the database
+    odoo.sql_db.close_db(db)
     if not row or row[0] != "installed":
         raise pytest.UsageError(
             f"sales_lifecycle is not installed in the database {db!r} "

@@ -11,7 +11,6 @@ through ``odoo shell``. Databases are copies of a host-apps template
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -57,29 +56,15 @@ def scalar(db, sql):
     return psql(db, sql)[0][0]
 
 
-def clone_db(template, db):
-    """Copy a database and its filestore."""
-    sltool.drop_db(db)
-    env = dict(os.environ, PGUSER=sltool.pg_settings()["user"])
-    subprocess.run(["createdb", "-T", template, db], env=env, check=True)
-    filestore = sltool.WORK / "data" / "filestore"
-    if (filestore / template).is_dir():
-        shutil.copytree(filestore / template, filestore / db)
-
-
 def create_host_template(db, demo=True, log_dir=None):
     """A database with the host apps (not the module)."""
     _pkg, source_addons = sltool.check_odoo()
     sltool.drop_db(db)
-    conf = sltool.write_config(db, source_addons)
-    args = ["-d", db, "-i", ",".join(sltool.HOST_DEPENDENCIES), "--stop-after-init"]
-    if not demo:
-        args.append("--without-demo=all")
     log = Path(log_dir or sltool.WORK / "logs") / f"{db}-host.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    rc, _text = sltool.run_logged(sltool.odoo_cmd(conf, *args), log)
-    if rc != 0:
-        raise RuntimeError(f"installing the host apps into {db} failed (log {log})")
+    failures = sltool.install_host_apps(db, source_addons, log, demo=demo)
+    if failures:
+        raise RuntimeError(f"{db}: {failures[0]}")
     return db
 
 
@@ -100,7 +85,7 @@ class OdooDb:
         _pkg, self.source_addons = sltool.check_odoo()
         self.name = name
         if template:
-            clone_db(template, name)
+            sltool.clone_db(template, name)
         self.conf = sltool.write_config(name, self.source_addons)
         self.logs = sltool.WORK / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)

@@ -107,7 +107,7 @@ def ensure_host_template(template, source_addons, rebuild=False):
     say(f"building the host template {template!r} (host apps, no demo data)")
     took = odoo_step(
         template,
-        ["-i", ",".join(HOST_DEPENDENCIES + ["calendar"]), "--without-demo=all"],
+        ["-i", ",".join(HOST_DEPENDENCIES), "--without-demo=all"],
         f"{template}-install.log",
         source_addons,
     )

@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
-"""Run, test, lint and regression-test the sales_lifecycle add-on.
+"""Run, test and regression-test the sales_lifecycle add-on.
 
-One entry point behind the repository's commands (``tools/run``,
-``tools/test``, ``tools/lint``, ``tools/regression``). It only uses the
-standard library until Odoo is known to be importable, so that a machine
-without Odoo 18.0 gets a message instead of a traceback.
+One entry point behind the repository's commands ``tools/run``,
+``tools/test`` and ``tools/regression``. What standard tools do is left to
+them: the lint is pre-commit with the OCA's hooks (``tools/lint``), the
+tests run with pytest-odoo and pytest-xdist, Odoo installs and upgrades the
+add-on. This file adds what the project needs around them: PostgreSQL, the
+dependencies, the databases, and refusing a run that tested nothing real.
+It only uses the standard library until Odoo is known to be importable, so
+that a machine without Odoo 18.0 gets a message instead of a traceback.
 
 Configuration, by environment variable (or the matching option):
 
@@ -13,6 +17,9 @@ variable             default                     meaning
 ===================  ==========================  ==============================
 SL_DB                sales_lifecycle             database of ``tools/run``
 SL_HTTP_PORT         8069                        web client port
+SL_TEST_DB           sl_test_<pid>               database of ``tools/test``
+SL_TEMPLATE_DB       (none)                      ``tools/test --template``
+SL_TEST_JOBS         2 (1 with test arguments)   ``tools/test --jobs``
 PGHOST               (local socket)              PostgreSQL host
 PGPORT               5432                        PostgreSQL port
 PGUSER               the current user            PostgreSQL role
@@ -24,7 +31,9 @@ SL_SKIP_PIP          (unset)                     set to 1 to skip pip installs
 """
 
 import argparse
+import ast
 import getpass
+import importlib.util
 import os
 import re
 import shutil
@@ -36,14 +45,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 ADDON = "sales_lifecycle"
 WORK = ROOT / ".odoo"
-HOST_DEPENDENCIES = [
-    "crm",
-    "sale_crm",
-    "sale_management",
-    "account",
-    "helpdesk_mgmt",
-    "base_automation",
-]
+
+
+def manifest():
+    return ast.literal_eval((ROOT / ADDON / "__manifest__.py").read_text())
+
+
+# The host apps are the add-ons the manifest depends on.
+HOST_DEPENDENCIES = manifest()["depends"]
+# The host apps whose own test suites tools/regression runs.
 REGRESSION_APPS = ["crm", "sale_crm", "sale_management", "helpdesk_mgmt"]
 
 # Lines of the host that are not about this module and say nothing wrong with
@@ -106,11 +116,8 @@ def check_odoo():
         die(ODOO_MISSING.format(python=sys.executable, found=last))
     version, pkg = proc.stdout.strip().splitlines()
     if version.split() != ["18", "0"]:
-        die(
-            ODOO_MISSING.format(
-                python=sys.executable, found=f"Odoo {version.replace(' ', '.')}"
-            )
-        )
+        found = f"Odoo {version.replace(' ', '.')}"
+        die(ODOO_MISSING.format(python=sys.executable, found=found))
     source_addons = Path(pkg).parent / "addons"
     if not (source_addons / "crm" / "__manifest__.py").exists():
         source_addons = None
@@ -135,21 +142,24 @@ def pg_settings():
     }
 
 
-def _psql(sql, db="postgres", as_postgres=False):
+def pg_env():
+    """The environment of the PostgreSQL client tools (createdb, dropdb)."""
     pg = pg_settings()
+    env = dict(os.environ, PGUSER=pg["user"], PGPORT=pg["port"])
+    if pg["host"]:
+        env["PGHOST"] = pg["host"]
+    return env
+
+
+def _psql(sql, db="postgres", as_postgres=False):
     cmd = ["psql", "-X", "-q", "-t", "-A", "-d", db, "-c", sql]
-    env = dict(os.environ)
+    env = pg_env()
     if as_postgres:
         cmd = ["runuser", "-u", "postgres", "--", *cmd]
         if os.geteuid() != 0:
             cmd = ["sudo", "-u", "postgres", *cmd[4:]]
         env.pop("PGUSER", None)
         env.pop("PGHOST", None)
-    else:
-        env["PGUSER"] = pg["user"]
-        env["PGPORT"] = pg["port"]
-        if pg["host"]:
-            env["PGHOST"] = pg["host"]
     return subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
 
 
@@ -217,10 +227,19 @@ def module_state(db, module=ADDON):
 
 
 def drop_db(db):
-    env = dict(os.environ, PGUSER=pg_settings()["user"])
-    subprocess.run(["dropdb", "--if-exists", db], env=env, check=False)
-    filestore = WORK / "data" / "filestore" / db
-    shutil.rmtree(filestore, ignore_errors=True)
+    subprocess.run(
+        ["dropdb", "--if-exists", db], env=pg_env(), capture_output=True, check=False
+    )
+    shutil.rmtree(WORK / "data" / "filestore" / db, ignore_errors=True)
+
+
+def clone_db(template, db):
+    """A copy of a database (``createdb -T``: seconds) and of its filestore."""
+    drop_db(db)
+    subprocess.run(["createdb", "-T", template, db], env=pg_env(), check=True)
+    filestore = WORK / "data" / "filestore"
+    if (filestore / template).is_dir():
+        shutil.copytree(filestore / template, filestore / db, dirs_exist_ok=True)
 
 
 # ----------------------------------------------------------------------
@@ -264,14 +283,8 @@ def pip_install(dev=True):
 
 def ensure_browser():
     """Browser tours need Chromium and websocket-client; install or fail."""
-    chrome = next(
-        (
-            shutil.which(c)
-            for c in ("chromium", "chromium-browser", "google-chrome")
-            if shutil.which(c)
-        ),
-        None,
-    )
+    names = ("chromium", "chromium-browser", "google-chrome")
+    chrome = next((shutil.which(c) for c in names if shutil.which(c)), None)
     if not chrome and os.geteuid() == 0 and shutil.which("apt-get"):
         say("installing Debian's chromium for the browser tours (apt-get)")
         subprocess.run(["apt-get", "update", "-qq"], check=False)
@@ -302,12 +315,9 @@ def ensure_browser():
 
 
 def write_config(db, source_addons, http_port=8069, log_file=None):
-    WORK.mkdir(exist_ok=True)
-    (WORK / "data").mkdir(exist_ok=True)
+    (WORK / "data").mkdir(parents=True, exist_ok=True)
     pg = pg_settings()
-    paths = [str(ROOT)]
-    if source_addons:
-        paths.append(str(source_addons))
+    paths = [str(ROOT)] + ([str(source_addons)] if source_addons else [])
     lines = [
         "[options]",
         f"addons_path = {','.join(paths)}",
@@ -365,8 +375,7 @@ def check_install_log(text):
         or "Some modules have inconsistent states" in text
     ):
         errors.append("Odoo did not load every module (see the log).")
-    for block in problems_in_log(text):
-        errors.append("log line: " + block)
+    errors += ["log line: " + block for block in problems_in_log(text)]
     return errors
 
 
@@ -453,6 +462,86 @@ def run_logged(cmd, log_path, env=None):
 
 
 # ----------------------------------------------------------------------
+# Databases
+# ----------------------------------------------------------------------
+
+
+def install_host_apps(db, source_addons, log_path, demo=True):
+    """Install the host apps (the manifest's depends) into ``db``; return
+    the error messages (empty: done)."""
+    conf = write_config(db, source_addons)
+    args = ["-d", db, "-i", ",".join(HOST_DEPENDENCIES), "--stop-after-init"]
+    if not demo:
+        args.append("--without-demo=all")
+    rc, _text = run_logged(odoo_cmd(conf, *args, "--log-level=info"), log_path)
+    return [f"installing the host apps failed (log {log_path})"] if rc else []
+
+
+def make_host_template(db, source_addons, logs):
+    """A database with the host apps only, to copy (``createdb -T``)."""
+    drop_db(db)
+    say(f"installing the host apps into the template {db!r}")
+    return install_host_apps(db, source_addons, logs / f"{db}-host.log")
+
+
+def prepare_test_db(db, source_addons, log_prefix, template=None, upgrades=2):
+    """Create a database with the host apps (a copy of ``template``, or
+    installed), then install the module and upgrade it ``upgrades`` times;
+    every step's log must be clean."""
+    conf = write_config(db, source_addons)
+    if template:
+        say(f"creating throw-away database {db!r} from the template {template!r}")
+        clone_db(template, db)
+    else:
+        say(f"creating throw-away database {db!r} with the host apps")
+        failures = install_host_apps(db, source_addons, f"{log_prefix}-host.log")
+        if failures:
+            return conf, failures
+    steps = [("install", ["-i", ADDON])]
+    steps += [(f"upgrade {n}", ["-u", ADDON]) for n in range(1, upgrades + 1)]
+    for name, step in steps:
+        say(f"{name} of {ADDON} (the log must have no WARNING or ERROR)")
+        log_path = f"{log_prefix}-{name.replace(' ', '')}.log"
+        rc, text = run_logged(
+            odoo_cmd(conf, "-d", db, *step, "--stop-after-init", "--log-level=info"),
+            log_path,
+        )
+        errors = check_install_log(text)
+        if rc != 0:
+            errors.append(f"odoo exited with {rc}")
+        if module_state(db) != "installed":
+            errors.append(f"{ADDON} is not installed in {db} after the {name}")
+        if errors:
+            return conf, [f"{name} ({log_path}):\n  " + "\n  ".join(errors)]
+    return conf, []
+
+
+# ----------------------------------------------------------------------
+# Lint: pre-commit with the hooks of .pre-commit-config.yaml
+# ----------------------------------------------------------------------
+
+
+def start_lint(log_path):
+    """Start ``tools/lint`` in the background; ``lint_result`` collects it."""
+    fh = open(log_path, "w")  # noqa: SIM115 (closed by lint_result)
+    cmd = ["bash", str(ROOT / "tools" / "lint"), "--color=never"]
+    proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=python_env())
+    return proc, fh
+
+
+def lint_result(started, log_path):
+    """Wait for the lint; say each hook's result; return the failures."""
+    proc, fh = started
+    rc = proc.wait()
+    fh.close()
+    out = Path(log_path).read_text(errors="replace")
+    for line in out.splitlines():
+        if re.search(r"\.(Passed|Failed|Skipped)$", line):
+            say(f"lint: {line}")
+    return [f"lint found problems (log {log_path}):\n{out.strip()}"] if rc else []
+
+
+# ----------------------------------------------------------------------
 # Commands
 # ----------------------------------------------------------------------
 
@@ -463,10 +552,8 @@ def cmd_run(args):
     pip_install(dev=False)
     db = args.db
     conf = write_config(db, source_addons, http_port=args.http_port)
-    WORK.mkdir(exist_ok=True)
     log = WORK / f"run-{db}.log"
-    state = module_state(db) if db_exists(db) else ""
-    if state == "installed":
+    if db_exists(db) and module_state(db) == "installed":
         say(f"database {db!r} exists: upgrading {ADDON}")
         step = ["-u", ADDON]
     else:
@@ -492,116 +579,27 @@ def cmd_run(args):
     )
 
 
-def lint():
-    """ruff (lint and format), pylint-odoo, oca-checks-odoo-module."""
-    failures = []
-    steps = [
-        ("ruff check", ["ruff", "check", "."]),
-        ("ruff format", ["ruff", "format", "--check", "."]),
-        (
-            "pylint-odoo",
-            [sys.executable, "-m", "pylint", "--rcfile=.pylintrc", ADDON],
-        ),
-        ("oca-checks-odoo-module", ["oca-checks-odoo-module", "--no-verbose", ADDON]),
-        (
-            "oca-checks-po",
-            ["oca-checks-po", "--no-verbose", f"{ADDON}/i18n/{ADDON}.pot"],
-        ),
+def pytest_cmd(db, conf, jobs, pytest_args):
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "-o",
+        "python_files=test_*.py",
+        f"--odoo-database={db}",
+        f"--odoo-config={conf}",
+        "--odoo-http",
+        "--odoo-log-level=warn",
+        "-r",
+        "fEs",
     ]
-    for name, cmd in steps:
-        if not shutil.which(cmd[0]) and cmd[0] != sys.executable:
-            failures.append(f"{name}: {cmd[0]} is not installed")
-            continue
-        proc = subprocess.run(
-            cmd, cwd=ROOT, capture_output=True, text=True, env=python_env(), check=False
-        )
-        out = (proc.stdout + proc.stderr).strip()
-        if proc.returncode != 0:
-            failures.append(f"{name} found problems:\n{out}")
-        else:
-            say(f"lint: {name}: no findings")
-    return failures
-
-
-def cmd_lint(_args):
-    failures = lint()
-    for failure in failures:
-        print(failure, file=sys.stderr)
-    return 1 if failures else 0
-
-
-def prepare_test_db(db, source_addons, log_prefix, template=None, upgrades=2):
-    """Create a database with the dependencies, then install the module
-    and upgrade it twice; every step's log must be clean."""
-    conf = write_config(db, source_addons)
-    failures = []
-    if template:
-        say(f"creating throw-away database {db!r} from the template {template!r}")
-        env = dict(os.environ, PGUSER=pg_settings()["user"])
-        subprocess.run(["createdb", "-T", template, db], env=env, check=True)
-        filestore = WORK / "data" / "filestore"
-        if (filestore / template).is_dir():
-            shutil.copytree(filestore / template, filestore / db, dirs_exist_ok=True)
-        rc = 0
-    else:
-        say(f"creating throw-away database {db!r} with the host apps")
-        rc, text = run_logged(
-            odoo_cmd(
-                conf,
-                "-d",
-                db,
-                "-i",
-                ",".join(HOST_DEPENDENCIES),
-                "--stop-after-init",
-                "--log-level=info",
-            ),
-            f"{log_prefix}-host.log",
-        )
-    if rc != 0:
-        failures.append(f"installing the host apps failed (log {log_prefix}-host.log)")
-        return conf, failures
-    steps = [("install", ["-i", ADDON])]
-    steps += [(f"upgrade {n}", ["-u", ADDON]) for n in range(1, upgrades + 1)]
-    for name, step in steps:
-        say(f"{name} of {ADDON} (the log must have no WARNING or ERROR)")
-        log_path = f"{log_prefix}-{name.replace(' ', '')}.log"
-        rc, text = run_logged(
-            odoo_cmd(conf, "-d", db, *step, "--stop-after-init", "--log-level=info"),
-            log_path,
-        )
-        errors = check_install_log(text)
-        if rc != 0:
-            errors.append(f"odoo exited with {rc}")
-        if module_state(db) != "installed":
-            errors.append(f"{ADDON} is not installed in {db} after the {name}")
-        if errors:
-            failures.append(f"{name} ({log_path}):\n  " + "\n  ".join(errors))
-            break
-    return conf, failures
-
-
-def make_host_template(db, source_addons, logs):
-    """A database with the host apps only, to copy (``createdb -T``)."""
-    if db_exists(db):
-        drop_db(db)
-    conf = write_config(db, source_addons)
-    say(f"installing the host apps into the template {db!r}")
-    log_path = logs / f"{db}-host.log"
-    rc, _text = run_logged(
-        odoo_cmd(
-            conf,
-            "-d",
-            db,
-            "-i",
-            ",".join(HOST_DEPENDENCIES),
-            "--stop-after-init",
-            "--log-level=info",
-        ),
-        log_path,
-    )
-    if rc != 0:
-        return [f"installing the host apps failed (log {log_path})"]
-    return []
+    if jobs > 1:
+        # each worker tests a copy of the database (pytest-odoo), one test
+        # class or module at a time, the slow ones first (conftest.py)
+        cmd += ["-n", str(jobs), "--dist", "loadscope", "--no-loadscope-reorder"]
+    return cmd + (pytest_args or [f"{ADDON}/tests", "tools/tests"])
 
 
 def cmd_test(args):
@@ -609,27 +607,26 @@ def cmd_test(args):
     ensure_postgres()
     pip_install(dev=True)
     ensure_browser()
-    WORK.mkdir(exist_ok=True)
     logs = WORK / "logs"
-    logs.mkdir(exist_ok=True)
-    failures = []
-    if not args.no_lint:
-        failures += lint()
+    logs.mkdir(parents=True, exist_ok=True)
+    jobs = args.jobs or (1 if args.pytest_args else 2)
+    if jobs > 1 and importlib.util.find_spec("xdist") is None:
+        say("pytest-xdist is not installed: the tests run in one process")
+        jobs = 1
     db = args.db or f"sl_test_{os.getpid()}"
-    if db_exists(db):
-        drop_db(db)
-    rc = 1
-    template = args.template
-    made_template = None
+    failures = []
+    # the lint runs beside the installs (another core)
+    lint = None if args.no_lint else start_lint(logs / f"{db}-lint.log")
+    drop_db(db)
+    template = made_template = None
     try:
+        template = args.template
         if not template:
             # the host apps once, in a template: the test database and the
             # tools-level tests (adoption, uninstall) are copies of it
             made_template = template = f"{db}_hosts"
-            install_failures = make_host_template(template, source_addons, logs)
-        else:
-            install_failures = []
-        if not install_failures:
+            failures += make_host_template(template, source_addons, logs)
+        if not failures:
             conf, install_failures = prepare_test_db(
                 db,
                 source_addons,
@@ -637,29 +634,14 @@ def cmd_test(args):
                 template=template,
                 upgrades=0 if args.quick else 2,
             )
-        failures += install_failures
-        if not install_failures:
-            say("running the module's tests with pytest-odoo")
-            cmd = [
-                sys.executable,
-                "-m",
-                "pytest",
-                "-p",
-                "no:cacheprovider",
-                "-o",
-                "python_files=test_*.py",
-                f"--odoo-database={db}",
-                f"--odoo-config={conf}",
-                "--odoo-http",
-                "--odoo-log-level=warn",
-                "-r",
-                "fEs",
-                *args.pytest_args,
-            ]
-            if not args.pytest_args:
-                cmd += [f"{ADDON}/tests", "tools/tests"]
+            failures += install_failures
+        if not args.no_lint:
+            failures += lint_result(lint, logs / f"{db}-lint.log")
+            lint = None
+        if not failures:
+            say(f"running the tests with pytest-odoo ({jobs} process(es))")
             proc = subprocess.Popen(
-                cmd,
+                pytest_cmd(db, conf, jobs, args.pytest_args),
                 cwd=ROOT,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
@@ -670,19 +652,19 @@ def cmd_test(args):
             for line in proc.stdout:
                 sys.stdout.write(line)
                 out.append(line)
-            rc = proc.wait()
-            text = "".join(out)
-            failures += pytest_failures(text, rc)
+            failures += pytest_failures("".join(out), proc.wait())
     finally:
+        if lint is not None:
+            lint[0].wait()
         if not args.keep_db:
             drop_db(db)
             if made_template:
                 drop_db(made_template)
     if failures:
+        # on standard error: pytest's summary stays the last line of stdout
         print(file=sys.stderr)
         for failure in failures:
             print(f"[sales_lifecycle] FAILED: {failure}", file=sys.stderr)
-        # the summary line stays the last line of standard output
         return 1
     return 0
 
@@ -772,30 +754,16 @@ def cmd_pot(args):
     ensure_postgres()
     conf = write_config(args.db, source_addons)
     pot = ROOT / ADDON / "i18n" / f"{ADDON}.pot"
-    pot.parent.mkdir(exist_ok=True)
     step = ["-u", ADDON] if module_state(args.db) == "installed" else ["-i", ADDON]
-    rc = subprocess.run(
-        odoo_cmd(conf, "-d", args.db, *step, "--stop-after-init", "--log-level=warn"),
-        env=python_env(),
-        check=False,
-    ).returncode
-    if rc:
-        die(f"could not install/upgrade {ADDON} in {args.db}")
-    rc = subprocess.run(
-        odoo_cmd(
-            conf,
-            "-d",
-            args.db,
-            f"--i18n-export={pot}",
-            f"--modules={ADDON}",
-            "--stop-after-init",
-            "--log-level=warn",
-        ),
-        env=python_env(),
-        check=False,
-    ).returncode
-    if rc:
-        die("the export failed")
+    for odoo_args in (
+        [*step],
+        [f"--i18n-export={pot}", f"--modules={ADDON}"],
+    ):
+        cmd = odoo_cmd(
+            conf, "-d", args.db, *odoo_args, "--stop-after-init", "--log-level=warn"
+        )
+        if subprocess.run(cmd, env=python_env(), check=False).returncode:
+            die(f"{' '.join(odoo_args)} failed on {args.db}")
     say(f"wrote {pot.relative_to(ROOT)}")
     return 0
 
@@ -812,7 +780,12 @@ def main(argv=None):
     run.add_argument("--no-serve", action="store_true", help="install/upgrade only")
     run.set_defaults(func=cmd_run)
 
-    test = sub.add_parser("test", help="lint, install in a throw-away database, test")
+    test = sub.add_parser(
+        "test",
+        help="lint, install in a throw-away database, test",
+        epilog="Any other argument goes to pytest, in its order, e.g. "
+        "tools/test sales_lifecycle/tests/test_foundation.py -k mode",
+    )
     test.add_argument("--db", default=os.environ.get("SL_TEST_DB"))
     test.add_argument("--keep-db", action="store_true")
     test.add_argument("--no-lint", action="store_true")
@@ -827,11 +800,14 @@ def main(argv=None):
         action="store_true",
         help="for development: skip the two upgrades after the install",
     )
-    test.add_argument("pytest_args", nargs="*", help="passed to pytest")
-    test.set_defaults(func=cmd_test)
-
-    lint_p = sub.add_parser("lint", help="ruff, pylint-odoo, oca-checks-odoo-module")
-    lint_p.set_defaults(func=cmd_lint)
+    test.add_argument(
+        "--jobs",
+        type=int,
+        default=int(os.environ.get("SL_TEST_JOBS", "0")),
+        help="pytest processes, each on a copy of the database (default: 2, "
+        "1 when test arguments are given)",
+    )
+    test.set_defaults(func=cmd_test, pytest_args=[])
 
     reg = sub.add_parser(
         "regression", help="host apps' tests with and without the module"
@@ -855,8 +831,32 @@ def main(argv=None):
     pot.add_argument("--db", default=os.environ.get("SL_DB", "sales_lifecycle"))
     pot.set_defaults(func=cmd_pot)
 
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["test"]:
+        own, pytest_args = split_options(test, argv[1:])
+        args = parser.parse_args(["test", *own])
+        args.pytest_args = pytest_args
+    else:
+        args = parser.parse_args(argv)
     return args.func(args)
+
+
+def split_options(parser, argv):
+    """The options ``parser`` knows, and the other arguments in their order
+    (what ``tools/test`` passes to pytest: ``-k mode``, ``-x``, files)."""
+    own, rest = [], []
+    args = iter(argv)
+    for arg in args:
+        action = parser._option_string_actions.get(arg.split("=")[0])
+        if arg == "--":
+            rest.extend(args)
+        elif action is None:
+            rest.append(arg)
+        else:
+            own.append(arg)
+            if action.nargs != 0 and "=" not in arg:
+                own.append(next(args, ""))
+    return own, rest
 
 
 if __name__ == "__main__":

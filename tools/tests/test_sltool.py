@@ -1,7 +1,10 @@
 """The test command refuses runs that tested nothing real."""
 
+import ast
 import sys
 from pathlib import Path
+
+import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -13,6 +16,16 @@ CLEAN_INSTALL = """\
 is a security risk.
 2026-11-26 10:00:02,000 1 INFO db odoo.modules.loading: Modules loaded.
 """
+
+
+def test_host_apps_are_the_manifest_depends():
+    """The host apps installed for the tests and the regression command are
+    the manifest's depends, never a copy of them."""
+    manifest = ast.literal_eval(
+        (sltool.ROOT / "sales_lifecycle" / "__manifest__.py").read_text()
+    )
+    assert sltool.HOST_DEPENDENCIES == manifest["depends"]
+    assert "calendar" in sltool.HOST_DEPENDENCIES
 
 
 def test_clean_install_log_passes():
@@ -157,9 +170,11 @@ def test_error_logged_during_tests_fails():
     assert "oops" in errors[0]
 
 
-def test_pytest_refuses_database_without_the_module():
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["1 process", "xdist"])
+def test_pytest_refuses_database_without_the_module(workers):
     """pytest-odoo against a database where sales_lifecycle is not installed
-    stops before any test with a message (conftest.py)."""
+    stops before any test with a message (conftest.py), also when the tests
+    run in several processes."""
     import os
     import subprocess
 
@@ -176,6 +191,7 @@ def test_pytest_refuses_database_without_the_module():
                 "pytest",
                 f"--odoo-database={db}",
                 f"--odoo-addons-path={addons}",
+                *workers,
                 "sales_lifecycle/tests/test_foundation.py",
             ],
             capture_output=True,
@@ -246,3 +262,20 @@ def test_regression_reads_failing_tests_of_odoo_runner():
         "TestLeadAssignPerf.test_assign_perf_no_duplicates",
         "TestSale.test_confirm",
     }
+
+
+def test_test_command_passes_other_arguments_to_pytest(monkeypatch):
+    """`tools/test FILE -k mode -x` gives pytest its arguments in their order;
+    the command's own options are taken wherever they stand."""
+    seen = []
+    monkeypatch.setattr(sltool, "cmd_test", seen.append)
+    sltool.main(
+        ["test", "tests/test_x.py", "-k", "mode", "--db", "sl_x", "-x", "--jobs=2"]
+    )
+    (args,) = seen
+    assert args.pytest_args == ["tests/test_x.py", "-k", "mode", "-x"]
+    assert (args.db, args.jobs, args.keep_db) == ("sl_x", 2, False)
+    seen.clear()
+    sltool.main(["test", "--keep-db", "--", "--db", "not-ours"])
+    assert seen[0].pytest_args == ["--db", "not-ours"]
+    assert seen[0].keep_db
