@@ -37,3 +37,5 @@ from . import test_milestone_performance
 from . import test_milestone_backfill
 from . import test_tour_analytics
 from . import test_read_only_crm
+from . import test_performance_flows
+from . import test_cron_batches
