@@ -443,7 +443,9 @@ class SalesLifecycleRuleMixin(models.AbstractModel):
                 remaining = self._sales_lifecycle_cron_remaining(domain, where, last_id)
                 self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
             if auto_commit:
-                cr.commit()
+                # Odoo 18's cron batching: each batch is committed with its
+                # progress (only in a cron worker, never in a request or test)
+                cr.commit()  # pylint: disable=invalid-commit
             if time.monotonic() - started >= time_budget:
                 break
         return results

@@ -39,7 +39,7 @@ STOCK_GROWTH = {
     "opportunity_stage_change": 480,
     "quotation_create": 1160,
     "quotation_confirm": 1169,
-    "invoice_register_payment": 7452,
+    "invoice_register_payment": 8262,
     "ticket_create_each": 990,
     "ticket_create_batch": 630,
     "pipeline_kanban_read": 0,
@@ -56,8 +56,7 @@ STOCK_GROWTH = {
 # - a few queries of prefetch batches (batch lead creation, confirmation);
 # - the mass-convert wizard converts lead by lead (crm), and the module's
 #   reads between crm's writes recompute crm's probabilities once more per
-#   lead;
-# - the payment wizard: the deals won on payment get crm's stage tracking.
+#   lead.
 MODULE_EXTRA = {
     "lead_create_each": 90,
     "lead_create_batch": 3,
@@ -65,7 +64,7 @@ MODULE_EXTRA = {
     "opportunity_stage_change": 0,
     "quotation_create": 40,
     "quotation_confirm": 1,
-    "invoice_register_payment": 720,
+    "invoice_register_payment": 0,
     "ticket_create_each": 110,
     "ticket_create_batch": 0,
     "pipeline_kanban_read": 0,
