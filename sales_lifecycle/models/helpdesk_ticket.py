@@ -738,9 +738,8 @@ class HelpdeskTicket(models.Model):
         (one query for the batch, then from the transaction's cache, which the
         ORM keeps up to date: the coverage and the entitlement of a new ticket
         read them once)."""
-        partners = (
-            self.commercial_partner_id.sudo()
-        )  # these tickets' customers, any user
+        # the agreements of these tickets' customers, whoever records them
+        partners = self.commercial_partner_id.sudo()  # these tickets' customers
         result = {}
         for partner in partners:
             agreements = partner.support_agreement_ids.filtered(
