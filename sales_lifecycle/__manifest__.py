@@ -31,10 +31,10 @@
         "data/sales_lifecycle_closing_data.xml",
         "data/sales_lifecycle_support_data.xml",
         "views/sales_lifecycle_rule_mixin_templates.xml",
-        "views/res_config_settings_views.xml",
         "views/res_config_settings_templates.xml",
         "views/sales_lifecycle_support_plan_views.xml",
         "views/sales_lifecycle_qualification_criterion_views.xml",
+        "views/res_config_settings_views.xml",
         "views/crm_lead_views.xml",
         "views/crm_lead_templates.xml",
         "views/calendar_event_views.xml",
@@ -78,6 +78,9 @@
     "post_init_hook": "post_init_hook",
     "uninstall_hook": "uninstall_hook",
     "assets": {
+        "web.assets_backend": [
+            "sales_lifecycle/static/src/**/*",
+        ],
         "web.assets_tests": [
             "sales_lifecycle/static/tests/tours/**/*",
         ],

@@ -192,14 +192,25 @@ def _adopt_tickets(cr):
 
 
 def post_init_hook(env):
-    """Record round 0 of the sent quotations and the conformity of draft
-    customer invoices; both in batches, nothing posted or notified. Then the
-    lifecycle milestones of the existing deals, from what the host knows
-    (set-based SQL, see ``sales_lifecycle.milestone._backfill``)."""
+    """Turn CRM's Leads option on; record round 0 of the sent quotations and
+    the conformity of draft customer invoices, both in batches, nothing posted
+    or notified. Then the lifecycle milestones of the existing deals, from
+    what the host knows (set-based SQL, see
+    ``sales_lifecycle.milestone._backfill``)."""
+    _use_leads(env)
     _record_round_zero(env)
     _check_draft_invoices(env)
     count = env["sales_lifecycle.milestone"]._backfill()
     _logger.info("sales_lifecycle: lifecycle milestones of %s existing deals", count)
+
+
+def _use_leads(env):
+    """Stages 1 and 2 work on leads: turn CRM's option *Leads* on for the
+    internal users, as Settings > CRM > Leads does (its Leads menu, new records
+    of the Leads menu are leads). Done once, at the install: an administrator
+    who turns it off later is not overruled by an upgrade; Settings says what
+    is hidden while it is off."""
+    env.ref("base.group_user")._apply_group(env.ref("crm.group_use_lead"))
 
 
 def _record_round_zero(env):

@@ -57,6 +57,7 @@ class AccountMove(models.Model):
     # conformity with the accepted quotation
     conformity_state = fields.Selection(
         CONFORMITY_STATES,
+        string="Conformity",
         compute="_compute_conformity",
         store=True,
         index="btree_not_null",
@@ -67,7 +68,19 @@ class AccountMove(models.Model):
         compute="_compute_conformity",
         store=True,
         help="Each difference between the invoice and its confirmed orders: "
-        "line, field, quote value -> invoice value.",
+        "order and line, field, quote value -> invoice value.",
+    )
+    conformity_order_ids = fields.Many2many(
+        "sale.order",
+        string="Accepted Quotations",
+        compute="_compute_conformity_order_ids",
+        help="The confirmed orders this invoice is compared with.",
+    )
+    deviation_approver_names = fields.Char(
+        string="Who May Approve",
+        compute="_compute_deviation_approver_names",
+        help="The accounting managers of the invoice's company, who may "
+        "approve a deviation from the quotation.",
     )
     deviation_approved_by_id = fields.Many2one(
         "res.users",
@@ -122,6 +135,27 @@ class AccountMove(models.Model):
         values = self._sales_lifecycle_conformity_values()
         for move in self:
             move.conformity_state, move.conformity_differences = values[move]
+
+    @api.depends("line_ids.sale_line_ids")
+    def _compute_conformity_order_ids(self):
+        for move in self:
+            move.conformity_order_ids = move._sales_lifecycle_orders().filtered(
+                lambda o: o.state == "sale"
+            )
+
+    @api.depends("company_id")
+    def _compute_deviation_approver_names(self):
+        group = self.env.ref("account.group_account_manager", raise_if_not_found=False)
+        approvers = (
+            group.sudo().users  # names of the approvers, as the chatter shows them
+            if group
+            else self.env["res.users"]
+        ).filtered(lambda user: user.active and not user.share)
+        for move in self:
+            names = approvers.filtered(
+                lambda user, m=move: m.company_id in user.company_ids
+            ).mapped("name")
+            move.deviation_approver_names = ", ".join(sorted(names)[:5]) or False
 
     def _compute_deviation_approval(self):
         approvals = self._sales_lifecycle_valid_approvals()
@@ -188,8 +222,32 @@ class AccountMove(models.Model):
         return not problems
 
     def action_open_deviation_approval(self):
-        """Open the wizard in which an accounting manager approves a deviation."""
+        """Open the wizard in which an accounting manager approves a deviation
+        (the approver and the invoices are checked first: a refusal never
+        shows over the dialog)."""
         self._sales_lifecycle_check_approver()
+        self._sales_lifecycle_refresh_conformity()
+        nothing = self.filtered(
+            lambda m: m.state != "draft" or m.conformity_state != "not_conforming"
+        )
+        if nothing:
+            if len(nothing) == 1:
+                message = self.env._(
+                    "%(invoice)s has no deviation to approve: only a draft "
+                    "invoice that does not match its accepted quotation needs one.",
+                    invoice=nothing.display_name,
+                )
+            else:
+                message = "\n".join(
+                    [
+                        self.env._(
+                            "Only a draft invoice that does not match its accepted "
+                            "quotation needs a deviation approval; these do not:"
+                        ),
+                        *(f"• {move.display_name}" for move in nothing),
+                    ]
+                )
+            raise UserError(message)
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Approve Deviation"),
@@ -415,27 +473,28 @@ class AccountMove(models.Model):
             diffs = []
             invoiced = defaultdict(float)
             labels = {}
+            orders = (
+                self.env["sale.order.line"].union(*own_sale_lines.values()).order_id
+            )
             for index, line in enumerate(lines, start=1):
-                label = self.env._(
-                    "Line %(index)s (%(product)s)",
-                    index=index,
-                    product=line.product_id.display_name or line.name or "",
-                )
                 sale_line = own_sale_lines[line][:1]
                 if not sale_line:
                     diffs.append(
                         self.env._(
-                            "%(line)s: product not on the quotation: "
-                            "none → %(product)s",
-                            line=label,
-                            product=line.product_id.display_name or line.name,
+                            "Invoice line %(index)s (%(product)s): product not on "
+                            "the quotation %(orders)s: none → %(product)s",
+                            index=index,
+                            product=line.product_id.display_name or line.name or "",
+                            orders=", ".join(orders.mapped("name")),
                         )
                     )
                     continue
                 if sale_line.is_downpayment:
                     # Down-payment invoices and their deductions are accepted.
                     continue
-                labels.setdefault(sale_line, label)
+                label = labels.setdefault(
+                    sale_line, sale_line._sales_lifecycle_conformity_label()
+                )
                 invoiced[sale_line] += line.product_uom_id._compute_quantity(
                     line.quantity, sale_line.product_uom
                 )
@@ -453,7 +512,7 @@ class AccountMove(models.Model):
         counting what the other invoices and credit notes already billed.
 
         :param invoiced: ``{order line: quantity on this invoice}``
-        :param labels: ``{order line: label of its first invoice line}``
+        :param labels: ``{order line: its label (order, position, product)}``
         """
         self.ensure_one()
         diffs = []

@@ -260,7 +260,7 @@ class CrmLead(models.Model):
     quote_revision_ids = fields.One2many(
         "sales_lifecycle.quote.revision",
         "opportunity_id",
-        string="Quotation Revisions",
+        string="Negotiation Rounds",
     )
 
     # ------------------------------------------------------------
@@ -599,13 +599,19 @@ class CrmLead(models.Model):
             return True
         leads._sales_lifecycle_sync_qualification_lines()
         problems = leads._sales_lifecycle_qualification_problems()
-        self._sales_lifecycle_apply_rule(
-            problems,
-            self.env._(
-                "These leads cannot be qualified yet. Answer their criteria "
-                "in the Qualification tab of the lead:"
-            ),
-        )
+        refused = [lead for lead, messages in problems if messages]
+        if len(refused) == 1:
+            title = self.env._(
+                "%(record)s cannot be qualified yet. Answer its criteria in its "
+                "Qualification tab:",
+                record=refused[0]._sales_lifecycle_kind(),
+            )
+        else:
+            title = self.env._(
+                "These leads and opportunities cannot be qualified yet. Answer "
+                "their criteria in their Qualification tab:"
+            )
+        self._sales_lifecycle_apply_rule(problems, title)
         leads._sales_lifecycle_system().write({"qualification_state": "qualified"})
         return True
 
@@ -704,6 +710,13 @@ class CrmLead(models.Model):
                 "default_lead_ids": self.ids,
             },
         }
+
+    def _sales_lifecycle_kind(self):
+        """'The lead X' or 'The opportunity X', for a message naming it."""
+        self.ensure_one()
+        if self.type == "lead":
+            return self.env._("The lead %(name)s", name=self.display_name)
+        return self.env._("The opportunity %(name)s", name=self.display_name)
 
     def _sales_lifecycle_leads_with(
         self, model, domain=(), lead_field="lead_id", per=(), having=()
@@ -886,9 +899,8 @@ class CrmLead(models.Model):
             if not counts.get(lead.id):
                 messages.append(
                     self.env._(
-                        "No qualification criterion applies to this lead: add some "
-                        "in CRM > Sales Lifecycle > Configuration > Qualification "
-                        "Criteria."
+                        "No qualification criterion applies to it: a sales manager "
+                        "adds them in CRM > Configuration > Qualification Criteria."
                     )
                 )
                 problems.append((lead, messages))
@@ -968,14 +980,29 @@ class CrmLead(models.Model):
         if not leads:
             return
         problems = leads._sales_lifecycle_conversion_problems()
-        self._sales_lifecycle_apply_rule(
-            problems,
-            self.env._(
+        if len(leads) == 1:
+            title = self.env._(
                 'Only qualified leads become opportunities (setting "Qualify '
-                'before conversion"). Qualify these leads first (Qualification '
-                "tab, button Qualify) or ask a sales manager to convert them anyway:"
-            ),
-        )
+                'before conversion"). Qualify this lead first (Qualification '
+                "tab, button Qualify) or ask a sales manager to convert it anyway:"
+            )
+        else:
+            title = self.env._(
+                'Only qualified leads become opportunities (setting "Qualify '
+                'before conversion"). Qualify these %(count)s leads first '
+                "(Qualification tab, button Qualify) or ask a sales manager to "
+                "convert them anyway:",
+                count=len(leads),
+            )
+        self._sales_lifecycle_apply_rule(problems, title)
+
+    def _sales_lifecycle_precheck_conversion(self):
+        """The conversion gate's refusal before a conversion dialog opens, in
+        ``enforce`` mode only: in ``advise`` mode the warning is posted when
+        the conversion happens. Writes nothing."""
+        self.filtered(
+            lambda lead: lead._sales_lifecycle_company()._sales_lifecycle_enforced()
+        )._sales_lifecycle_check_conversion()
 
     def _sales_lifecycle_conversion_problems(self):
         """Why each lead may not become an opportunity yet, as
@@ -1125,16 +1152,24 @@ class CrmLead(models.Model):
                 problems.append((lead, messages))
         if not problems:
             return
-        if len(entries) == 1:
+        if len(problems) == 1 and len(entries) == 1:
             title = self.env._(
-                "Stage gates: these opportunities cannot enter stage %(stage)s "
-                "before the following items are completed.",
+                "Stage gates: this opportunity cannot enter stage %(stage)s "
+                "before the following items are completed:",
+                stage=next(iter(entries)).name,
+            )
+        elif len(entries) == 1:
+            title = self.env._(
+                "Stage gates: these %(count)s opportunities cannot enter stage "
+                "%(stage)s before the following items are completed:",
+                count=len(problems),
                 stage=next(iter(entries)).name,
             )
         else:
             title = self.env._(
-                "Stage gates: these opportunities cannot enter their stage "
-                "before the following items are completed."
+                "Stage gates: these %(count)s opportunities cannot enter their "
+                "stage before the following items are completed:",
+                count=len(problems),
             )
         self._sales_lifecycle_apply_rule(problems, title)
 

@@ -4,7 +4,9 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
-from odoo.tools import plaintext2html
+from odoo.tools import float_compare, plaintext2html
+
+from odoo.addons.resource.models.utils import make_aware
 
 SERVICE_MODES = [
     ("call", "Call"),
@@ -137,12 +139,30 @@ class HelpdeskTicket(models.Model):
     )
     entitlement_state = fields.Selection(
         ENTITLEMENT_STATES,
+        string="Coverage",
         compute="_compute_entitlement_state",
         store=True,
         index=True,
         tracking=True,
     )
     entitlement_message = fields.Char(compute="_compute_entitlement_message")
+    # what the screens show of the coverage: nothing where it informs nobody
+    # (a company that sells no support plan, under the allow policy), no
+    # alarm where nothing is expected of the agent (allow policy, tickets
+    # that existed before the module)
+    entitlement_shown = fields.Boolean(
+        string="Coverage Shown",
+        compute="_compute_entitlement_display",
+        help="The coverage is shown when the company's policy warns or "
+        "blocks, or when the company sells support plans.",
+    )
+    entitlement_alert = fields.Boolean(
+        string="Coverage Alert",
+        compute="_compute_entitlement_display",
+        help="The request is not covered and the company's policy expects the "
+        "agent to act (warn or block); a ticket that existed before Sales "
+        "Lifecycle is never flagged.",
+    )
     entitlement_decision = fields.Selection(
         ENTITLEMENT_DECISIONS,
         string="Coverage Decision",
@@ -173,6 +193,7 @@ class HelpdeskTicket(models.Model):
     )
     visit_state = fields.Selection(
         VISIT_STATES,
+        string="Visit",
         default="draft",
         readonly=True,
         copy=False,
@@ -182,7 +203,20 @@ class HelpdeskTicket(models.Model):
         "Visit buttons.",
     )
     visit_event_id = fields.Many2one(
-        "calendar.event", readonly=True, copy=False, groups="base.group_user"
+        "calendar.event",
+        string="Calendar Event",
+        readonly=True,
+        copy=False,
+        groups="base.group_user",
+    )
+    agreement_visits_included = fields.Integer(
+        related="agreement_id.onsite_visits_included", string="Visits Included"
+    )
+    agreement_visits_remaining = fields.Integer(
+        related="agreement_id.onsite_visits_remaining",
+        string="Visits Left",
+        help="Onsite visits the customer's agreement still includes; confirming "
+        "this ticket's visit uses one.",
     )
     # the logged calls
     call_log_ids = fields.One2many(
@@ -204,10 +238,18 @@ class HelpdeskTicket(models.Model):
         help="When the request was received; the SLA deadlines count from it.",
     )
     sla_response_deadline = fields.Datetime(
-        compute="_compute_sla_deadlines", store=True
+        string="Response Due",
+        compute="_compute_sla_deadlines",
+        store=True,
+        help="The first answer is due by then: the agreement's first response "
+        "time, in working hours on its calendar, from the SLA start.",
     )
     sla_resolution_deadline = fields.Datetime(
-        compute="_compute_sla_deadlines", store=True
+        string="Resolution Due",
+        compute="_compute_sla_deadlines",
+        store=True,
+        help="The request is to be resolved by then: the agreement's "
+        "resolution time, in working hours on its calendar, from the SLA start.",
     )
     sla_first_response_date = fields.Datetime(
         string="First Response", copy=False, readonly=True
@@ -225,11 +267,13 @@ class HelpdeskTicket(models.Model):
         string="SLA At Risk After",
         compute="_compute_sla_breach_risk_dates",
         store=True,
-        help="When less than the company's share of the allowed time (SLA at "
-        "risk, %) is left before a deadline still open.",
+        help="When less than the company's share of the allowed working hours "
+        "(SLA at risk, %) is left before a deadline still open, counted on the "
+        "agreement's working calendar: nights and weekends do not count.",
     )
     sla_state = fields.Selection(
         SLA_STATES,
+        string="SLA",
         compute="_compute_sla_state",
         search="_search_sla_state",
         help="At this moment: breached once a deadline passed before the answer "
@@ -328,6 +372,29 @@ class HelpdeskTicket(models.Model):
                 else False
             )
 
+    @api.depends(
+        "entitlement_state",
+        "lifecycle_adopted",
+        "agreement_id",
+        "company_id.ticket_entitlement_policy",
+    )
+    def _compute_entitlement_display(self):
+        selling = self._sales_lifecycle_companies_selling_plans()
+        for ticket in self:
+            policy = ticket.company_id.ticket_entitlement_policy
+            expects_action = policy in ("warn", "block")
+            ticket.entitlement_shown = bool(ticket.entitlement_state) and (
+                expects_action
+                or bool(ticket.agreement_id)
+                or ticket.company_id in selling
+            )
+            ticket.entitlement_alert = (
+                ticket.entitlement_shown
+                and expects_action
+                and ticket.entitlement_state != "covered"
+                and not ticket.lifecycle_adopted
+            )
+
     @api.depends("partner_id", "service_mode")
     def _compute_visit_address_id(self):
         for ticket in self:
@@ -363,9 +430,7 @@ class HelpdeskTicket(models.Model):
     def _compute_sla_deadlines(self):
         for ticket in self:
             agreement = ticket.agreement_id
-            calendar = (
-                agreement.resource_calendar_id or ticket.company_id.resource_calendar_id
-            )
+            calendar = ticket._sales_lifecycle_sla_calendar()
             if not agreement or not calendar or not ticket.sla_start_date:
                 ticket.sla_response_deadline = False
                 ticket.sla_resolution_deadline = False
@@ -386,24 +451,50 @@ class HelpdeskTicket(models.Model):
         "closed_date",
         "stage_id.closed",
         "company_id.lifecycle_sla_at_risk_percent",
+        "agreement_id.response_time",
+        "agreement_id.resolution_time",
+        "agreement_id.resource_calendar_id",
+        "company_id.resource_calendar_id",
     )
     def _compute_sla_breach_risk_dates(self):
         """The moments the service level becomes at risk and breached, from
         the deadlines and what was done before them: a deadline met is out of
-        the picture, one missed (or still open) is the breach."""
+        the picture, one missed (or still open) is the breach.
+
+        The deadlines are in working hours, so is the risk: a ticket is at
+        risk once less than the company's share of a window's working hours
+        is left, counted on the same calendar. Nights, weekends and public
+        holidays, when no working time passes, never make a ticket at risk."""
+        # the working time of each calendar, read once for all the tickets
+        intervals = self._sales_lifecycle_sla_intervals()
         for ticket in self:
             breach = risk = False
-            start = ticket.sla_start_date
             ratio = (ticket.company_id.lifecycle_sla_at_risk_percent or 0) / 100.0
-            checks = ticket._sales_lifecycle_sla_checks() if start else []
-            for deadline, done_at in checks:
+            windows = (
+                ticket._sales_lifecycle_sla_windows() if ticket.sla_start_date else []
+            )
+            open_windows = []
+            for deadline, done_at, hours in windows:
                 if done_at and done_at <= deadline:
                     continue
                 breach = min(breach or deadline, deadline)
-                total = (deadline - start).total_seconds()
-                if not done_at and total > 0:
-                    at_risk = deadline - timedelta(seconds=total * ratio)
+                if not done_at:
+                    open_windows.append((deadline, hours))
+            if open_windows and ratio > 0:
+                moments = ticket._sales_lifecycle_sla_work_moments(
+                    [
+                        max(hours * (1 - ratio), 0.0)
+                        for _deadline, hours in open_windows
+                    ],
+                    intervals.get(ticket._sales_lifecycle_sla_calendar()),
+                )
+                for deadline, hours in open_windows:
+                    moment = moments.get(max(hours * (1 - ratio), 0.0)) or deadline
+                    at_risk = min(moment, deadline)
                     risk = min(risk or at_risk, at_risk)
+            elif open_windows:
+                # no share set: at risk only when the deadline passes
+                risk = min(deadline for deadline, _hours in open_windows)
             ticket.sla_breach_date = breach
             ticket.sla_risk_date = risk
 
@@ -780,8 +871,29 @@ class HelpdeskTicket(models.Model):
             return "exhausted"
         return "covered"
 
+    def _sales_lifecycle_companies_selling_plans(self):
+        """The tickets' companies that sell support plans (a plan of their own
+        or a shared one): there, a ticket's coverage tells the agent
+        something even when the policy only flags it. One query."""
+        companies = self.company_id
+        if not companies:
+            return companies
+        Plan = self.env["sales_lifecycle.support.plan"]
+        counts = dict(
+            Plan._read_group(
+                [("company_id", "in", [*companies.ids, False])],
+                ["company_id"],
+                ["__count"],
+            )
+        )
+        if counts.get(self.env["res.company"]):
+            return companies
+        return companies.filtered(lambda company: counts.get(company))
+
     def _sales_lifecycle_entitlement_problem(self, state=None):
-        """Why the request is not covered and what to do, for ``state``."""
+        """Why the request is not covered and what the agent can do, for
+        ``state``: the agent serves requests, the account manager (the
+        agreement's salesperson, else the customer's) sells plans."""
         self.ensure_one()
         state = state or self.entitlement_state
         agreement = self.agreement_id.sudo()  # naming it in the message
@@ -791,32 +903,68 @@ class HelpdeskTicket(models.Model):
         mode = dict(self._fields["service_mode"]._description_selection(self.env)).get(
             self.service_mode, ""
         )
+        manager = agreement.user_id or self.commercial_partner_id.user_id
+        if manager:
+            contact = self.env._(
+                "contact the account manager, %(manager)s", manager=manager.name
+            )
+        else:
+            contact = self.env._("contact the customer's account manager")
         if state == "expired":
             return self.env._(
-                "The support agreement of %(customer)s has expired: renew it "
-                "(sell a new support plan) before serving the request.",
+                "The support agreement of %(customer)s has expired: %(contact)s "
+                "about its renewal before serving the request.",
                 customer=customer,
+                contact=contact,
             )
         if state == "channel_not_covered":
+            covered = [
+                label
+                for key, label in self._fields["service_mode"]._description_selection(
+                    self.env
+                )
+                if agreement._covers_channel(key)
+            ]
+            if covered:
+                return self.env._(
+                    "Support agreement %(agreement)s does not cover requests by "
+                    "%(mode)s: choose a covered service mode (%(modes)s), or "
+                    "%(contact)s.",
+                    agreement=agreement.name,
+                    mode=mode,
+                    modes=", ".join(covered),
+                    contact=contact,
+                )
             return self.env._(
                 "Support agreement %(agreement)s does not cover requests by "
-                "%(mode)s: choose a covered service mode or sell a plan that "
-                "covers it.",
+                "%(mode)s: %(contact)s.",
                 agreement=agreement.name,
                 mode=mode,
+                contact=contact,
             )
         if state == "exhausted":
+            if agreement.onsite_visits_included == 1:
+                return self.env._(
+                    "Support agreement %(agreement)s has used its onsite visit: "
+                    "serve the request remotely or by phone, or %(contact)s "
+                    "about more visits.",
+                    agreement=agreement.name,
+                    contact=contact,
+                )
             return self.env._(
                 "Support agreement %(agreement)s has used all of its "
-                "%(count)s onsite visits: serve the request remotely or sell "
-                "additional visits.",
+                "%(count)s onsite visits: serve the request remotely or by "
+                "phone, or %(contact)s about more visits.",
                 agreement=agreement.name,
                 count=agreement.onsite_visits_included,
+                contact=contact,
             )
         return self.env._(
-            "%(customer)s has no active support agreement: sell a support plan "
-            "with a quotation, or set the customer on an existing agreement.",
+            "%(customer)s has no active support agreement: check that the "
+            "ticket's customer is the right company, or %(contact)s about a "
+            "support plan.",
             customer=customer,
+            contact=contact,
         )
 
     def _sales_lifecycle_apply_entitlement_policy(self, states=None, inbound=False):
@@ -1070,17 +1218,115 @@ class HelpdeskTicket(models.Model):
 
     # -- service levels --
 
-    def _sales_lifecycle_sla_checks(self):
-        """``[(deadline, done at or False)]``: the first answer against the
-        response deadline, the closing against the resolution deadline."""
+    def _sales_lifecycle_sla_calendar(self):
+        """The working calendar the ticket's deadlines are counted on: its
+        agreement's, else its company's."""
         self.ensure_one()
-        checks = []
+        return (
+            self.agreement_id.resource_calendar_id
+            or self.company_id.resource_calendar_id
+        )
+
+    def _sales_lifecycle_sla_windows(self):
+        """``[(deadline, done at or False, working hours allowed)]``: the first
+        answer against the response deadline, the closing against the
+        resolution deadline."""
+        self.ensure_one()
+        agreement = self.agreement_id.sudo()  # the ticket's own agreement, terms only
+        windows = []
         if self.sla_response_deadline:
-            checks.append((self.sla_response_deadline, self.sla_first_response_date))
+            windows.append(
+                (
+                    self.sla_response_deadline,
+                    self.sla_first_response_date,
+                    agreement.response_time,
+                )
+            )
         if self.sla_resolution_deadline:
             done = self.closed_date if self.closed else False
-            checks.append((self.sla_resolution_deadline, done))
-        return checks
+            windows.append(
+                (self.sla_resolution_deadline, done, agreement.resolution_time)
+            )
+        return windows
+
+    def _sales_lifecycle_sla_intervals(self):
+        """``{calendar: [(begin, end)]}``: the work intervals of each SLA
+        calendar of the tickets (public holidays excluded, as the deadlines
+        are planned), from the earliest SLA start to the latest deadline of
+        its tickets (an at-risk moment is never after its deadline). One
+        read per calendar, whatever the number of tickets."""
+        spans = {}
+        for ticket in self:
+            calendar = ticket._sales_lifecycle_sla_calendar()
+            deadlines = [
+                deadline
+                for deadline in (
+                    ticket.sla_response_deadline,
+                    ticket.sla_resolution_deadline,
+                )
+                if deadline
+            ]
+            if not calendar or not ticket.sla_start_date or not deadlines:
+                continue
+            begin, end = spans.get(calendar, (ticket.sla_start_date, max(deadlines)))
+            spans[calendar] = (
+                min(begin, ticket.sla_start_date),
+                max(end, *deadlines),
+            )
+        result = {}
+        for calendar, (begin, end) in spans.items():
+            begin_at, _revert = make_aware(begin)
+            end_at, _revert = make_aware(end + timedelta(days=1))
+            result[calendar] = [
+                (start, stop)
+                for start, stop, _meta in calendar._work_intervals_batch(
+                    begin_at, end_at
+                )[False]
+            ]
+        return result
+
+    def _sales_lifecycle_sla_work_moments(self, targets, intervals=None):
+        """``{hours: moment}``: for each number of working ``hours`` in
+        ``targets``, the first moment after which more than that many working
+        hours have passed since the SLA start, on the ticket's SLA calendar
+        (public holidays included, as the deadlines are planned). A number
+        reached at the end of a working period maps to the start of the next
+        one: no working time passes in between. A target not reached within
+        ``intervals`` is left out (the caller falls back on the deadline).
+
+        :param intervals: ``[(begin, end)]`` aware work intervals of the
+            ticket's calendar covering its SLA start to its deadlines (see
+            ``_sales_lifecycle_sla_intervals``); read here when not given
+        """
+        self.ensure_one()
+        if not self.sla_start_date:
+            return {}
+        if intervals is None:
+            calendar = self._sales_lifecycle_sla_calendar()
+            if not calendar:
+                return {}
+            intervals = self._sales_lifecycle_sla_intervals().get(calendar, [])
+        start, revert = make_aware(self.sla_start_date)
+        pending = sorted(set(targets))
+        moments = {}
+        done = 0.0
+        for begin, end in intervals:
+            if not pending:
+                break
+            if end <= start:
+                continue
+            begin = max(begin, start)
+            length = (end - begin).total_seconds() / 3600
+            while (
+                pending
+                and float_compare(done + length, pending[0], precision_digits=6) > 0
+            ):
+                moments[pending[0]] = revert(
+                    begin + timedelta(hours=max(pending[0] - done, 0.0))
+                )
+                pending.pop(0)
+            done += length
+        return moments
 
     def _sales_lifecycle_sla_state_at(self, now):
         """SLA state of the ticket at ``now``, from its stored dates: breached

@@ -82,10 +82,10 @@ class SaleOrder(models.Model):
     # ---- Stage 4: quotes and negotiation ----
     # negotiation rounds
     revision_ids = fields.One2many(
-        "sales_lifecycle.quote.revision", "order_id", string="Revisions"
+        "sales_lifecycle.quote.revision", "order_id", string="Recorded Rounds"
     )
     revision_number = fields.Integer(
-        string="Revisions Recorded",
+        string="Past Rounds",
         default=0,
         copy=False,
         readonly=True,
@@ -94,9 +94,15 @@ class SaleOrder(models.Model):
         "revision number + 1.",
     )
     round_name = fields.Char(
-        string="Round",
+        string="Quotation and Round",
         compute="_compute_round_name",
         help="The quotation's name and its negotiation round.",
+    )
+    current_round = fields.Integer(
+        string="Round",
+        compute="_compute_round_name",
+        help="The negotiation round the quotation is in: 1 until a first "
+        "round is recorded with New Round.",
     )
     quote_frozen = fields.Boolean(
         compute="_compute_quote_frozen",
@@ -109,6 +115,12 @@ class SaleOrder(models.Model):
         tracking=True,
         help="The quotation the opportunity is negotiated on; at most one per "
         "opportunity.",
+    )
+    alternative_count = fields.Integer(
+        string="Live Alternatives",
+        compute="_compute_alternative_count",
+        help="The opportunity's other quotations that are neither confirmed "
+        "nor cancelled: with one or more, a quotation can be marked primary.",
     )
     rejection_reason_id = fields.Many2one(
         "sales_lifecycle.quote.rejection.reason",
@@ -211,11 +223,29 @@ class SaleOrder(models.Model):
     @api.depends("name", "revision_number")
     def _compute_round_name(self):
         for order in self:
+            order.current_round = order.revision_number + 1
             order.round_name = self.env._(
                 "%(name)s — round %(round)s",
                 name=order.name,
-                round=order.revision_number + 1,
+                round=order.current_round,
             )
+
+    @api.depends("opportunity_id.order_ids.state", "state")
+    def _compute_alternative_count(self):
+        leads = self.opportunity_id
+        counts = {}
+        if leads:
+            # all the opportunity's live quotations, also those the user may
+            # not read, as the primary flag counts them: a count, nothing shown
+            groups = self.sudo()._read_group(  # a count per opportunity, nothing shown
+                [("opportunity_id", "in", leads.ids), ("state", "in", LIVE_STATES)],
+                ["opportunity_id"],
+                ["id:array_agg"],
+            )
+            counts = {lead.id: set(ids) for lead, ids in groups}
+        for order in self:
+            live = counts.get(order.opportunity_id.id, set())
+            order.alternative_count = len(live - {order._origin.id or order.id})
 
     @api.depends(
         "state",
@@ -437,7 +467,9 @@ class SaleOrder(models.Model):
         return super().action_quotation_send()
 
     def action_open_new_revision(self):
-        """Button: ask the reason of the new round."""
+        """Button: ask the reason of the new round (after checking that each
+        quotation can start one: the refusal never shows over the dialog)."""
+        self._sales_lifecycle_check_sent_for_round()
         return self._sales_lifecycle_wizard_action(
             self.env._("New Negotiation Round"),
             "sales_lifecycle.quote.revise",
@@ -451,15 +483,7 @@ class SaleOrder(models.Model):
             return True
         # Lock the quotations: two concurrent calls must record one round only.
         self._sales_lifecycle_lock("write", ["state", "revision_number"])
-        not_sent = self.filtered(lambda o: o.state != "sent")
-        if not_sent:
-            raise UserError(
-                self.env._(
-                    "Only a sent quotation starts a new negotiation round; "
-                    "send it first or edit it in place: %(names)s",
-                    names=", ".join(not_sent.mapped("name")),
-                )
-            )
+        self._sales_lifecycle_check_sent_for_round()
         self._sales_lifecycle_record_rounds(reason)
         # the round is recorded above: the reset must not record it again
         self.with_context(**{ROUND_RECORDED_KEY: ROUND_RECORDED}).action_draft()
@@ -495,26 +519,44 @@ class SaleOrder(models.Model):
         for lead, orders in self.grouped("opportunity_id").items():
             if not lead:
                 raise UserError(
-                    self.env._(
-                        "Only a quotation of an opportunity can be primary: "
-                        "set the opportunity on %(names)s.",
-                        names=", ".join(orders.mapped("name")),
+                    self._sales_lifecycle_orders_message(
+                        orders,
+                        lambda name: self.env._(
+                            "Only a quotation of an opportunity can be primary: "
+                            "set the opportunity on %(name)s (Other Info tab).",
+                            name=name,
+                        ),
+                        self.env._(
+                            "Only a quotation of an opportunity can be primary: "
+                            "set the opportunity on these quotations (Other Info "
+                            "tab):"
+                        ),
                     )
                 )
             if len(orders) > 1:
                 raise UserError(
-                    self.env._(
-                        "An opportunity has one primary quotation: choose one of "
-                        "%(names)s.",
-                        names=", ".join(orders.mapped("name")),
+                    self._sales_lifecycle_orders_message(
+                        orders,
+                        None,
+                        self.env._(
+                            "An opportunity has one primary quotation: mark only "
+                            "one of these as primary:"
+                        ),
                     )
                 )
         cancelled = self.filtered(lambda o: o.state == "cancel")
         if cancelled:
             raise UserError(
-                self.env._(
-                    "A cancelled quotation cannot be primary: %(names)s",
-                    names=", ".join(cancelled.mapped("name")),
+                self._sales_lifecycle_orders_message(
+                    cancelled,
+                    lambda name: self.env._(
+                        "%(name)s is cancelled: a cancelled quotation cannot be "
+                        "primary.",
+                        name=name,
+                    ),
+                    self.env._(
+                        "A cancelled quotation cannot be primary; these are cancelled:"
+                    ),
                 )
             )
         # the primary quotation decides for the opportunity (its other
@@ -543,8 +585,25 @@ class SaleOrder(models.Model):
     def action_reject(self, reason_id=None, comment=None, competitor_line_id=None):
         """The customer rejects the quotations: cancel them with the reason.
 
-        Without ``reason_id`` the rejection wizard opens to ask for it.
+        Without ``reason_id`` the rejection wizard opens to ask for it, once
+        the quotations are known to be rejectable.
         """
+        not_live = self.filtered(lambda o: o.state not in LIVE_STATES)
+        if not_live:
+            raise UserError(
+                self._sales_lifecycle_orders_message(
+                    not_live,
+                    lambda name: self.env._(
+                        "%(name)s is already confirmed or cancelled: only a "
+                        "quotation still in negotiation can be rejected.",
+                        name=name,
+                    ),
+                    self.env._(
+                        "Only a quotation still in negotiation can be rejected; "
+                        "these are already confirmed or cancelled:"
+                    ),
+                )
+            )
         if not reason_id:
             return self._sales_lifecycle_wizard_action(
                 self.env._("Reject Quotation"),
@@ -557,15 +616,6 @@ class SaleOrder(models.Model):
         # a reason of the caller's companies (or shared): read access
         reason.check_access("read")
         self.check_access("write")
-        not_live = self.filtered(lambda o: o.state not in LIVE_STATES)
-        if not_live:
-            raise UserError(
-                self.env._(
-                    "Only a quotation not yet confirmed nor cancelled can be "
-                    "rejected: %(names)s",
-                    names=", ".join(not_live.mapped("name")),
-                )
-            )
         competitor = self._sales_lifecycle_rejection_competitor(
             reason, competitor_line_id
         )
@@ -594,9 +644,18 @@ class SaleOrder(models.Model):
         to_approve = self.filtered(lambda o: o.price_approval_state == "needed")
         if not to_approve:
             raise UserError(
-                self.env._(
-                    "These quotations need no price approval: %(names)s",
-                    names=", ".join(self.mapped("name")),
+                self._sales_lifecycle_orders_message(
+                    self,
+                    lambda name: self.env._(
+                        "%(name)s needs no price approval: its discounts and "
+                        "margins are within the company's limits, or approved.",
+                        name=name,
+                    ),
+                    self.env._(
+                        "These quotations need no price approval (their discounts "
+                        "and margins are within the company's limits, or "
+                        "approved):"
+                    ),
                 )
             )
         managers = self.env.ref("sales_lifecycle.sales_lifecycle_group_manager").users
@@ -771,6 +830,37 @@ class SaleOrder(models.Model):
     # BUSINESS
     # ------------------------------------------------------------
 
+    def _sales_lifecycle_orders_message(self, orders, one, many):
+        """An error about ``orders``: ``one(name)`` for a single order, else
+        ``many`` followed by one bullet per order.
+
+        :param one: callable returning the translated sentence naming one
+            order (or None: always the list)
+        :param many: translated sentence introducing the list
+        """
+        if len(orders) == 1 and one:
+            return one(orders.display_name)
+        return "\n".join([many, *(f"• {order.display_name}" for order in orders)])
+
+    def _sales_lifecycle_check_sent_for_round(self):
+        """Only a sent quotation starts a new negotiation round."""
+        not_sent = self.filtered(lambda o: o.state != "sent")
+        if not_sent:
+            raise UserError(
+                self._sales_lifecycle_orders_message(
+                    not_sent,
+                    lambda name: self.env._(
+                        "%(name)s is not sent: only a sent quotation starts a new "
+                        "negotiation round. Send it first, or edit it in place.",
+                        name=name,
+                    ),
+                    self.env._(
+                        "Only a sent quotation starts a new negotiation round; "
+                        "send these first, or edit them in place:"
+                    ),
+                )
+            )
+
     def _sales_lifecycle_wizard_action(self, name, res_model, context):
         """The action opening one of the module's wizards in a dialog."""
         return {
@@ -845,7 +935,7 @@ class SaleOrder(models.Model):
         self._sales_lifecycle_log_notes(
             {
                 order: self.env._(
-                    "Revision %(number)s recorded; round %(round)s starts.%(reason)s",
+                    "Round %(number)s recorded; round %(round)s starts.%(reason)s",
                     number=order.revision_number,
                     round=order.revision_number + 1,
                     reason=(" " + reason) if reason else "",

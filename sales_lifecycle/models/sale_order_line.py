@@ -67,3 +67,25 @@ class SaleOrderLine(models.Model):
         self.filtered(
             lambda line: not line.display_type
         ).order_id._sales_lifecycle_check_frozen(self.env._("removing a line"))
+
+    # ------------------------------------------------------------
+    # BUSINESS
+    # ------------------------------------------------------------
+
+    # Stage 5: conformity with the accepted quotation
+
+    def _sales_lifecycle_conformity_label(self):
+        """How a difference names this line: its order and its position among
+        the order's product lines, as the order form lists them ("S00042
+        line 2 (Licence)")."""
+        self.ensure_one()
+        product_lines = self.order_id.order_line.filtered(
+            lambda line: not line.display_type
+        )
+        index = list(product_lines).index(self) + 1 if self in product_lines else 0
+        return self.env._(
+            "%(order)s line %(index)s (%(product)s)",
+            order=self.order_id.name,
+            index=index,
+            product=self.product_id.display_name or self.name or "",
+        )

@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.tools import plaintext2html
+from odoo.tools import format_datetime, plaintext2html
 
 
 class SalesLifecycleCallLog(models.Model):
@@ -63,7 +63,9 @@ class SalesLifecycleCallLog(models.Model):
             log.display_name = self.env._(
                 "Call from %(caller)s on %(date)s",
                 caller=log.partner_id.display_name or "?",
-                date=fields.Datetime.to_string(log.call_start) or "",
+                date=format_datetime(self.env, log.call_start, dt_format="short")
+                if log.call_start
+                else "",
             )
 
     # ------------------------------------------------------------

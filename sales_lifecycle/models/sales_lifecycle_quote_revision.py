@@ -5,7 +5,7 @@ from odoo.tools import float_compare
 
 class SalesLifecycleQuoteRevision(models.Model):
     _name = "sales_lifecycle.quote.revision"
-    _description = "Quotation Revision"
+    _description = "Negotiation Round"
     _order = "order_id, revision_number desc, id desc"
 
     _sql_constraints = [
@@ -25,7 +25,9 @@ class SalesLifecycleQuoteRevision(models.Model):
         ondelete="cascade",
         index=True,
     )
-    revision_number = fields.Integer(required=True, index=True)
+    revision_number = fields.Integer(
+        string="Round", required=True, index=True, aggregator=None
+    )
     date = fields.Datetime(required=True, default=fields.Datetime.now)
     author_id = fields.Many2one(
         "res.users", required=True, default=lambda self: self.env.user
@@ -49,9 +51,10 @@ class SalesLifecycleQuoteRevision(models.Model):
     line_ids = fields.One2many(
         "sales_lifecycle.quote.revision.line", "revision_id", string="Lines"
     )
-    amount_untaxed = fields.Monetary(string="Untaxed Amount")
-    amount_tax = fields.Monetary(string="Taxes")
-    amount_total = fields.Monetary(string="Total")
+    # the totals of one round each: adding rounds up means nothing
+    amount_untaxed = fields.Monetary(string="Untaxed Amount", aggregator=None)
+    amount_tax = fields.Monetary(string="Taxes", aggregator=None)
+    amount_total = fields.Monetary(string="Total", aggregator=None)
 
     # ------------------------------------------------------------
     # COMPUTES
@@ -61,7 +64,7 @@ class SalesLifecycleQuoteRevision(models.Model):
     def _compute_name(self):
         for revision in self:
             revision.name = self.env._(
-                "%(order)s, revision %(number)s",
+                "%(order)s, round %(number)s",
                 order=revision.order_id.name,
                 number=revision.revision_number,
             )
@@ -96,8 +99,8 @@ class SalesLifecycleQuoteRevision(models.Model):
     @api.model
     def _read_only_message(self):
         return self.env._(
-            "A revision of a quotation is a record of a past negotiation round; "
-            "it can be neither changed nor deleted."
+            "A recorded round of a quotation is the record of a past "
+            "negotiation round; it can be neither changed nor deleted."
         )
 
     # Comparison of two rounds

@@ -299,9 +299,10 @@ class SalesLifecycleRuleMixin(models.AbstractModel):
 
     @api.model
     def _sales_lifecycle_problem_text(self, title, problems):
+        # one bullet style: the record names head their items ("• ")
         lines = [title]
         for record, msgs in problems:
-            lines.append(f"- {record.display_name}:")
+            lines.append(f"{record.display_name}:")
             lines.extend(f"    • {msg}" for msg in msgs)
         return "\n".join(lines)
 

@@ -449,6 +449,12 @@ class SalesLifecycleSupportAgreement(models.Model):
         self.ensure_one()
         return self._state_on(day) == "active"
 
+    @api.model
+    def _format_working_hours(self, hours):
+        """The agreement's service times as the customer reads them (see the
+        support plan's)."""
+        return self.env["sales_lifecycle.support.plan"]._format_working_hours(hours)
+
     def _covers_channel(self, channel):
         """Whether the agreement covers a service channel key: phone (or call),
         onsite, email, portal, remote."""

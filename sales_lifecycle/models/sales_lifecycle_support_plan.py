@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.tools import float_compare, float_is_zero, formatLang
 
 # The channels a plan covers, in the order they are listed.
 CHANNEL_FIELDS = (
@@ -103,6 +104,21 @@ class SalesLifecycleSupportPlan(models.Model):
             fname: self._fields[fname].get_description(self.env)["string"]
             for fname in CHANNEL_FIELDS
         }
+
+    @api.model
+    def _format_working_hours(self, hours):
+        """A service time as the customer reads it on a quotation, an invoice
+        or the portal: "4 working hours", "1 working hour", "2.5 working
+        hours" (a number of hours, never a clock time)."""
+        hours = hours or 0.0
+        digits = 0 if float_is_zero(hours % 1, precision_digits=2) else 2
+        number = formatLang(self.env, hours, digits=digits)
+        if digits:
+            # 2.50 → 2.5: as many decimals as the number needs
+            number = number.rstrip("0")
+        if float_compare(hours, 1.0, precision_digits=2) == 0:
+            return self.env._("%(hours)s working hour", hours=number)
+        return self.env._("%(hours)s working hours", hours=number)
 
     def _covers_channel(self, channel):
         """Whether the plan covers a channel key: phone (or call), onsite,

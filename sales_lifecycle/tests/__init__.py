@@ -25,6 +25,7 @@ from . import test_tour_closing
 from . import test_portal_support_agreement
 from . import test_tour_negotiation
 from . import test_tour_qualification
+from . import test_tour_lead_generation
 from . import test_end_to_end
 from . import test_controls_support
 from . import test_controls_sale
@@ -37,5 +38,9 @@ from . import test_milestone_performance
 from . import test_milestone_backfill
 from . import test_tour_analytics
 from . import test_read_only_crm
+from . import test_read_only_views
+from . import test_screens_sale_support
+from . import test_tour_support
+from . import test_ux_crm
 from . import test_performance_flows
 from . import test_cron_batches

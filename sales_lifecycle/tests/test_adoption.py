@@ -9,7 +9,7 @@ from odoo.addons.sales_lifecycle.hooks import (
     _record_round_zero,
 )
 
-from .qualification_common import QualificationCommon
+from .common import QualificationCommon
 
 
 @tagged("post_install", "-at_install")

@@ -1,138 +1,8 @@
-import base64
-
-from lxml import html
-
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import Form, new_test_user, tagged
+from odoo.tests import Form, tagged
 
-from .common import SalesLifecycleCommon
-
-# A 1x1 PNG: the customer's signature image.
-SIGNATURE = base64.b64encode(
-    bytes.fromhex(
-        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-        "1f15c4890000000d4944415478da63f8ffff3f0005fe02fea7d6a4"
-        "5b0000000049454e44ae426082"
-    )
-)
-
-
-class ClosingCommon(SalesLifecycleCommon):
-    """Products, taxes, a support plan, accountants and order helpers."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.accountant = new_test_user(
-            cls.env,
-            login="sl_accountant",
-            name="Anna Accountant",
-            groups="base.group_user,account.group_account_manager",
-            email="anna.accountant@example.com",
-        )
-        cls.billing_user = new_test_user(
-            cls.env,
-            login="sl_billing",
-            name="Bill Billing",
-            groups="base.group_user,account.group_account_invoice",
-            email="bill.billing@example.com",
-        )
-        cls.customer = cls.env["res.partner"].create(
-            {"name": "Closing Customer", "email": "buyer@example.com"}
-        )
-        cls.tax_15 = cls.env["account.tax"].create(
-            {"name": "Closing VAT 15%", "amount": 15.0, "type_tax_use": "sale"}
-        )
-        cls.tax_20 = cls.env["account.tax"].create(
-            {"name": "Closing VAT 20%", "amount": 20.0, "type_tax_use": "sale"}
-        )
-        cls.plan = cls.env["sales_lifecycle.support.plan"].create(
-            {
-                "name": "Gold Support",
-                "duration_months": 12,
-                "response_time": 4.0,
-                "resolution_time": 16.0,
-                "onsite_visits": 3,
-                "channel_phone": True,
-                "channel_onsite": True,
-                "channel_email": False,
-                "channel_portal": False,
-                "channel_remote": True,
-                "description": "<p>Hotline open on working days.</p>",
-            }
-        )
-        product_vals = {
-            "type": "service",
-            "invoice_policy": "order",
-            "taxes_id": [Command.set(cls.tax_15.ids)],
-        }
-        cls.product_a = cls.env["product.product"].create(
-            {**product_vals, "name": "Closing Server", "list_price": 100.0}
-        )
-        cls.product_b = cls.env["product.product"].create(
-            {**product_vals, "name": "Closing Setup", "list_price": 50.0}
-        )
-        cls.product_extra = cls.env["product.product"].create(
-            {**product_vals, "name": "Closing Extra Cable", "list_price": 10.0}
-        )
-        cls.product_delivered = cls.env["product.product"].create(
-            {
-                **product_vals,
-                "name": "Closing Rack",
-                "type": "consu",
-                "invoice_policy": "delivery",
-                "list_price": 300.0,
-            }
-        )
-
-    @classmethod
-    def make_order(cls, user=None, lines=None, **vals):
-        lines = lines or [(cls.product_a, 2.0), (cls.product_b, 1.0)]
-        env = cls.env(user=user) if user else cls.env
-        return env["sale.order"].create(
-            {
-                "partner_id": cls.customer.id,
-                "user_id": (user or cls.env.user).id,
-                "order_line": [
-                    Command.create(
-                        {
-                            "product_id": line[0].id,
-                            "product_uom_qty": line[1],
-                            **({"price_unit": line[2]} if len(line) > 2 else {}),
-                        }
-                    )
-                    for line in lines
-                ],
-                **vals,
-            }
-        )
-
-    @classmethod
-    def confirmed_invoice(cls, **vals):
-        cls.env.company.quote_invoice_policy = "draft_on_accept"
-        order = cls.make_order(**vals)
-        order.action_confirm()
-        return order, order.invoice_ids
-
-    @staticmethod
-    def parse_html(markup):
-        """The HTML fragment as an element tree (fails if it does not parse)."""
-        return html.fragment_fromstring(str(markup), create_parent="div")
-
-    @classmethod
-    def note_items(cls, message):
-        """The text of the list items of a chatter note."""
-        message.ensure_one()
-        return [li.text_content() for li in cls.parse_html(message.body).iter("li")]
-
-    def assert_refused(self, invoice, *expected):
-        with self.assertRaises(UserError) as caught:
-            invoice.action_post()
-        for text in expected:
-            self.assertIn(text, str(caught.exception))
-        self.assertEqual(invoice.state, "draft")
-        return str(caught.exception)
+from .common import SIGNATURE, ClosingCommon
 
 
 @tagged("post_install", "-at_install")
@@ -320,6 +190,49 @@ class TestQuoteInvoicePolicy(ClosingCommon):
         self.assertEqual(order.invoice_ids.state, "posted")
         self.assertEqual(order.lifecycle_invoice_status, "invoiced")
 
+    def test_open_draft_holds_what_is_invoiceable_no_second_draft(self):
+        """One product invoiced on order, one on delivery: the draft made at
+        confirmation holds what is invoiceable. When the delivery is done and
+        the lifecycle invoice action runs again while that draft is open, no
+        second draft is stacked; once the draft is posted, the next run
+        invoices the delivered product."""
+        self.env.company.quote_invoice_policy = "draft_on_accept"
+        order = self.make_order(
+            lines=[(self.product_a, 1.0), (self.product_delivered, 2.0)]
+        )
+        order.action_confirm()
+        draft = order.invoice_ids
+        self.assertEqual(len(draft), 1)
+        self.assertEqual(draft.state, "draft")
+        delivered = order.order_line.filtered(
+            lambda line: line.product_id == self.product_delivered
+        )
+        delivered.qty_delivered = 2.0
+        order.action_create_lifecycle_invoice()
+        # the automated action runs the same method
+        self.env.ref(
+            "sales_lifecycle.sale_order_action_create_lifecycle_invoice"
+        ).with_context(active_model="sale.order", active_ids=order.ids).run()
+        self.assertEqual(order.invoice_ids, draft)
+        self.assertEqual(draft.state, "draft")
+        self.assertEqual(
+            draft.invoice_line_ids.filtered(
+                lambda aml: aml.display_type == "product"
+            ).product_id,
+            self.product_a,
+        )
+        draft.with_user(self.accountant).action_post()
+        order.action_create_lifecycle_invoice()
+        second = order.invoice_ids - draft
+        self.assertEqual(len(second), 1)
+        self.assertEqual(
+            second.invoice_line_ids.filtered(
+                lambda aml: aml.display_type == "product"
+            ).product_id,
+            self.product_delivered,
+        )
+        self.assertEqual(order.lifecycle_invoice_status, "invoiced")
+
     def test_down_payment_requested_on_quotation_is_honoured(self):
         self.env.company.quote_invoice_policy = "post_on_accept"
         order = self.make_order(require_payment=True, prepayment_percent=0.3)
@@ -333,9 +246,7 @@ class TestQuoteInvoicePolicy(ClosingCommon):
         # The balance waits for the down payment to be paid...
         order.action_create_lifecycle_invoice()
         self.assertEqual(len(order.invoice_ids), 1)
-        self.env["account.payment.register"].with_context(
-            active_model="account.move", active_ids=down_payment.ids
-        ).create({})._create_payments()
+        self.pay(down_payment)
         # ... then the final invoice deducts it and conforms.
         order.action_create_lifecycle_invoice()
         final = order.invoice_ids - down_payment
@@ -426,18 +337,23 @@ class TestQuoteInvoicePolicy(ClosingCommon):
 @tagged("post_install", "-at_install")
 class TestInvoiceConformity(ClosingCommon):
     def test_price_changed_refused_with_difference(self):
-        _order, invoice = self.confirmed_invoice()
+        order, invoice = self.confirmed_invoice()
         with Form(invoice) as form, form.invoice_line_ids.edit(0) as line:
             line.price_unit = 120.0
         self.assertEqual(invoice.conformity_state, "not_conforming")
+        # the difference names the order and its line, as the order lists it
         self.assert_refused(
-            invoice, "Line 1 (Closing Server): unit price: 100.00 → 120.00"
+            invoice,
+            f"{order.name} line 1 (Closing Server): unit price: 100.00 → 120.00",
         )
+        self.assertEqual(invoice.conformity_order_ids, order)
 
     def test_quantity_raised_refused(self):
-        _order, invoice = self.confirmed_invoice()
+        order, invoice = self.confirmed_invoice()
         invoice.invoice_line_ids[0].quantity = 5.0
-        self.assert_refused(invoice, "Line 1 (Closing Server): quantity: 2.00 → 5.00")
+        self.assert_refused(
+            invoice, f"{order.name} line 1 (Closing Server): quantity: 2.00 → 5.00"
+        )
 
     def test_quantity_lowered_accepted(self):
         _order, invoice = self.confirmed_invoice()
@@ -447,7 +363,7 @@ class TestInvoiceConformity(ClosingCommon):
         self.assertEqual(invoice.state, "posted")
 
     def test_extra_product_refused(self):
-        _order, invoice = self.confirmed_invoice()
+        order, invoice = self.confirmed_invoice()
         invoice.write(
             {
                 "invoice_line_ids": [
@@ -457,31 +373,36 @@ class TestInvoiceConformity(ClosingCommon):
         )
         self.assert_refused(
             invoice,
-            "Line 3 (Closing Extra Cable): product not on the quotation: "
-            "none → Closing Extra Cable",
+            "Invoice line 3 (Closing Extra Cable): product not on the quotation "
+            f"{order.name}: none → Closing Extra Cable",
         )
 
     def test_tax_changed_refused(self):
-        _order, invoice = self.confirmed_invoice()
+        order, invoice = self.confirmed_invoice()
         invoice.invoice_line_ids[1].tax_ids = self.tax_20
         self.assert_refused(
-            invoice, "Line 2 (Closing Setup): taxes: Closing VAT 15% → Closing VAT 20%"
+            invoice,
+            f"{order.name} line 2 (Closing Setup): taxes: Closing VAT 15% → "
+            "Closing VAT 20%",
         )
 
     def test_discount_changed_refused(self):
-        _order, invoice = self.confirmed_invoice()
+        order, invoice = self.confirmed_invoice()
         invoice.invoice_line_ids[0].discount = 10.0
         self.assert_refused(
-            invoice, "Line 1 (Closing Server): discount (%): 0.00 → 10.00"
+            invoice, f"{order.name} line 1 (Closing Server): discount (%): 0.00 → 10.00"
         )
 
     def test_product_changed_refused(self):
-        _order, invoice = self.confirmed_invoice()
+        order, invoice = self.confirmed_invoice()
         invoice.invoice_line_ids[0].write(
             {"product_id": self.product_extra.id, "price_unit": 100.0}
         )
+        # the line is named as the order has it: what was ordered
         self.assert_refused(
-            invoice, "Line 1 (Closing Extra Cable): product: Closing Server → "
+            invoice,
+            f"{order.name} line 1 (Closing Server): product: Closing Server → "
+            "Closing Extra Cable",
         )
 
     def test_every_difference_listed_and_nothing_posted(self):
@@ -555,7 +476,7 @@ class TestInvoiceConformity(ClosingCommon):
         self.assertEqual(final.state, "posted")
 
     def test_approval_lets_it_post(self):
-        _order, invoice = self.confirmed_invoice()
+        order, invoice = self.confirmed_invoice()
         invoice.invoice_line_ids[0].price_unit = 80.0
         form = Form(invoice.with_user(self.accountant))
         self.assertEqual(form.conformity_state, "not_conforming")
@@ -591,14 +512,14 @@ class TestInvoiceConformity(ClosingCommon):
         )
         self.assertEqual(
             self.note_items(note),
-            ["Line 1 (Closing Server): unit price: 100.00 → 80.00"],
+            [f"{order.name} line 1 (Closing Server): unit price: 100.00 → 80.00"],
         )
         invoice.with_user(self.accountant).action_post()
         self.assertEqual(invoice.state, "posted")
         self.assertEqual(invoice.conformity_state, "deviation_approved")
 
     def test_deviation_note_escapes_the_justification(self):
-        _order, invoice = self.confirmed_invoice()
+        order, invoice = self.confirmed_invoice()
         invoice.invoice_line_ids[0].write({"price_unit": 80.0, "discount": 5.0})
         invoice.with_user(self.accountant).action_approve_deviation(
             "Rebate <b>agreed</b> <script>x()</script>"
@@ -612,8 +533,8 @@ class TestInvoiceConformity(ClosingCommon):
         self.assertEqual(
             self.note_items(note),
             [
-                "Line 1 (Closing Server): unit price: 100.00 → 80.00",
-                "Line 1 (Closing Server): discount (%): 0.00 → 5.00",
+                f"{order.name} line 1 (Closing Server): unit price: 100.00 → 80.00",
+                f"{order.name} line 1 (Closing Server): discount (%): 0.00 → 5.00",
             ],
         )
 
@@ -750,8 +671,11 @@ class TestSupportTerms(ClosingCommon):
         self.assertIn("Support terms", html)
         self.assertIn("Gold Support", html)
         self.assertIn("First response", html)
-        self.assertIn("04:00", html)
-        self.assertIn("16:00", html)
+        # service times are hours, not clock times
+        self.assertIn("4 working hours", html)
+        self.assertIn("16 working hours", html)
+        self.assertNotIn("04:00", html)
+        self.assertNotIn("16:00", html)
         self.assertIn("Phone, Onsite, Remote", html)
         self.assertIn("Hotline open on working days.", html)
 
@@ -771,6 +695,10 @@ class TestSupportTerms(ClosingCommon):
         self.assertIn("01/31/2027", html)
         self.assertIn("Onsite visits included", html)
         self.assertIn("Phone, Onsite, Remote", html)
+        self.assertIn("4 working hours", html)
+        self.assertIn("16 working hours", html)
+        self.assertNotIn("04:00", html)
+        self.assertNotIn("16:00", html)
 
     def test_quotation_pdf_without_plan_has_no_support_terms(self):
         order = self.make_order()
@@ -804,20 +732,12 @@ class TestWonOnPayment(ClosingCommon):
         invoice.with_user(self.accountant).action_post()
         return order, invoice
 
-    def _pay(self, invoice, amount=None):
-        vals = {}
-        if amount is not None:
-            vals = {"amount": amount, "payment_difference_handling": "open"}
-        self.env["account.payment.register"].with_user(self.accountant).with_context(
-            active_model="account.move", active_ids=invoice.ids
-        ).create(vals)._create_payments()
-
     def test_won_on_full_payment_not_on_partial(self):
         _order, invoice = self._order_invoice()
-        self._pay(invoice, amount=50.0)
+        self.pay(invoice, amount=50.0, user=self.accountant)
         self.assertEqual(invoice.payment_state, "partial")
         self.assertFalse(self.lead.stage_id.is_won)
-        self._pay(invoice)
+        self.pay(invoice, user=self.accountant)
         self.assertIn(invoice.payment_state, ("paid", "in_payment"))
         self.assertTrue(self.lead.stage_id.is_won)
         self.assertTrue(self.lead.stage_id.is_won)
@@ -827,15 +747,33 @@ class TestWonOnPayment(ClosingCommon):
         )
         self.assertIn(invoice.name, note.body)
 
+    def test_not_won_while_another_invoice_is_partly_paid(self):
+        """Two invoices of the opportunity: one partly paid, then the other
+        fully paid (Odoo calls the paid hook for that one only): not won
+        until the first is paid in full too."""
+        _order, invoice = self._order_invoice()
+        _order2, invoice2 = self._order_invoice()
+        self.pay(invoice2, amount=50.0, user=self.accountant)
+        self.assertEqual(invoice2.payment_state, "partial")
+        self.pay(invoice, user=self.accountant)
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        self.assertFalse(self.lead.stage_id.is_won)
+        self.assertFalse(
+            self.lead.message_ids.filtered(lambda m: "Won on payment" in (m.body or ""))
+        )
+        self.pay(invoice2, user=self.accountant)
+        self.assertIn(invoice2.payment_state, ("paid", "in_payment"))
+        self.assertTrue(self.lead.stage_id.is_won)
+
     def test_not_won_while_a_draft_invoice_remains(self):
         _order, invoice = self._order_invoice()
         order2 = self.make_order(opportunity_id=self.lead.id)
         order2.action_confirm()
         self.assertEqual(order2.invoice_ids.state, "draft")
-        self._pay(invoice)
+        self.pay(invoice, user=self.accountant)
         self.assertFalse(self.lead.stage_id.is_won)
         order2.invoice_ids.with_user(self.accountant).action_post()
-        self._pay(order2.invoice_ids)
+        self.pay(order2.invoice_ids, user=self.accountant)
         self.assertTrue(self.lead.stage_id.is_won)
         note = self.lead.message_ids.filtered(
             lambda m: "Won on payment" in (m.body or "")
@@ -846,12 +784,12 @@ class TestWonOnPayment(ClosingCommon):
     def test_setting_off_does_not_win(self):
         self.env.company.lifecycle_won_on_payment = False
         _order, invoice = self._order_invoice()
-        self._pay(invoice)
+        self.pay(invoice, user=self.accountant)
         self.assertFalse(self.lead.stage_id.is_won)
 
     def test_credit_note_after_win_warns(self):
         _order, invoice = self._order_invoice()
-        self._pay(invoice)
+        self.pay(invoice, user=self.accountant)
         self.assertTrue(self.lead.stage_id.is_won)
         reversal = (
             self.env["account.move.reversal"]
@@ -960,20 +898,12 @@ class TestClosingAccess(ClosingCommon):
 class TestClosingQueryCounts(ClosingCommon):
     """Batch behaviour: the rules cost less per record on many records."""
 
-    def _queries(self, func):
-        self.env.flush_all()
-        self.env.invalidate_all()
-        before = self.env.cr.sql_log_count
-        func()
-        self.env.flush_all()
-        return self.env.cr.sql_log_count - before
-
     def test_conformity_check_batched(self):
         invoices = self.env["account.move"]
         for _i in range(6):
             invoices |= self.confirmed_invoice()[1]
-        one = self._queries(invoices[:1].action_check_conformity)
-        five = self._queries(invoices[1:].action_check_conformity)
+        one = self.count_queries(invoices[:1].action_check_conformity)
+        five = self.count_queries(invoices[1:].action_check_conformity)
         self.figures = {"conformity_1": one, "conformity_5": five}
         self.assertLess(five, 2 * one, self.figures)
 
@@ -982,8 +912,8 @@ class TestClosingQueryCounts(ClosingCommon):
         orders = self.env["sale.order"]
         for _i in range(6):
             orders |= self.make_order()
-        one = self._queries(orders[:1].action_confirm)
-        five = self._queries(orders[1:].action_confirm)
+        one = self.count_queries(orders[:1].action_confirm)
+        five = self.count_queries(orders[1:].action_confirm)
         self.figures = {"confirm_1": one, "confirm_5": five}
         self.assertEqual(len(orders.invoice_ids), 6)
         self.assertLess(five, 2 * one, self.figures)

@@ -1,6 +1,6 @@
 from odoo.tests import HttpCase, tagged
 
-from .test_closing import SIGNATURE, ClosingCommon
+from .common import SIGNATURE, ClosingCommon
 
 
 @tagged("post_install", "-at_install")

@@ -1,11 +1,11 @@
 from odoo.exceptions import AccessError
 from odoo.tests import Form, tagged
 
-from .common_value import SalesLifecycleValueCommon
+from .common import ValueCommon
 
 
 @tagged("post_install", "-at_install")
-class TestCompetitor(SalesLifecycleValueCommon):
+class TestCompetitor(ValueCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -97,7 +97,7 @@ class TestCompetitor(SalesLifecycleValueCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestWinLossReport(SalesLifecycleValueCommon):
+class TestWinLossReport(ValueCommon):
     """Hand-built fixture:
 
     ======  =====  =======  =====================  ============

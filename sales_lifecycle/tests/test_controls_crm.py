@@ -12,7 +12,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import convert_file
 
-from .common_value import SalesLifecycleValueCommon
+from .common import ValueCommon
 
 GATE_CODES = ("qualified", "prime_contact", "pursuit_team", "competitor", "swot")
 QUADRANTS = ("strength", "weakness", "opportunity", "threat")
@@ -59,7 +59,7 @@ LEAD_FIELDS = [
 ]
 
 
-class ControlsCrmCommon(SalesLifecycleValueCommon):
+class ControlsCrmCommon(ValueCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -621,14 +621,18 @@ class TestControlsResults(ControlsCrmCommon):
         error = self.assertRefused(
             UserError, lambda: lead.write({"type": "opportunity"})
         )
-        # the same refusal as the stock wizard's
-        wizard = (
-            self.env["crm.lead2opportunity.partner"]
-            .with_user(self.salesman)
-            .with_context(
+        # the same refusal as the stock wizard's, as it opens on the lead
+        Wizard = self.env["crm.lead2opportunity.partner"].with_user(self.salesman)
+        open_error = self.assertRefused(
+            UserError,
+            lambda: Wizard.with_context(
                 active_model="crm.lead", active_id=lead.id, active_ids=lead.ids
-            )
-            .create({"name": "convert", "action": "nothing"})
+            ).create({"name": "convert", "action": "nothing"}),
+        )
+        self.assertEqual(str(error), str(open_error))
+        # and as it converts, for a client that made it without that context
+        wizard = Wizard.create(
+            {"name": "convert", "action": "nothing", "lead_id": lead.id}
         )
         wizard_error = self.assertRefused(UserError, wizard.action_apply)
         self.assertEqual(str(error), str(wizard_error))
@@ -952,14 +956,6 @@ class TestControlsStageGates(ControlsCrmCommon):
         self.assertTrue(lead.active)
         self.assertTrue(lead.stage_id.is_won)
 
-    def _count(self, function):
-        self.env.flush_all()
-        self.env.invalidate_all()
-        before = self.env.cr.sql_log_count
-        function()
-        self.env.flush_all()
-        return self.env.cr.sql_log_count - before
-
     def test_gate_cost_constant_in_batch_size(self):
         """Restoring, or creating, opportunities into a gated stage costs a
         constant number of queries more than into a plain stage."""
@@ -983,7 +979,7 @@ class TestControlsStageGates(ControlsCrmCommon):
                 leads.write({"stage_id": stage.id})
                 leads.action_archive()
                 leads = leads.with_user(self.salesman)
-                costs[stage] = self._count(leads.action_unarchive)
+                costs[stage] = self.count_queries(leads.action_unarchive)
                 self.assertTrue(all(leads.mapped("active")))
             overheads[size, "restore"] = (
                 costs[self.stage_gated] - costs[self.stage_plain]
@@ -1005,7 +1001,9 @@ class TestControlsStageGates(ControlsCrmCommon):
                     }
                     for index in range(size)
                 ]
-                costs[stage] = self._count(lambda v=vals_list, M=Lead: M.create(v))
+                costs[stage] = self.count_queries(
+                    lambda v=vals_list, M=Lead: M.create(v)
+                )
             overheads[size, "create"] = (
                 costs[self.stage_gated] - costs[self.stage_plain]
             )

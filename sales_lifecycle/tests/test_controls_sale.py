@@ -3,7 +3,6 @@ do (create, write, public methods, any context): each attempt is refused or
 without effect, and the database is unchanged."""
 
 import re
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
-from .test_closing import SIGNATURE, ClosingCommon
+from .common import SIGNATURE, ClosingCommon
 
 # Any context a client can send: the rule layer's key with a JSON value, and
 # defaults for result fields.
@@ -823,21 +822,6 @@ class TestControlsReadOnly(ControlsSaleCommon):
         cls.rejected.with_user(cls.salesman).action_reject(
             reason_id=cls.env.ref("sales_lifecycle.quote_rejection_reason_price").id
         )
-
-    @contextmanager
-    def read_only(self):
-        """A read-only transaction: any write in the block fails."""
-        self.env.flush_all()
-        self.env.invalidate_all()
-        cr = self.env.cr
-        cr.execute("SAVEPOINT sales_lifecycle_read_only")
-        try:
-            cr.execute("SET TRANSACTION READ ONLY")
-            yield
-            self.env.flush_all()
-        finally:
-            cr.execute("ROLLBACK TO SAVEPOINT sales_lifecycle_read_only")
-            self.env.invalidate_all()
 
     def list_spec(self, model, view_type="list", view_ref=None):
         """The web_search_read specification of a view: its own fields."""

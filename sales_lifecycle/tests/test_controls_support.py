@@ -16,7 +16,7 @@ from odoo.tests import HttpCase, freeze_time, new_test_user, tagged
 from odoo.tests.common import JsonRpcException
 from odoo.tools import mute_logger
 
-from .support_common import SupportCommon
+from .common import SupportCommon
 
 ISOLATION_LOGGER = "odoo.addons.sales_lifecycle.models.sales_lifecycle_rule_mixin"
 

@@ -1,7 +1,7 @@
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, tagged
 
-from .qualification_common import QualificationCommon
+from .common import QualificationCommon
 
 GATE_TITLE = "Only qualified leads become opportunities"
 
@@ -114,8 +114,10 @@ class TestConversionGate(QualificationCommon):
             self._mass_wizard(leads).action_mass_convert()
         message = str(error.exception)
         for lead in unqualified:
-            self.assertIn(f"- {lead.display_name}:", message)
-        self.assertEqual(message.count("\n- "), 3)
+            self.assertIn(f"\n{lead.display_name}:\n    • ", message)
+        # the title, then each unqualified lead heading its items
+        headings = [line for line in message.splitlines() if not line[0].isspace()]
+        self.assertEqual(len(headings), 4)
         self.assertEqual(self._snapshot(leads), before)
         self.assertEqual(set(leads.mapped("type")), {"lead"})
 
@@ -123,9 +125,14 @@ class TestConversionGate(QualificationCommon):
         leads = self.create_leads(2, partner_name="Dedup Prospect")
         self.answer_all(leads[0])
         leads[0].action_qualify()
-        wizard = self._mass_wizard(leads)
-        wizard.deduplicate = True
         before = self._snapshot(leads)
+        # refused as the dialog opens on both leads
+        with self.assertRaises(UserError):
+            self._mass_wizard(leads)
+        # opened on the qualified one, the unqualified duplicate it would merge
+        # is refused as it converts
+        wizard = self._mass_wizard(leads[0])
+        wizard.write({"deduplicate": True, "lead_tomerge_ids": [(6, 0, leads.ids)]})
         with self.assertRaises(UserError):
             wizard.action_mass_convert()
         self.assertEqual(self._snapshot(leads), before)
@@ -160,7 +167,7 @@ class TestConversionGate(QualificationCommon):
         before = self._snapshot(lead | duplicate)
         with self.assertRaises(UserError) as error:
             wizard.action_apply()
-        self.assertIn(f"- {duplicate.display_name}:", str(error.exception))
+        self.assertIn(f"\n{duplicate.display_name}:\n", str(error.exception))
         self.assertEqual(self._snapshot(lead | duplicate), before)
 
     def test_merging_leads_only_is_not_a_conversion(self):

@@ -8,7 +8,7 @@ from odoo.sql_db import db_connect
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
 
-from .support_common import SupportCommon
+from .common import SupportCommon
 
 
 @tagged("post_install", "-at_install")

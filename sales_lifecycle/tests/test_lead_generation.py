@@ -1,6 +1,6 @@
 from odoo.tests import Form, tagged
 
-from .qualification_common import QualificationCommon
+from .common import QualificationCommon
 
 INCOMING_EMAIL = """Return-Path: <{email_from}>
 To: {to}

@@ -2,7 +2,7 @@ from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
-from .milestone_common import MilestoneCommon, day
+from .common import MilestoneCommon, day
 
 SNAPSHOT = """
     SELECT id, kind, date, lead_id, step, user_id, team_id, company_id,

@@ -17,7 +17,7 @@ from odoo.tests import freeze_time, tagged
 
 from odoo.addons.sales_lifecycle.hooks import _record_round_zero
 
-from .milestone_common import MilestoneCommon, day
+from .common import MilestoneCommon, day
 
 
 @tagged("post_install", "-at_install")

@@ -29,8 +29,7 @@ Every expected figure below is worked out by hand from this table.
 
 from odoo.tests import tagged
 
-from .milestone_common import MilestoneCommon, day
-from .test_closing import SIGNATURE
+from .common import SIGNATURE, MilestoneCommon, day
 
 
 @tagged("post_install", "-at_install")

@@ -1,13 +1,12 @@
 from odoo.tests import Form, tagged
 
-from .milestone_common import MilestoneCommon, day
-from .support_common import ReadOnlyViewsMixin
+from .common import MilestoneCommon, day
 
 HOSTILE = '<img src="x" onerror="alert(1)">'
 
 
 @tagged("post_install", "-at_install")
-class TestMilestoneTimeline(ReadOnlyViewsMixin, MilestoneCommon):
+class TestMilestoneTimeline(MilestoneCommon):
     """The opportunity's lifecycle view and the customer's summary: what they
     show, to whom, and that showing them writes nothing."""
 
@@ -84,13 +83,7 @@ class TestMilestoneTimeline(ReadOnlyViewsMixin, MilestoneCommon):
     def test_showing_the_analytics_writes_nothing(self):
         """Read-only cursor: the timeline, the counts, the customer summary
         and the reports only read."""
-        self.env.flush_all()
-        self.env.cr.flush()
-        self.env.invalidate_all()
-        cr = self.env.cr
-        cr.execute("SAVEPOINT read_only_analytics")
-        try:
-            cr.execute("SET TRANSACTION READ ONLY")
+        with self.read_only():
             lead = self.deal.with_user(self.salesman)
             self.assertIn("1. Lead", str(lead.lifecycle_timeline))
             self.assertEqual(lead.lifecycle_milestone_count, 8)
@@ -107,9 +100,6 @@ class TestMilestoneTimeline(ReadOnlyViewsMixin, MilestoneCommon):
             self.env["sales_lifecycle.velocity.report"].with_user(
                 self.salesman
             ).read_group([], ["velocity:velocity"], ["user_id"])
-            self.env.flush_all()
-        finally:
-            cr.execute("ROLLBACK TO SAVEPOINT read_only_analytics")
 
     def test_report_views_read_only(self):
         """Every view of the lifecycle reports (funnel, stage durations, lost
@@ -123,7 +113,7 @@ class TestMilestoneTimeline(ReadOnlyViewsMixin, MilestoneCommon):
             "sales_lifecycle.sales_lifecycle_velocity_report_action",
         )
         for xmlid in actions:
-            with self.subTest(action=xmlid), self.read_only_transaction():
+            with self.subTest(action=xmlid), self.read_only():
                 done = self.read_action_views(
                     xmlid, self.salesman, [("lead_id", "=", self.deal.id)]
                 )

@@ -1,11 +1,11 @@
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import Form, tagged
 
-from .common_value import SalesLifecycleValueCommon
+from .common import ValueCommon
 
 
 @tagged("post_install", "-at_install")
-class TestPursuitTeam(SalesLifecycleValueCommon):
+class TestPursuitTeam(ValueCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -189,7 +189,7 @@ class TestPursuitTeam(SalesLifecycleValueCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestValueViews(SalesLifecycleValueCommon):
+class TestValueViews(ValueCommon):
     def test_views_load_for_salesman(self):
         """The stage 3 views load for a salesman (fields and groups are valid)."""
         for model, view_types in (

@@ -1,7 +1,7 @@
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form, tagged
 
-from .qualification_common import QualificationCommon
+from .common import QualificationCommon
 
 
 @tagged("post_install", "-at_install")

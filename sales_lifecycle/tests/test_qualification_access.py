@@ -1,7 +1,7 @@
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
-from .qualification_common import QualificationCommon
+from .common import QualificationCommon
 
 
 @tagged("post_install", "-at_install")

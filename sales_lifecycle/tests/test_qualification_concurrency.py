@@ -6,7 +6,7 @@ import odoo
 from odoo import SUPERUSER_ID, api
 from odoo.tests import tagged
 
-from .qualification_common import QualificationCommon
+from .common import QualificationCommon
 
 
 @tagged("post_install", "-at_install")

@@ -1,6 +1,6 @@
 from odoo.tests import tagged
 
-from .qualification_common import QualificationCommon
+from .common import QualificationCommon
 
 
 @tagged("post_install", "-at_install")
@@ -14,22 +14,14 @@ class TestQualificationPerformance(QualificationCommon):
         self.env.invalidate_all()
         return leads
 
-    def _count(self, function):
-        self.env.flush_all()
-        self.env.invalidate_all()
-        start = self.env.cr.sql_log_count
-        function()
-        self.env.flush_all()
-        return self.env.cr.sql_log_count - start
-
     def _qualify_queries(self, count, module):
         """Queries of action_qualify (module) or of the bare state write it
         ends with (baseline), on a fresh batch of fully answered leads."""
         leads = self._batch(count).with_context(tracking_disable=True)
         if module:
-            queries = self._count(leads.action_qualify)
+            queries = self.count_queries(leads.action_qualify)
         else:
-            queries = self._count(
+            queries = self.count_queries(
                 lambda: leads._sales_lifecycle_system().write(
                     {"qualification_state": "qualified"}
                 )
@@ -42,7 +34,7 @@ class TestQualificationPerformance(QualificationCommon):
         leads = self._batch(count)
         leads.with_context(tracking_disable=True).action_qualify()
         leads = leads.with_context(tracking_disable=True)
-        queries = self._count(lambda: leads.convert_opportunity(self.customer))
+        queries = self.count_queries(lambda: leads.convert_opportunity(self.customer))
         self.assertEqual(set(leads.mapped("type")), {"opportunity"})
         return queries
 
@@ -60,7 +52,7 @@ class TestQualificationPerformance(QualificationCommon):
             )
             .create({"name": "convert", "action": "nothing", "deduplicate": False})
         )
-        queries = self._count(wizard.action_mass_convert)
+        queries = self.count_queries(wizard.action_mass_convert)
         self.assertEqual(set(leads.mapped("type")), {"opportunity"})
         return queries
 

@@ -2,11 +2,11 @@ from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import Form, tagged
 
-from .test_quote_negotiation import NegotiationCommon
+from .common import QuoteCommon
 
 
 @tagged("post_install", "-at_install")
-class TestQuoteFromOpportunity(NegotiationCommon):
+class TestQuoteFromOpportunity(QuoteCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()

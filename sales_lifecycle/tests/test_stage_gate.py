@@ -3,13 +3,14 @@ from lxml import html
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, tagged
 
-from .common_value import SalesLifecycleValueCommon
+from .common import ValueCommon
 
 GATE_CODES = ("qualified", "prime_contact", "pursuit_team", "competitor", "swot")
+QUADRANTS = ("strength", "weakness", "opportunity", "threat")
 
 
 @tagged("post_install", "-at_install")
-class TestStageGates(SalesLifecycleValueCommon):
+class TestStageGates(ValueCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -365,17 +366,45 @@ class TestStageGates(SalesLifecycleValueCommon):
         lead.with_user(self.salesman).write({"stage_id": stage.id})
         self.assertEqual(lead.stage_id, stage)
 
+    def test_swot_with_any_three_quadrants_is_not_complete(self):
+        """Whichever quadrant is missing, a SWOT with the three others is not
+        complete and does not pass the gate; nor do two SWOTs that cover the
+        four quadrants only together."""
+        stage = self._gate_stage("swot")
+        for missing in QUADRANTS:
+            lead = self._create_leads(1, complete=False)
+            present = [quadrant for quadrant in QUADRANTS if quadrant != missing]
+            swot = self._create_swot(lead, present)
+            other = self._create_swot(
+                lead, [missing], competitor_id=self.competitor_x.id
+            )
+            self.assertFalse(swot.is_complete, missing)
+            self.assertFalse(other.is_complete, missing)
+            self.assertEqual(
+                lead._sales_lifecycle_missing_gates(stage.gate_ids),
+                {lead: self.gates["swot"]},
+                missing,
+            )
+            with self.assertRaises(UserError) as caught:
+                lead.with_user(self.salesman).write({"stage_id": stage.id})
+            self.assertIn(self.gates["swot"].name, str(caught.exception))
+            self.assertEqual(lead.stage_id, self.stage_start, missing)
+            self.env["sales_lifecycle.swot.item"].create(
+                {"swot_id": swot.id, "quadrant": missing, "name": missing}
+            )
+            self.assertTrue(swot.is_complete, missing)
+            lead.with_user(self.salesman).write({"stage_id": stage.id})
+            self.assertEqual(lead.stage_id, stage, missing)
+
     # ------------------------------------------------------------
     # batch cost
     # ------------------------------------------------------------
 
     def _count_stage_write(self, leads, stage):
         leads.invalidate_recordset()
-        self.env.flush_all()
-        before = self.env.cr.sql_log_count
-        leads.write({"stage_id": stage.id})
-        self.env.flush_all()
-        return self.env.cr.sql_log_count - before
+        return self.count_queries(
+            lambda: leads.write({"stage_id": stage.id}), invalidate=False
+        )
 
     def test_batch_query_bound(self):
         """Gate checks on 200 opportunities cost a constant number of queries."""

@@ -8,7 +8,7 @@ from odoo.exceptions import AccessError
 from odoo.service.model import retrying
 from odoo.tests import Form, freeze_time, new_test_user, tagged
 
-from .support_common import SupportCommon
+from .common import SupportCommon
 
 
 @tagged("post_install", "-at_install")
@@ -72,9 +72,7 @@ class TestSupportAgreementCreation(SupportCommon):
         invoice.action_post()
         self.assertFalse(order.support_agreement_id, "not before payment")
         with freeze_time("2026-05-02"):
-            self.env["account.payment.register"].with_context(
-                active_model="account.move", active_ids=invoice.ids
-            ).create({})._create_payments()
+            self.pay(invoice)
         self.assertIn(invoice.payment_state, ("paid", "in_payment"))
         agreement = order.support_agreement_id
         self.assertTrue(agreement)
@@ -215,17 +213,8 @@ class TestSupportAgreementCreation(SupportCommon):
         orders_5 = self.env["sale.order"]
         for _i in range(5):
             orders_5 |= self.make_order(plan=self.plan)
-        self.env.invalidate_all()
-        self.env.flush_all()
-        count_before = self.env.cr.sql_log_count
-        orders_1._sales_lifecycle_create_support_agreements()
-        self.env.flush_all()
-        one = self.env.cr.sql_log_count - count_before
-        self.env.invalidate_all()
-        count_before = self.env.cr.sql_log_count
-        orders_5._sales_lifecycle_create_support_agreements()
-        self.env.flush_all()
-        five = self.env.cr.sql_log_count - count_before
+        one = self.count_queries(orders_1._sales_lifecycle_create_support_agreements)
+        five = self.count_queries(orders_5._sales_lifecycle_create_support_agreements)
         self.assertEqual(len(orders_5.support_agreement_id), 5)
         # printed for the report: one order vs five orders
         self.assertLess(five, one * 2, f"1 order: {one} queries, 5 orders: {five}")

@@ -4,11 +4,11 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged
 from odoo.tools import mute_logger
 
-from .common_value import SalesLifecycleValueCommon
+from .common import ValueCommon
 
 
 @tagged("post_install", "-at_install")
-class TestSwot(SalesLifecycleValueCommon):
+class TestSwot(ValueCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()

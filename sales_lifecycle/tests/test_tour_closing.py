@@ -1,19 +1,32 @@
 from odoo import Command
-from odoo.tests import HttpCase, tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 
 
 @tagged("post_install", "-at_install")
 class TestClosingTour(HttpCase):
-    def test_deviation_approval_tour(self):
-        """An accounting manager approves a deviation, then posts the invoice."""
-        admin = self.env.ref("base.user_admin")
-        admin.groups_id = [
-            Command.link(self.env.ref("account.group_account_manager").id)
-        ]
-        company = admin.company_id
+    """Stage 5 in the browser: the billing user and the accounting manager
+    on a draft invoice that does not match its accepted quotation."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.accountant = new_test_user(
+            cls.env,
+            login="sl_tour_accountant",
+            name="Ada Accountant",
+            groups="base.group_user,account.group_account_manager",
+        )
+        cls.billing_user = new_test_user(
+            cls.env,
+            login="sl_tour_billing",
+            name="Ben Billing",
+            groups="base.group_user,account.group_account_invoice",
+        )
+        company = cls.env.company
         company.quote_invoice_policy = "draft_on_accept"
         company.lifecycle_mode = "enforce"
-        product = self.env["product.product"].create(
+        company.lifecycle_invoice_conformity_check = True
+        product = cls.env["product.product"].create(
             {
                 "name": "Tour Server",
                 "type": "service",
@@ -21,32 +34,33 @@ class TestClosingTour(HttpCase):
                 "list_price": 100.0,
             }
         )
-        order = (
-            self.env["sale.order"]
-            .with_company(company)
-            .create(
-                {
-                    "partner_id": self.env["res.partner"]
-                    .create({"name": "Tour Buyer"})
-                    .id,
-                    "company_id": company.id,
-                    "order_line": [Command.create({"product_id": product.id})],
-                }
-            )
+        cls.order = cls.env["sale.order"].create(
+            {
+                "partner_id": cls.env["res.partner"].create({"name": "Tour Buyer"}).id,
+                "company_id": company.id,
+                "order_line": [Command.create({"product_id": product.id})],
+            }
         )
-        order.action_confirm()
-        invoice = order.invoice_ids
-        invoice.invoice_line_ids.price_unit = 80.0
-        self.assertEqual(invoice.conformity_state, "not_conforming")
+        cls.order.action_confirm()
+        cls.invoice = cls.order.invoice_ids
+        cls.invoice.invoice_line_ids.price_unit = 80.0
+
+    def test_deviation_approval_tour(self):
+        """The billing user learns who may approve; the accounting manager
+        approves the deviation from the alert, then posts the invoice."""
+        self.assertEqual(self.invoice.conformity_state, "not_conforming")
+        url = f"/odoo/action-account.action_move_out_invoice_type/{self.invoice.id}"
         self.start_tour(
-            f"/odoo/action-account.action_move_out_invoice_type/{invoice.id}",
-            "sales_lifecycle_deviation_tour",
-            login="admin",
+            url, "sales_lifecycle_deviation_billing_tour", login="sl_tour_billing"
         )
-        invoice.invalidate_recordset()
-        self.assertEqual(invoice.state, "posted")
-        self.assertEqual(invoice.conformity_state, "deviation_approved")
-        self.assertEqual(invoice.deviation_approved_by_id, admin)
+        self.assertEqual(self.invoice.state, "draft")
+        self.start_tour(
+            url, "sales_lifecycle_deviation_tour", login="sl_tour_accountant"
+        )
+        self.invoice.invalidate_recordset()
+        self.assertEqual(self.invoice.state, "posted")
+        self.assertEqual(self.invoice.conformity_state, "deviation_approved")
+        self.assertEqual(self.invoice.deviation_approved_by_id, self.accountant)
         self.assertEqual(
-            invoice.deviation_justification, "Loyalty rebate agreed by phone"
+            self.invoice.deviation_justification, "Loyalty rebate agreed by phone"
         )

@@ -4,7 +4,9 @@ from odoo.tests import HttpCase, tagged
 @tagged("post_install", "-at_install")
 class TestFoundationTour(HttpCase):
     def test_settings_rollout_mode_tour(self):
-        """An administrator switches the rollout mode in Settings."""
+        """An administrator finds the options by stage in CRM, Sales,
+        Invoicing and Helpdesk, sees what turning Leads off hides, and
+        switches the rollout mode."""
         company = self.env.ref("base.main_company")
         company.lifecycle_mode = "enforce"
         self.start_tour(
@@ -14,3 +16,8 @@ class TestFoundationTour(HttpCase):
         )
         company.invalidate_recordset(["lifecycle_mode"])
         self.assertEqual(company.lifecycle_mode, "advise")
+        # Leads were switched off and on again before saving: still on
+        self.assertIn(
+            self.env.ref("crm.group_use_lead"),
+            self.env.ref("base.group_user").implied_ids,
+        )

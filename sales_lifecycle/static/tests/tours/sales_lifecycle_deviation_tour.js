@@ -1,18 +1,64 @@
-import { registry } from "@web/core/registry";
+/** @odoo-module **/
+import {registry} from "@web/core/registry";
 
-registry.category("web_tour.tours").add("sales_lifecycle_deviation_tour", {
-    steps: () => [
+// The alert of a non-conforming draft invoice: it names the accepted
+// quotation (a link) and each difference by the order's line.
+function alertNamesTheOrder() {
+    return [
         {
             content: "The draft invoice is flagged as not conforming to its quotation",
             trigger: ".o_field_widget[name='conformity_state'] :contains('Not conforming')",
         },
         {
-            content: "The alert lists the difference with the quotation",
-            trigger: ".alert-danger:contains('unit price: 100.00 → 80.00')",
+            content: "The alert links the accepted quotation",
+            trigger:
+                ".alert-danger:contains('does not match its accepted quotation') .o_field_x2many_buttons button:contains('S0')",
         },
         {
-            content: "Open the deviation approval",
-            trigger: "button[name='action_open_deviation_approval']",
+            content: "Each difference names the order and its line",
+            trigger: ".alert-danger .o_field_x2many_buttons button",
+            run() {
+                const order = this.anchor.textContent.trim();
+                const alert = this.anchor.closest(".alert-danger").textContent;
+                const expected = `${order} line 1 (Tour Server): unit price: 100.00 → 80.00`;
+                if (!alert.includes(expected)) {
+                    throw new Error(`The alert does not say "${expected}": ${alert}`);
+                }
+            },
+        },
+    ];
+}
+
+// Stage 5, as the billing user: the alert says who may approve, no button to
+// approve.
+registry.category("web_tour.tours").add("sales_lifecycle_deviation_billing_tour", {
+    steps: () => [
+        ...alertNamesTheOrder(),
+        {
+            content: "The alert tells who may approve the deviation",
+            trigger:
+                ".alert-danger:contains('ask an accounting manager to approve the deviation'):contains('Ada Accountant')",
+        },
+        {
+            content: "There is no approval button for the billing user",
+            trigger: ".o_form_view:not(:has(button[name='action_open_deviation_approval']))",
+        },
+    ],
+});
+
+// Stage 5, as the accounting manager: approve the deviation from the alert,
+// then post the invoice.
+registry.category("web_tour.tours").add("sales_lifecycle_deviation_tour", {
+    steps: () => [
+        ...alertNamesTheOrder(),
+        {
+            content: "The approver is told he can approve, not to ask someone",
+            trigger:
+                ".alert-danger:contains('approve the deviation with a justification'):not(:contains('ask an accounting manager'))",
+        },
+        {
+            content: "Open the deviation approval from the alert",
+            trigger: ".alert-danger button[name='action_open_deviation_approval']",
             run: "click",
         },
         {
@@ -29,6 +75,10 @@ registry.category("web_tour.tours").add("sales_lifecycle_deviation_tour", {
             content: "The badge now says the deviation is approved",
             trigger:
                 "body:not(:has(.modal)) .o_field_widget[name='conformity_state'] :contains('Deviation approved')",
+        },
+        {
+            content: "The alert is gone",
+            trigger: ".o_form_view:not(:has(.alert-danger:contains('does not match')))",
         },
         {
             content: "Confirm (post) the invoice",
