@@ -292,7 +292,8 @@ def cmd_bench(args):
         cmd += ["--no-warmup"]
     if args.trace:
         cmd[cmd.index("--json") : cmd.index("--json") + 2] = []
-        run_in_odoo("bench_flows.py", *cmd, "--trace", args.trace)
+        where = ["--where", args.where] if args.where else []
+        run_in_odoo("bench_flows.py", *cmd, "--trace", args.trace, *where)
         return 0
     run_in_odoo("bench_flows.py", *cmd)
     payload = json.loads(out.read_text())
@@ -1097,6 +1098,12 @@ def main(argv=None):
         metavar="FLOW:SIZE",
         help="instead of the table: the query patterns the module adds to one "
         "flow (e.g. ticket_create_batch:20)",
+    )
+    bench.add_argument(
+        "--where",
+        metavar="REGEX",
+        help="with --trace: also the call sites (add-on frames) of the added "
+        "queries whose pattern matches REGEX",
     )
     bench.add_argument("--rebuild", action="store_true", help="rebuild the databases")
     bench.set_defaults(func=cmd_bench)

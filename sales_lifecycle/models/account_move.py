@@ -1,10 +1,34 @@
 from collections import defaultdict
 
 from dateutil.relativedelta import relativedelta
+from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_compare, float_repr
+
+# The marker of a batch of payments (the payment wizard): the invoices it pays
+# are collected, and the module's work on paid invoices runs once for all of
+# them. An object of this class, which no RPC context can hold.
+PAID_BATCH_KEY = "sales_lifecycle_paid_batch"
+
+
+class PaidInvoices:
+    """The invoices a batch of payments paid, in the order they were paid."""
+
+    def __init__(self):
+        self.moves = []
+
+    def add(self, moves):
+        self.moves.append(moves)
+
+    def run(self):
+        """The module's work on the paid invoices, once for the batch."""
+        if self.moves:
+            moves = self.moves[0].union(*self.moves[1:])
+            self.moves = []
+            moves._sales_lifecycle_on_paid()
+
 
 CONFORMITY_STATES = [
     ("conforming", "Conforming"),
@@ -162,8 +186,17 @@ class AccountMove(models.Model):
 
     def write(self, vals):
         """Adds: a change to the lines voids the deviation approval given
-        before it; the deal's milestones note a state change."""
-        approved = self.browse(self._sales_lifecycle_current_approvals())
+        before it; the deal's milestones note a state change.
+
+        Deviation approvals are given on draft customer invoices, whose lines
+        only a draft allows to change: other moves (posted ones, on which
+        payments write many times) are not looked up."""
+        approvable = self.filtered(
+            lambda m: (
+                m.move_type == "out_invoice" and (m.state == "draft" or "state" in vals)
+            )
+        )
+        approved = self.browse(approvable._sales_lifecycle_current_approvals())
         res = super().write(vals)
         if approved:
             approved._sales_lifecycle_void_stale_approvals()
@@ -319,6 +352,20 @@ class AccountMove(models.Model):
         the opportunity is won); the deal's milestones note the payment (a
         payment state is computed: no write to hook on)."""
         res = super()._invoice_paid_hook()
+        batch = self.env.context.get(PAID_BATCH_KEY)
+        if isinstance(batch, PaidInvoices):
+            # a payment wizard pays its invoices one reconciliation at a
+            # time: it runs this once for all of them when it is done
+            batch.add(self)
+        else:
+            self._sales_lifecycle_on_paid()
+        self.env["sales_lifecycle.milestone"]._touch(self)
+        return res
+
+    def _sales_lifecycle_on_paid(self):
+        """What the module does when invoices are paid, for a batch of them:
+        win the opportunities whose confirmed orders are paid, start the
+        support agreements of orders sold without an opportunity."""
         self.filtered(
             lambda m: m.move_type == "out_invoice"
         )._sales_lifecycle_win_opportunities()
@@ -333,8 +380,6 @@ class AccountMove(models.Model):
         paid = orders.filtered(lambda o: o._sales_lifecycle_invoices_paid())
         if paid:
             paid._sales_lifecycle_create_support_agreements()
-        self.env["sales_lifecycle.milestone"]._touch(self)
-        return res
 
     # Stage 5: conformity with the accepted quotation
 
@@ -554,10 +599,11 @@ class AccountMove(models.Model):
 
     def _sales_lifecycle_orders(self):
         """The orders these invoices bill: order lines of their company only."""
-        sale_lines = self.env["sale.order.line"]
-        for line in self.line_ids:
-            sale_lines |= line._sales_lifecycle_sale_lines()
-        return sale_lines.order_id
+        return (
+            self.env["sale.order.line"]
+            .union(*(line._sales_lifecycle_sale_lines() for line in self.line_ids))
+            .order_id
+        )
 
     def _sales_lifecycle_win_opportunities(self):
         """Win the opportunities whose confirmed orders are fully paid."""
@@ -578,6 +624,9 @@ class AccountMove(models.Model):
                 )
             )
         )
+        # the orders and invoices of every opportunity, read for the batch
+        leads.order_ids.invoice_ids.mapped("payment_state")
+        notes = {}
         for lead in leads:
             orders = lead.order_ids.filtered(lambda o: o.state == "sale")
             invoices = orders.invoice_ids.filtered(
@@ -590,15 +639,15 @@ class AccountMove(models.Model):
                 m.payment_state not in ("paid", "in_payment") for m in posted
             ):
                 continue
-            lead.action_set_won()
-            lead.message_post(
-                body=self.env._(
-                    "Won on payment: every invoice of the confirmed orders is "
-                    "paid (%(invoices)s).",
-                    invoices=", ".join(posted.mapped("name")),
-                ),
-                subtype_xmlid="mail.mt_note",
+            notes[lead.id] = Markup("<p>%s</p>") % self.env._(
+                "Won on payment: every invoice of the confirmed orders is "
+                "paid (%(invoices)s).",
+                invoices=", ".join(posted.mapped("name")),
             )
+        won = leads.browse(list(notes))
+        if won:
+            won._sales_lifecycle_set_won()
+            won._message_log_batch(notes, message_type="comment")
 
     def _sales_lifecycle_warn_won_opportunities(self):
         """Warn won opportunities when a credit note reverses their invoice."""

@@ -533,13 +533,23 @@ class CrmLead(models.Model):
                     not lead.active and lead.qualification_state == "disqualified"
                 )
             )
+        # the criteria that apply to each lead before a change of team or
+        # company (from the cached scopes: no query)
+        scoped = None
+        if {"team_id", "company_id"} & vals.keys():
+            scoped = self._sales_lifecycle_applicable_criteria()
         res = super().write(vals)
         if restored:
             restored._sales_lifecycle_system().write({"qualification_state": "pending"})
         if unstaged:
             unstaged._sales_lifecycle_check_stage_gates(arrived=True)
-        if {"team_id", "company_id"} & vals.keys():
-            self._sales_lifecycle_sync_qualification_lines()
+        if scoped is not None:
+            # only the leads whose criteria change get their answers (crm's
+            # lead assignment writes the team lead by lead)
+            applicable = self._sales_lifecycle_applicable_criteria()
+            self.filtered(
+                lambda lead: applicable[lead.id] != scoped[lead.id]
+            )._sales_lifecycle_sync_qualification_lines()
         hints = {
             hint
             for fname in vals.keys() & MILESTONE_HINTS_BY_FIELD.keys()
@@ -759,26 +769,31 @@ class CrmLead(models.Model):
     # Stage 2: qualification answers
 
     def _sales_lifecycle_applicable_criteria(self):
-        """Map each lead id to the active criteria that apply to it (one
-        query)."""
-        criteria = self.env["sales_lifecycle.qualification.criterion"].search(
-            [
-                ("company_id", "in", self.company_id.ids + [False]),
-                ("team_id", "in", self.team_id.ids + [False]),
-            ]
-        )
+        """Map each lead id to the active criteria that apply to it: their
+        company and team (no query: the criteria's scopes are cached)."""
+        Criterion = self.env["sales_lifecycle.qualification.criterion"]
+        scopes = Criterion._get_active_scopes()
         return {
-            lead.id: criteria.filtered(lambda c, lead=lead: c._is_applicable_to(lead))
+            lead.id: Criterion.browse(
+                criterion_id
+                for criterion_id, company_id, team_id in scopes
+                if company_id in (False, lead.company_id.id)
+                and team_id in (False, lead.team_id.id)
+            )
             for lead in self
         }
 
     def _sales_lifecycle_create_qualification_lines(self):
-        """Create the answers of leads that have none (just created)."""
+        """Create the answers of leads that have none (just created): one
+        insert for the batch. The caller just created the leads: their
+        answers are the module's (no link check)."""
         leads = self.filtered("active")
         if not leads:
             return
         applicable = leads._sales_lifecycle_applicable_criteria()
-        self.env["sales_lifecycle.qualification.answer"].create(
+        self.env[
+            "sales_lifecycle.qualification.answer"
+        ]._sales_lifecycle_system().create(
             [
                 {"lead_id": lead.id, "criterion_id": criterion.id}
                 for lead in leads
@@ -841,9 +856,9 @@ class CrmLead(models.Model):
             to_fill.invalidate_recordset(["qualification_line_ids"])
 
     def _sales_lifecycle_answer_summary(self):
-        """Number of answers and criteria not met per lead, in two queries
-        whatever the number of leads. Every answer of the leads counts, also
-        one the caller could not read."""
+        """Number of answers and criteria not met (in the criteria's order)
+        per lead, in three queries whatever the number of leads. Every answer
+        of the leads counts, also one the caller could not read."""
         Answer = self.env["sales_lifecycle.qualification.answer"]
         Answer = Answer.sudo()  # counts the answers of these leads, returns none
         counts = {
@@ -852,12 +867,21 @@ class CrmLead(models.Model):
                 [("lead_id", "in", self.ids)], ["lead_id"], ["__count"]
             )
         }
-        unmet = defaultdict(lambda: self.env["sales_lifecycle.qualification.criterion"])
-        for lead, criterion in Answer._read_group(
+        Criterion = self.env["sales_lifecycle.qualification.criterion"]
+        pairs = Answer._read_group(
             [("lead_id", "in", self.ids), ("answer", "!=", "met")],
             ["lead_id", "criterion_id"],
-        ):
-            unmet[lead.id] |= criterion
+        )
+        # the criteria in their order, sorted once for every lead
+        ordered = Criterion.union(*(criterion for _lead, criterion in pairs)).sorted()
+        rank = {criterion_id: index for index, criterion_id in enumerate(ordered.ids)}
+        by_lead = defaultdict(list)
+        for lead, criterion in pairs:
+            if criterion.id in rank:
+                by_lead[lead.id].append(criterion.id)
+        unmet = defaultdict(lambda: Criterion)
+        for lead_id, criterion_ids in by_lead.items():
+            unmet[lead_id] = ordered.browse(sorted(criterion_ids, key=rank.get))
         return counts, unmet
 
     def _sales_lifecycle_qualification_problems(self):
@@ -894,7 +918,7 @@ class CrmLead(models.Model):
                         threshold=threshold,
                     )
                 )
-            for criterion in unmet[lead.id].sorted():
+            for criterion in unmet[lead.id]:
                 if criterion.mandatory:
                     messages.append(
                         self.env._(
@@ -998,7 +1022,7 @@ class CrmLead(models.Model):
             ]
             names = [
                 criterion.name + (" (*)" if criterion.mandatory else "")
-                for criterion in unmet[lead.id].sorted()
+                for criterion in unmet[lead.id]
             ]
             if names:
                 messages.append(
@@ -1056,13 +1080,15 @@ class CrmLead(models.Model):
         entries = {}
         for lead in self - exempt:
             if arrived:
-                active, lead_type, stage = lead.active, lead.type, lead.stage_id
+                active, lead_type = lead.active, lead.type
             else:
                 active = vals.get("active", lead.active)
                 lead_type = vals.get("type", lead.type)
-                stage = lead.stage_id if target is None else target
             if not active or lead_type != "opportunity":
                 continue
+            # read only now: the stage of a new lead is computed by crm, at
+            # the flush for a lead that is not an opportunity
+            stage = lead.stage_id if arrived or target is None else target
             if not stage or stage.is_won or not stage.gate_ids:
                 continue
             if not arrived:
@@ -1200,11 +1226,12 @@ class CrmLead(models.Model):
     def _sales_lifecycle_account_executive(self):
         """The user with the account executive role in the pursuit team."""
         self.ensure_one()
-        role = self.env.ref(
+        # the role's id from its (cached) xml id: no query
+        role_id = self.env["ir.model.data"]._xmlid_to_res_id(
             "sales_lifecycle.pursuit_role_account_executive", raise_if_not_found=False
         )
         members = self.pursuit_member_ids.filtered(
-            lambda m: m.role_id == role and m.user_id.active
+            lambda m: role_id and m.role_id.id == role_id and m.user_id.active
         )
         return members[:1].user_id
 
@@ -1290,6 +1317,28 @@ class CrmLead(models.Model):
         ):
             self._sales_lifecycle_create_support_agreements()
         return res
+
+    def _sales_lifecycle_set_won(self):
+        """Move the opportunities to their won stage as crm's
+        ``action_set_won`` does (the first won stage after theirs in their
+        pipeline, else the last one before it), with the won stages read once
+        for the batch instead of once per opportunity, and one write per won
+        stage. For active opportunities (``action_set_won`` restores the
+        archived ones first)."""
+        won_stages = self._stage_find(domain=[("is_won", "=", True)], limit=None)
+        by_stage = defaultdict(list)
+        for lead in self:
+            sequence = lead.stage_id.sequence
+            stage = next((s for s in won_stages if s.sequence > sequence), None)
+            if not stage:
+                stage = next(
+                    (s for s in reversed(won_stages) if s.sequence <= sequence),
+                    won_stages,
+                )
+            by_stage[stage].append(lead.id)
+        for stage, lead_ids in by_stage.items():
+            self.browse(lead_ids).write({"stage_id": stage.id, "probability": 100})
+        return True
 
     def _sales_lifecycle_create_support_agreements(self, start_date=None):
         """Create the support agreements of the confirmed orders of these

@@ -1,3 +1,4 @@
+from contextlib import nullcontext
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -297,11 +298,13 @@ class HelpdeskTicket(models.Model):
 
     @api.depends("channel_id")
     def _compute_service_mode(self):
+        # the channels' ids from the (cached) xml ids: no query per call
+        IrModelData = self.env["ir.model.data"]
         modes = {}
         for xmlid, mode in CHANNEL_SERVICE_MODES.items():
-            channel = self.env.ref(xmlid, raise_if_not_found=False)
-            if channel:
-                modes[channel.id] = mode
+            channel_id = IrModelData._xmlid_to_res_id(xmlid, raise_if_not_found=False)
+            if channel_id:
+                modes[channel_id] = mode
         for ticket in self:
             mode = modes.get(ticket.channel_id.id)
             if mode:
@@ -600,7 +603,10 @@ class HelpdeskTicket(models.Model):
         is recorded and routed for a decision. The new tickets are noted for
         the lifecycle milestones of their agreement's deal."""
         inbound = self._sales_lifecycle_is_inbound()
-        with self.env.cr.savepoint():
+        companies = self.env["res.company"].browse(
+            {vals.get("company_id") or self.env.company.id for vals in vals_list}
+        )
+        with self._sales_lifecycle_refusal_savepoint(companies, inbound):
             tickets = super().create(vals_list)
             tickets._sales_lifecycle_apply_entitlement_policy(inbound=inbound)
         self.env["sales_lifecycle.milestone"]._touch(tickets)
@@ -615,7 +621,10 @@ class HelpdeskTicket(models.Model):
             self._sales_lifecycle_check_confirmed_visits(vals)
         if ENTITLEMENT_FIELDS & vals.keys():
             before = {ticket.id: ticket.entitlement_state for ticket in self}
-            with self.env.cr.savepoint():
+            companies = self.company_id
+            if vals.get("company_id"):
+                companies |= self.env["res.company"].browse(vals["company_id"])
+            with self._sales_lifecycle_refusal_savepoint(companies):
                 res = super().write(vals)
                 changed = self.filtered(
                     lambda t: t.entitlement_state != before.get(t.id)
@@ -651,7 +660,8 @@ class HelpdeskTicket(models.Model):
         author = message.author_id
         if (
             message.message_type == "comment"
-            and message.subtype_id == self.env.ref("mail.mt_comment")
+            and message.subtype_id.id
+            == self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment")
             and author
             and author.user_ids
             and not any(author.user_ids.mapped("share"))
@@ -779,24 +789,27 @@ class HelpdeskTicket(models.Model):
     # ------------------------------------------------------------
 
     @api.model
-    def _cron_update_sla_state(self):
+    def _cron_update_sla_state(self, batch_size=500):
         """Notify the team leader of each open ticket whose service level is
         breached, once (the state itself is read at any time from the
-        deadlines; nothing is refreshed). By batches in savepoints: a ticket
-        that fails is logged and skipped, and tried again on the next run."""
-        tickets = self.search(
+        deadlines; nothing is refreshed). By batches, committed and reported
+        to the cron (see ``_sales_lifecycle_run_cron_batches``): the flag
+        ``sla_breach_notified`` leaves out the tickets done, so two workers
+        never notify a ticket twice; a ticket that fails is logged and
+        skipped, and tried again on the next run.
+
+        :return: the tickets notified."""
+        notified = self._sales_lifecycle_run_cron_batches(
             [
                 ("closed", "=", False),
                 ("sla_breach_notified", "=", False),
                 *self._sales_lifecycle_sla_state_domain("breached"),
-            ]
-        )
-        tickets._sales_lifecycle_run_isolated(
+            ],
             lambda batch: batch._sales_lifecycle_notify_sla_breach(),
             "Ticket SLA breaches",
-            batch_size=200,
+            batch_size=batch_size,
         )
-        return tickets
+        return self.browse().union(*notified)
 
     # ------------------------------------------------------------
     # Business helpers
@@ -811,23 +824,23 @@ class HelpdeskTicket(models.Model):
         )
 
     def _sales_lifecycle_agreements_by_partner(self):
-        """The non-cancelled agreements of the tickets' customers, by
-        customer id (one query)."""
-        partners = self.commercial_partner_id
-        if not partners:
-            return {}
-        agreements = (
-            self.env["sales_lifecycle.support.agreement"]
-            .sudo()  # entitlements do not depend on who records the request
-            .search(
-                [("partner_id", "in", partners.ids), ("cancelled", "=", False)],
-                order="start_date desc, id desc",
+        """The non-cancelled agreements of the tickets' customers, latest
+        start first, by customer id: read through the customers' agreements
+        (one query for the batch, then from the transaction's cache, which the
+        ORM keeps up to date: the coverage and the entitlement of a new ticket
+        read them once)."""
+        # the agreements of these tickets' customers, whoever records them
+        partners = self.commercial_partner_id.sudo()  # these tickets' customers
+        result = {}
+        for partner in partners:
+            agreements = partner.support_agreement_ids.filtered(
+                lambda a: not a.cancelled
             )
-        )
-        return {
-            partner.id: partner_agreements
-            for partner, partner_agreements in agreements.grouped("partner_id").items()
-        }
+            if agreements:
+                result[partner.id] = agreements.sorted(
+                    lambda a: (a.start_date, a.id), reverse=True
+                )
+        return result
 
     def _sales_lifecycle_entitlement_state(self, agreements_by_partner=None):
         self.ensure_one()
@@ -996,18 +1009,45 @@ class HelpdeskTicket(models.Model):
 
     def _sales_lifecycle_post_entitlement_note(self, problems, to_decide=False):
         """Note on each ticket why it is not covered (``problems``:
-        ``{ticket: text}``), and whether it waits for a decision."""
+        ``{ticket: text}``), and whether it waits for a decision: one batch of
+        notes, whatever the number of tickets."""
         if not self:
             return
-        self.message_post_with_source(
+        self._sales_lifecycle_log_notes(
             "sales_lifecycle.helpdesk_ticket_entitlement_note",
-            render_values={
+            {
                 "problems": {ticket.id: text for ticket, text in problems.items()},
                 "to_decide": to_decide,
             },
-            message_type="comment",
-            subtype_xmlid="mail.mt_note",
         )
+
+    def _sales_lifecycle_log_notes(
+        self, template, render_values=None, partner_ids=None
+    ):
+        """One note per ticket, rendered by the QWeb ``template`` (``object``
+        is the ticket) and written in one batch (``_message_log_batch``: no
+        notification, as a note notifies nobody but the partners it names)."""
+        bodies = self.env["mail.render.mixin"]._render_template_qweb_view(
+            template, self._name, self.ids, add_context=render_values
+        )
+        return self._message_log_batch(
+            bodies, message_type="comment", partner_ids=partner_ids or False
+        )
+
+    @api.model
+    def _sales_lifecycle_refusal_savepoint(self, companies, inbound=False):
+        """A savepoint around a change the entitlement policy may refuse (so
+        that a caller who catches the refusal finds nothing written), only
+        where it can refuse: a company with the ``block`` policy in
+        ``enforce`` mode, for a request that is not from outside. Elsewhere
+        nothing is refused and no savepoint (with its flush) is taken."""
+        if not inbound and any(
+            company.ticket_entitlement_policy == "block"
+            and company._sales_lifecycle_enforced()
+            for company in companies
+        ):
+            return self.env.cr.savepoint()
+        return nullcontext()
 
     def _sales_lifecycle_route_for_decision(self):
         """Record requests from outside that the ``block`` policy would refuse:
@@ -1343,13 +1383,27 @@ class HelpdeskTicket(models.Model):
         return expression.FALSE_DOMAIN
 
     def _sales_lifecycle_notify_sla_breach(self):
-        """Note the breach on each ticket for its team leader, once."""
+        """Note the breach on each ticket for its team leader, once: the notes
+        of a batch in one insert, and one notification per team leader
+        listing the batch's breached tickets of their teams."""
         for leader, tickets in self.grouped(lambda t: t.team_id.user_id).items():
-            tickets.message_post_with_source(
+            tickets._sales_lifecycle_log_notes(
                 "sales_lifecycle.helpdesk_ticket_sla_breach_note",
-                message_type="comment",
-                subtype_xmlid="mail.mt_note",
                 partner_ids=leader.partner_id.ids,
             )
+            if leader.partner_id:
+                self.env["mail.thread"].message_notify(
+                    partner_ids=leader.partner_id.ids,
+                    subject=self.env._(
+                        "%(count)s service requests breached their service level",
+                        count=len(tickets),
+                    ),
+                    body=self.env["ir.qweb"]._render(
+                        "sales_lifecycle.helpdesk_ticket_sla_breach_summary",
+                        {"tickets": tickets},
+                    ),
+                    model="helpdesk.ticket.team",
+                    res_id=tickets.team_id[:1].id,
+                )
         self._sales_lifecycle_system().write({"sla_breach_notified": True})
         return self

@@ -4,6 +4,7 @@ from markupsafe import Markup
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
+from odoo.osv import expression
 from odoo.tools import SQL, float_compare, float_is_zero, float_repr
 
 from .res_company import QUOTE_INVOICE_POLICIES
@@ -728,40 +729,66 @@ class SaleOrder(models.Model):
         return True
 
     @api.model
-    def _cron_remind_expiring_quotations(self):
+    def _cron_remind_expiring_quotations(self, batch_size=100):
         """Remind the salespeople of the live quotations about to expire, once
-        per validity date."""
+        per validity date. By batches, committed and reported to the cron
+        (see ``_sales_lifecycle_run_cron_batches``): a quotation reminded of
+        its validity date is left out, so two workers never remind twice."""
         today = fields.Date.context_today(self)
         companies = self.env["res.company"].search(
             [("lifecycle_expiry_reminder_days", ">", 0)]
         )
-        for company in companies:
-            horizon = today + timedelta(days=company.lifecycle_expiry_reminder_days)
-            orders = self.search(
+        if not companies:
+            return True
+        horizons = expression.OR(
+            [
                 [
                     ("company_id", "=", company.id),
-                    ("state", "in", LIVE_STATES),
-                    ("validity_date", ">=", today),
-                    ("validity_date", "<=", horizon),
-                    ("user_id", "!=", False),
-                ]
-            ).filtered(lambda o: o.expiry_reminder_date != o.validity_date)
-            for order in orders:
-                order.activity_schedule(
-                    "mail.mail_activity_data_todo",
-                    date_deadline=order.validity_date,
-                    user_id=order.user_id.id,
-                    summary=self.env._(
-                        "%(name)s expires on %(date)s",
-                        name=order.name,
-                        date=order.validity_date,
+                    (
+                        "validity_date",
+                        "<=",
+                        today + timedelta(days=company.lifecycle_expiry_reminder_days),
                     ),
-                )
-            for validity_date, dated in orders.grouped("validity_date").items():
-                dated._sales_lifecycle_system().write(
-                    {"expiry_reminder_date": validity_date}
-                )
+                ]
+                for company in companies
+            ]
+        )
+        self._sales_lifecycle_run_cron_batches(
+            [
+                ("state", "in", LIVE_STATES),
+                ("validity_date", ">=", today),
+                ("user_id", "!=", False),
+                *horizons,
+            ],
+            lambda batch: batch._sales_lifecycle_remind_expiry(),
+            "Quotation expiry reminders",
+            batch_size=batch_size,
+            where=SQL(
+                '"sale_order"."expiry_reminder_date" IS DISTINCT FROM '
+                '"sale_order"."validity_date"'
+            ),
+        )
         return True
+
+    def _sales_lifecycle_remind_expiry(self):
+        """The salesperson's to-do on each quotation about to expire, and the
+        validity date it reminds of."""
+        for order in self:
+            order.activity_schedule(
+                "mail.mail_activity_data_todo",
+                date_deadline=order.validity_date,
+                user_id=order.user_id.id,
+                summary=self.env._(
+                    "%(name)s expires on %(date)s",
+                    name=order.name,
+                    date=order.validity_date,
+                ),
+            )
+        for validity_date, dated in self.grouped("validity_date").items():
+            dated._sales_lifecycle_system().write(
+                {"expiry_reminder_date": validity_date}
+            )
+        return self
 
     # Stage 5: closing
 

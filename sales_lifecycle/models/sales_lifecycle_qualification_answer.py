@@ -44,7 +44,9 @@ class SalesLifecycleQualificationAnswer(models.Model):
     note = fields.Char()
 
     # Copied from the criterion and the lead for lists, rules and reports
-    sequence = fields.Integer(related="criterion_id.sequence", store=True)
+    sequence = fields.Integer(
+        related="criterion_id.sequence", store=True, precompute=True
+    )
     weight = fields.Float(related="criterion_id.weight")
     mandatory = fields.Boolean(related="criterion_id.mandatory")
     description = fields.Text(related="criterion_id.description")

@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.tools import SQL
+from odoo.tools import SQL, ormcache
 
 # The fields that decide which leads a criterion applies to
 SCOPE_FIELDS = ("active", "company_id", "team_id")
@@ -61,6 +61,7 @@ class SalesLifecycleQualificationCriterion(models.Model):
     def create(self, vals_list):
         # Adds: the open leads the new criteria apply to get their answer
         criteria = super().create(vals_list)
+        self.env.registry.clear_cache()  # _get_active_scopes
         criteria._add_answers_to_open_leads()
         return criteria
 
@@ -71,9 +72,16 @@ class SalesLifecycleQualificationCriterion(models.Model):
             return super().write(vals)
         before = {criterion: criterion._get_scope() for criterion in self}
         res = super().write(vals)
+        self.env.registry.clear_cache()  # _get_active_scopes
         self.filtered(
             lambda criterion: criterion._get_scope() != before[criterion]
         )._add_answers_to_open_leads()
+        return res
+
+    def unlink(self):
+        # Adds: the scopes of the active criteria are read again
+        res = super().unlink()
+        self.env.registry.clear_cache()  # _get_active_scopes
         return res
 
     # ------------------------------------------------------------
@@ -83,6 +91,22 @@ class SalesLifecycleQualificationCriterion(models.Model):
     def _get_scope(self):
         self.ensure_one()
         return tuple(self[fname] for fname in SCOPE_FIELDS)
+
+    @api.model
+    @ormcache()
+    def _get_active_scopes(self):
+        """``((criterion id, company id, team id), ...)`` of every active
+        criterion: what a new lead's answers depend on, read once per
+        registry (cleared when a criterion is created, changes scope or is
+        deleted) instead of once per lead creation. The scopes of every
+        company: the leads' own company picks theirs, whoever creates them."""
+        criteria = self.sudo().search_fetch(  # scopes only, ids returned
+            [], ["company_id", "team_id"], order="sequence, id"
+        )
+        return tuple(
+            (criterion.id, criterion.company_id.id, criterion.team_id.id)
+            for criterion in criteria
+        )
 
     def _is_applicable_to(self, lead):
         """Whether the (active) criterion applies to the lead: its company

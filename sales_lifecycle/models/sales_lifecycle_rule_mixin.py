@@ -22,12 +22,23 @@ JSON-RPC client can send.
 """
 
 import logging
+import random
+import threading
+import time
+
+from psycopg2.extensions import TransactionRollbackError
 
 from odoo import api, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, config
+
+from odoo.addons.base.models import ir_cron
 
 _logger = logging.getLogger(__name__)
+
+# Conflicts with another worker in a row after which a batched job stops (and
+# is run again by the cron): each one retries the batch in a new transaction
+MAX_CRON_CONFLICTS = 5
 
 # The marker of the module's own writes of result fields. An object, not a
 # string: a context that comes over RPC holds JSON values only.
@@ -191,7 +202,12 @@ class SalesLifecycleRuleMixin(models.AbstractModel):
                     ids = field.convert_to_cache(value, self, validate=False)
                     targets[key].update(i for i in ids if isinstance(i, int))
         for (model, operation), ids in targets.items():
-            linked = self.env[model].browse(ids).exists()
+            linked = self.env[model].browse(ids)
+            # a record this transaction already holds in its cache exists (a
+            # record just created or read): only the others are looked up
+            unknown = linked.filtered(lambda rec: next(iter(rec._cache), None) is None)
+            if unknown:
+                linked = (linked - unknown) | unknown.exists()
             linked.check_access(operation)
 
     # ------------------------------------------------------------
@@ -254,16 +270,32 @@ class SalesLifecycleRuleMixin(models.AbstractModel):
         ]
         if enforced:
             raise UserError(self._sales_lifecycle_problem_text(title, enforced))
-        advised = []
-        for record, msgs in problems:
-            if hasattr(record, "message_post"):
-                record.message_post(
-                    body=self._sales_lifecycle_problem_html(title, msgs),
-                    message_type="comment",
-                    subtype_xmlid="mail.mt_note",
-                )
-            advised.append(record)
+        advised = [record for record, _msgs in problems]
+        self._sales_lifecycle_log_problem_notes(problems, title)
         return advised
+
+    @api.model
+    def _sales_lifecycle_log_problem_notes(self, problems, title):
+        """The advise-mode notes: one note on each record, written in one
+        batch per model (``_message_log_batch``: one insert, no notification,
+        as a note of ``message_post`` notifies nobody), whatever the number
+        of records; identical problem lists are rendered once."""
+        by_model = {}
+        for record, msgs in problems:
+            if hasattr(record, "_message_log_batch"):
+                model = by_model.setdefault(record._name, (record.browse(), {}))
+                model[1].setdefault(record.id, []).extend(msgs)
+        rendered = {}
+        for empty, msgs_by_id in by_model.values():
+            bodies = {}
+            for record_id, msgs in msgs_by_id.items():
+                key = tuple(msgs)
+                if key not in rendered:
+                    rendered[key] = self._sales_lifecycle_problem_html(title, msgs)
+                bodies[record_id] = rendered[key]
+            empty.browse(list(bodies))._message_log_batch(
+                bodies, message_type="comment"
+            )
 
     @api.model
     def _sales_lifecycle_problem_text(self, title, problems):
@@ -289,7 +321,9 @@ class SalesLifecycleRuleMixin(models.AbstractModel):
         """Run ``operation(batch)`` on these records by batches, each in a
         savepoint; a batch that fails is run again record by record, and a
         record that still fails is logged (warning) and skipped, so one bad
-        record never stops a scheduled job for the others.
+        record never stops a scheduled job for the others. A conflict with
+        another transaction (serialization failure, deadlock) is not skipped
+        but raised: no savepoint recovers it, the transaction is run again.
 
         :param operation: callable taking a recordset of this model.
         :param job: name of the job, for the log.
@@ -302,6 +336,10 @@ class SalesLifecycleRuleMixin(models.AbstractModel):
             try:
                 with self.env.cr.savepoint():
                     result = operation(batch)
+            except TransactionRollbackError:
+                # a conflict with another transaction is not the record's
+                # fault: the whole transaction must be run again
+                raise
             except Exception as error:  # noqa: BLE001 (isolated, logged below)
                 if len(batch) == 1:
                     self._sales_lifecycle_log_skipped(job, batch, error)
@@ -313,11 +351,134 @@ class SalesLifecycleRuleMixin(models.AbstractModel):
                 try:
                     with self.env.cr.savepoint():
                         result = operation(record)
+                except TransactionRollbackError:
+                    raise
                 except Exception as error:  # noqa: BLE001 (isolated, logged)
                     self._sales_lifecycle_log_skipped(job, record, error)
                 else:
                     results.append(result)
         return results
+
+    @api.model
+    def _sales_lifecycle_run_cron_batches(
+        self, domain, operation, job, batch_size=100, where=None, time_budget=None
+    ):
+        """Run ``operation(batch)`` on the records matching ``domain`` the way
+        Odoo 18 runs a large scheduled job: by batches, each one committed and
+        reported to the cron (``ir.cron._notify_progress``), safe when two
+        workers run the job at once.
+
+        - ``domain`` (and ``where``, an ``SQL`` condition on the model's table)
+          must leave out the records ``operation`` has processed (it marks
+          them: a flag, a link, a date), so that a run stopped anywhere (time
+          limit, crash) goes on next time where it stopped, and a record is
+          never processed twice;
+        - the batches follow the ids (within a run, a batch starts after the
+          last id seen); each batch's rows are locked ``FOR NO KEY UPDATE SKIP
+          LOCKED``: the rows another worker (or a user's action) holds are left
+          to it;
+        - each batch runs in ``_sales_lifecycle_run_isolated`` (one failing
+          record is logged and skipped, the others go on);
+        - run by the cron (``ir_cron_progress_id`` in the context, outside
+          tests), each batch is committed and the progress reported; the run
+          stops after ``time_budget`` seconds (by default a share of the cron
+          worker's time limits) and reports what remains: Odoo's cron runner
+          calls the job again at once.
+
+        :return: the results of ``operation`` for the batches done.
+        """
+        cr = self.env.cr
+        in_cron = bool(self.env.context.get("ir_cron_progress_id"))
+        auto_commit = in_cron and not getattr(
+            threading.current_thread(), "testing", False
+        )
+        if time_budget is None:
+            time_budget = self._sales_lifecycle_cron_time_budget()
+        started = time.monotonic()
+        results = []
+        last_id = done = conflicts = 0
+        while True:
+            query = self._search(
+                [*domain, ("id", ">", last_id)], order="id", limit=batch_size
+            )
+            if where is not None:
+                query.add_where(where)
+            # execute_query flushes what the query reads (pending writes of
+            # this transaction) first
+            candidates = [row[0] for row in self.env.execute_query(query.select())]
+            if not candidates:
+                break
+            try:
+                cr.execute(
+                    SQL(
+                        "SELECT id FROM %s WHERE id IN %s ORDER BY id"
+                        " FOR NO KEY UPDATE SKIP LOCKED",
+                        SQL.identifier(self._table),
+                        tuple(candidates),
+                    ),
+                    log_exceptions=False,
+                )
+                batch = self.browse(row[0] for row in cr.fetchall())
+                if batch:
+                    batch_results = batch._sales_lifecycle_run_isolated(
+                        operation, job, batch_size=batch_size
+                    )
+            except TransactionRollbackError:
+                # a row locked or written by another worker that committed
+                # since this transaction's snapshot (a row of the batch, or
+                # one they share, as their customer): this batch is done
+                # again in a new transaction, which sees what the other
+                # worker did (and so leaves out what it processed)
+                if not auto_commit or conflicts >= MAX_CRON_CONFLICTS:
+                    raise
+                conflicts += 1
+                cr.rollback()
+                time.sleep(random.uniform(0.05, 0.5) * conflicts)
+                continue
+            conflicts = 0
+            last_id = candidates[-1]
+            if batch:
+                results += batch_results
+                done += len(batch)
+            if in_cron:
+                remaining = self._sales_lifecycle_cron_remaining(domain, where, last_id)
+                self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+            if auto_commit:
+                # Odoo 18's cron batching: each batch is committed with its
+                # progress (only in a cron worker, never in a request or test)
+                cr.commit()  # pylint: disable=invalid-commit
+            if time.monotonic() - started >= time_budget:
+                break
+        return results
+
+    @api.model
+    def _sales_lifecycle_cron_remaining(self, domain, where, last_id):
+        """Number of records after ``last_id`` a cron run has still to do."""
+        query = self._search([*domain, ("id", ">", last_id)])
+        if where is not None:
+            query.add_where(where)
+        return self.env.execute_query(
+            SQL("SELECT COUNT(*) FROM (%s) AS pending", query.select())
+        )[0][0]
+
+    @api.model
+    def _sales_lifecycle_cron_time_budget(self):
+        """Seconds one call of a batched job may take: the cron worker runs a
+        partially done job up to ``MAX_BATCH_PER_CRON_JOB`` times in a row
+        within its real and CPU time limits, so each call gets a share of the
+        smaller limit (5 s with Odoo's defaults, 120 s real and 60 s CPU)."""
+        limits = [
+            limit
+            for limit in (
+                config.get("limit_time_real_cron") or 0,
+                config.get("limit_time_real") or 0,
+                config.get("limit_time_cpu") or 0,
+            )
+            if limit > 0
+        ]
+        if not limits:
+            return 60.0
+        return max(min(limits) / (ir_cron.MAX_BATCH_PER_CRON_JOB + 2), 1.0)
 
     def _sales_lifecycle_log_skipped(self, job, record, error):
         _logger.warning(

@@ -377,31 +377,37 @@ class SalesLifecycleSupportAgreement(models.Model):
     # ------------------------------------------------------------
 
     @api.model
-    def _cron_create_renewals(self):
-        """Create renewal opportunities for agreements ending soon."""
+    def _cron_create_renewals(self, batch_size=20):
+        """Create renewal opportunities for agreements ending soon (each
+        company's renewal horizon). By batches, committed and reported to the
+        cron (see ``_sales_lifecycle_run_cron_batches``): an agreement with a
+        renewal is left out, so two workers never renew it twice; one that
+        cannot be renewed (its salesperson left the company, ...) is logged
+        and skipped, the others are renewed.
+
+        :return: the renewal opportunities created."""
         today = fields.Date.context_today(self)
-        leads = self.env["crm.lead"]
         companies = self.env["res.company"].search([("id", "!=", False)])
-        for company in companies:
-            limit = today + relativedelta(days=company.lifecycle_renewal_days)
-            agreements = self.search(
+        horizons = expression.OR(
+            [
                 [
                     ("company_id", "=", company.id),
-                    ("state", "=", "active"),
-                    ("end_date", "<=", limit),
-                    ("renewal_lead_id", "=", False),
+                    (
+                        "end_date",
+                        "<=",
+                        today + relativedelta(days=company.lifecycle_renewal_days),
+                    ),
                 ]
-            )
-            # one agreement that cannot be renewed (its salesperson left the
-            # company, ...) is logged and skipped, the others are renewed
-            leads = leads.union(
-                *agreements._sales_lifecycle_run_isolated(
-                    lambda batch: batch.action_create_renewal(),
-                    "Support renewals",
-                    batch_size=20,
-                )
-            )
-        return leads
+                for company in companies
+            ]
+        )
+        leads = self._sales_lifecycle_run_cron_batches(
+            [("state", "=", "active"), ("renewal_lead_id", "=", False), *horizons],
+            lambda batch: batch.action_create_renewal(),
+            "Support renewals",
+            batch_size=batch_size,
+        )
+        return self.env["crm.lead"].union(*leads)
 
     # ------------------------------------------------------------
     # Business helpers
@@ -534,19 +540,19 @@ class SalesLifecycleSupportAgreement(models.Model):
                 ]
             )
         )
+        bodies = {}
         for agreement in agreements:
-            # a result field of the order: written through the rule layer
+            # a result field of the order: written through the rule layer (one
+            # UPDATE for the batch at the flush)
             agreement.sale_order_id._sales_lifecycle_system().write(
                 {"support_agreement_id": agreement.id}
             )
-            agreement.message_post_with_source(
+            bodies[agreement.id] = self.env["ir.qweb"]._render(
                 "mail.message_origin_link",
-                render_values={
-                    "self": agreement,
-                    "origin": agreement.sale_order_id,
-                },
-                subtype_xmlid="mail.mt_note",
+                {"self": agreement, "origin": agreement.sale_order_id},
             )
+        # the origin notes in one batch
+        agreements._message_log_batch(bodies, message_type="comment")
         return agreements.with_env(self.env)
 
     def _prepare_renewal_lead_values(self):

@@ -42,3 +42,5 @@ from . import test_read_only_views
 from . import test_screens_sale_support
 from . import test_tour_support
 from . import test_ux_crm
+from . import test_performance_flows
+from . import test_cron_batches

@@ -8,3 +8,4 @@ from . import sales_lifecycle_lead_convert_anyway
 from . import crm_lead_lost
 from . import sales_lifecycle_deviation_approve
 from . import sale_advance_payment_inv
+from . import account_payment_register

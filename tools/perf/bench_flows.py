@@ -28,6 +28,7 @@ import re
 import statistics
 import sys
 import time
+import traceback
 from pathlib import Path
 
 from lxml import etree
@@ -247,6 +248,27 @@ class RegisterPayments(ConfirmQuotations):
         return len(ids)
 
 
+class RegisterPaymentsWon(RegisterPayments):
+    """The business step the module automates, done by hand on the stock
+    side: once the invoices are paid, the salesperson marks the deals won
+    (the opportunities not won yet: with the module, the payment won them)."""
+
+    key = "invoice_payment_won"
+    title = "register payment, then win the deals not won yet"
+
+    def setup(self, env, size):
+        data = super().setup(env, size)
+        invoices = env["account.move"].browse(data["invoice_ids"])
+        data["lead_ids"] = invoices.line_ids.sale_line_ids.order_id.opportunity_id.ids
+        return data
+
+    def run(self, env, data):
+        count = super().run(env, data)
+        leads = env["crm.lead"].browse(data["lead_ids"])
+        leads.filtered(lambda lead: not lead.stage_id.is_won).action_set_won()
+        return count
+
+
 class CreateTicketsEach(Flow):
     key = "ticket_create_each"
     title = "create tickets, one `create()` each"
@@ -340,6 +362,7 @@ FLOWS = [
     Quotations(),
     ConfirmQuotations(),
     RegisterPayments(),
+    RegisterPaymentsWon(),
     CreateTicketsEach(),
     CreateTicketsBatch(),
     PipelineRead(),
@@ -461,9 +484,13 @@ class QueryTrace(logging.Handler):
         (re.compile(r"\s+"), " "),
     ]
 
-    def __init__(self):
+    def __init__(self, where=None):
         super().__init__(logging.DEBUG)
         self.patterns = collections.Counter()
+        # with ``where``, the call sites (the add-ons' frames) of the queries
+        # whose pattern matches it
+        self.where = re.compile(where) if where else None
+        self.sites = collections.Counter()
 
     def emit(self, record):
         message = record.getMessage()
@@ -472,21 +499,32 @@ class QueryTrace(logging.Handler):
         query = message.split("query:", 1)[1]
         for regex, repl in self.LITERALS:
             query = regex.sub(repl, query)
-        self.patterns[query.strip()[:220]] += 1
+        pattern = query.strip()[:220]
+        self.patterns[pattern] += 1
+        if self.where and self.where.search(pattern):
+            frames = [
+                f"{Path(frame.filename).name}:{frame.lineno} {frame.name}"
+                for frame in traceback.extract_stack()
+                if "/addons/" in frame.filename or "sales_lifecycle" in frame.filename
+            ]
+            self.sites[" < ".join(reversed(frames[-6:]))] += 1
 
 
-def trace_flow(registries, flow, size, top=25):
+def trace_flow(registries, flow, size, top=25, where=None):
     """Run one flow once per side with the queries logged; print the query
-    patterns whose count differs between the sides, most added first."""
+    patterns whose count differs between the sides, most added first (and,
+    with ``where``, the call sites of the queries matching that regular
+    expression, on each side)."""
     logger = logging.getLogger("odoo.sql_db")
     counters = {}
+    sites = {}
     for side in SIDES:
         with registries[side].cursor() as cr:
             env = admin_env(cr)
             data = flow.setup(env, size)
             settle(env)
             measure_once(env, flow, data)  # warm-up, as for the measured runs
-            handler = QueryTrace()
+            handler = QueryTrace(where)
             level, propagate = logger.level, logger.propagate
             logger.addHandler(handler)
             logger.setLevel(logging.DEBUG)
@@ -499,12 +537,18 @@ def trace_flow(registries, flow, size, top=25):
                 logger.propagate = propagate
                 cr.rollback()
             counters[side] = handler.patterns
-    diff = collections.Counter(counters["with"])
+            sites[side] = handler.sites
+    diff = collections.Counter(counters["with"])  # patterns only
     diff.subtract(counters["without"])
     print(f"{flow.key}, {size} records: queries with - without, by pattern")
     for pattern, count in sorted(diff.items(), key=lambda kv: -abs(kv[1]))[:top]:
         if count:
             print(f"{count:+6d}  {pattern}")
+    if where:
+        for side in SIDES:
+            print(f"call sites of the queries matching {where!r} ({side} the module)")
+            for site, count in sites[side].most_common(top):
+                print(f"{count:6d}  {site}")
 
 
 def main(argv=None):
@@ -529,6 +573,11 @@ def main(argv=None):
     parser.add_argument("--flows", default="", help="comma-separated flow keys")
     parser.add_argument("--json", required=False)
     parser.add_argument(
+        "--where",
+        metavar="REGEX",
+        help="with --trace: the call sites of the queries matching REGEX",
+    )
+    parser.add_argument(
         "--trace",
         metavar="FLOW:SIZE",
         help="log one flow's queries on both sides and print the patterns "
@@ -551,7 +600,7 @@ def main(argv=None):
     if args.trace:
         key, size = args.trace.split(":")
         flow = next(f for f in FLOWS if f.key == key)
-        trace_flow(registries, flow, int(size))
+        trace_flow(registries, flow, int(size), where=args.where)
         return 0
 
     flows = FLOWS
