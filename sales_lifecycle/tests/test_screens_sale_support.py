@@ -727,8 +727,8 @@ class TestSlaOnWorkingTime(SupportCommon):
     def test_upgrade_counts_the_risk_in_working_hours(self):
         """The migration gives the open tickets the new at-risk moment."""
         script = load_script(
-            "sales_lifecycle/migrations/18.0.1.5.0/post-sla-risk-working-hours.py",
-            "sales_lifecycle_migration_18_0_1_5_0_sla",
+            "sales_lifecycle/migrations/18.0.1.6.0/post-sla-risk-working-hours.py",
+            "sales_lifecycle_migration_18_0_1_6_0_sla",
         )
         with freeze_time("2026-01-09 16:00:00"):
             ticket = self.make_ticket(service_mode="call")
