@@ -1,4 +1,4 @@
-"""18.0.1.5.0: the pursuit-team record rule of leads (a noupdate record) no
+"""18.0.1.6.0: the pursuit-team record rule of leads (a noupdate record) no
 longer fails in a registry loaded up to a host app (crm's tests at install,
 an upgrade of crm): where ``pursuit_member_ids`` is not loaded yet, it grants
 nothing. Its domain is updated where it is still the one the module shipped

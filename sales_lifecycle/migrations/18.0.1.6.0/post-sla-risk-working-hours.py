@@ -1,4 +1,4 @@
-"""18.0.1.5.0: the SLA "at risk" moment counts working hours (issue 12).
+"""18.0.1.6.0: the SLA "at risk" moment counts working hours (issue 12).
 
 ``helpdesk.ticket.sla_risk_date`` (stored) used to be a share of the
 wall-clock time between the SLA start and the deadline, so that a ticket
