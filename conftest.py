@@ -16,9 +16,18 @@
   ``odoo.tests.case`` before any of that (to patch subTest): that one ERROR
   line, about pytest-odoo's own import, is filtered out. Turning test mode on
   globally instead would make Odoo run every module's tests on loading.
+- pytest-odoo lets each xdist worker's copy of the database share the
+  original's filestore, and every Odoo test class garbage-collects the
+  filestore of its database when it ends (``TransactionCase._gc_filestore``):
+  one worker then deletes the files the other's open test transaction has
+  just written (the web assets of a tour, which fails on its next page).
+  Each worker gets its own copy of the filestore, as Odoo expects.
 """
 
 import logging
+import os
+import shutil
+from unittest import mock
 
 import pytest
 
@@ -119,3 +128,32 @@ def pytest_runtest_call(item):
         )
         pytest.fail(f"the test logged errors:\n{messages}", pytrace=False)
     return result
+
+
+@pytest.fixture(scope="session", autouse=True)
+def own_filestore_per_worker(request):
+    """The worker's database gets a filestore of its own (a copy of the
+    original's), instead of the one pytest-odoo shares between workers."""
+    if not (
+        os.environ.get("PYTEST_XDIST_WORKER")
+        and request.config.getoption("--odoo-database", default=None)
+    ):
+        yield
+        return
+    request.getfixturevalue("load_registry")  # pytest-odoo's copy is made
+    import odoo
+
+    config = odoo.tools.config
+    db = config["db_name"]
+    shared = config.filestore(db)  # the original's (pytest-odoo's patch)
+    data_dir = config["data_dir"]
+
+    def filestore(dbname):
+        return os.path.join(data_dir, "filestore", dbname)
+
+    own = filestore(db)
+    if os.path.isdir(shared) and shared != own:
+        shutil.copytree(shared, own, dirs_exist_ok=True)
+    with mock.patch.object(config, "filestore", filestore):
+        yield
+    shutil.rmtree(own, ignore_errors=True)
