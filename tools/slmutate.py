@@ -37,6 +37,10 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import sltool
+
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
@@ -113,24 +117,8 @@ def _on_signal(signum, _frame):
 
 
 def pytest_cmd(db, config, targets):
-    return [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-p",
-        "no:cacheprovider",
-        "-o",
-        "python_files=test_*.py",
-        f"--odoo-database={db}",
-        f"--odoo-config={config}",
-        "--odoo-http",
-        "--odoo-log-level=warn",
-        "-x",
-        "-q",
-        "-r",
-        "fE",
-        *targets,
-    ]
+    """The test command's pytest, one process, stopping at the first failure."""
+    return sltool.pytest_cmd(db, config, 1, ["-x", "-q", *targets])
 
 
 def run_tests(db, config, targets, timeout):
