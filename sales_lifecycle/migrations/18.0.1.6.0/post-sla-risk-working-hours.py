@@ -28,7 +28,7 @@ def migrate(cr, version):
         env.add_to_compute(Ticket._fields[fname], tickets)
     env.flush_all()
     _logger.info(
-        "sales_lifecycle 18.0.1.5.0: SLA at-risk moments of %s open tickets "
+        "sales_lifecycle 18.0.1.6.0: SLA at-risk moments of %s open tickets "
         "counted in working hours",
         len(tickets),
     )
