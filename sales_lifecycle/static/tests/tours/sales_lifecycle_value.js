@@ -72,9 +72,9 @@ registry.category("web_tour.tours").add("sales_lifecycle_value_tour", {
             run: "click",
         },
         {
-            content: "The form shows the saved stage, not dirty, with its checklist",
+            content: "The form shows the saved stage with its checklist",
             trigger:
-                ".o_form_view .o_form_saved .o_statusbar_status button.o_arrow_button_current:contains(Tour Discovery)",
+                ".o_form_view .o_statusbar_status button.o_arrow_button_current:contains(Tour Discovery)",
             timeout: 30000,
         },
         {
