@@ -551,3 +551,51 @@ class TestAccessMatrix(SalesLifecycleCommon):
                         .has_access("create"),
                         role in allowed,
                     )
+
+    def test_every_declared_model_has_access_rows_that_widen_nothing(self):
+        """Each model the module defines, or extends with one of its
+        mixins (``_name`` beside a list of ``_inherit``), has a row of its own.
+
+        On the host models it extends (crm.lead, sale.order, ...) and on its
+        abstract mixins the rows only repeat a right the host already grants
+        the same group: installing the module widens nobody's access.
+        """
+        Access = self.env["ir.model.access"].sudo()
+        ours = Access.search([("id", "in", self._module_record_ids("ir.model.access"))])
+        declared = {
+            cls._name
+            for model in self.env.registry.values()
+            for cls in model.__mro__
+            if getattr(cls, "_module", None) == "sales_lifecycle"
+            and not cls._transient
+            and (cls._name not in cls._inherit or len(cls._inherit) > 1)
+        }
+        self.assertTrue({"crm.lead", "sales_lifecycle.rule.mixin"} <= declared)
+        self.assertFalse(declared - set(ours.model_id.mapped("model")))
+        perms = ("perm_read", "perm_write", "perm_create", "perm_unlink")
+        for row in ours.filtered(
+            lambda r: self.env[r.model_id.model]._original_module != "sales_lifecycle"
+        ):
+            host_rows = Access.search(
+                [
+                    ("model_id", "=", row.model_id.id),
+                    ("group_id", "=", row.group_id.id),
+                    ("id", "not in", ours.ids),
+                ]
+            )
+            for perm in perms:
+                with self.subTest(row=row.name, perm=perm):
+                    self.assertTrue(
+                        not row[perm] or any(host_rows.mapped(perm)),
+                        f"{row.name} grants {perm} the host does not",
+                    )
+        for row in ours.filtered(lambda r: self.env[r.model_id.model]._abstract):
+            self.assertEqual([row[perm] for perm in perms], [True, False, False, False])
+
+    def _module_record_ids(self, model):
+        return (
+            self.env["ir.model.data"]
+            .sudo()
+            .search([("module", "=", "sales_lifecycle"), ("model", "=", model)])
+            .mapped("res_id")
+        )
