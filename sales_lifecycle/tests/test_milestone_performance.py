@@ -1,24 +1,8 @@
 from odoo import Command
 from odoo.tests import tagged
 
+from .analytics_reports import analytics_reports
 from .common import MilestoneCommon, day
-
-FUNNEL_MEASURES = [
-    "next_reached:avg",
-    "duration_days:avg",
-    "duration_median:median",
-    "win_rate:avg",
-    "won_amount:sum",
-    "lead_to_cash_days:avg",
-    "lead_to_cash_median:median",
-]
-VELOCITY_MEASURES = [
-    "open_count:sum",
-    "win_rate:avg",
-    "won_amount:avg",
-    "cycle_days:avg",
-    "velocity:velocity",
-]
 
 
 @tagged("post_install", "-at_install")
@@ -150,36 +134,7 @@ class TestMilestonePerformance(MilestoneCommon):
         return leads
 
     def report_queries(self, user):
-        Milestone = self.env["sales_lifecycle.milestone"].with_user(user)
-        Velocity = self.env["sales_lifecycle.velocity.report"].with_user(user)
-        reports = {
-            "funnel graph": lambda: Milestone.read_group(
-                [("step", "!=", False)], [], ["step"]
-            ),
-            "funnel pivot": lambda: Milestone.read_group(
-                [("step", "!=", False)],
-                FUNNEL_MEASURES,
-                ["team_id", "step"],
-                lazy=False,
-            ),
-            "stage durations": lambda: Milestone.read_group(
-                [("kind", "=", "stage")],
-                ["duration_days:avg", "duration_median:median"],
-                ["stage_id"],
-            ),
-            "lost analysis": lambda: Milestone.read_group(
-                [("kind", "=", "lost")],
-                ["lost_amount:sum"],
-                ["lost_step", "lost_reason_id"],
-                lazy=False,
-            ),
-            "velocity": lambda: Velocity.read_group(
-                [], VELOCITY_MEASURES, ["team_id", "user_id"], lazy=False
-            ),
-            "velocity trend": lambda: Velocity.read_group(
-                [], VELOCITY_MEASURES, ["date:quarter"]
-            ),
-        }
+        reports = analytics_reports(self.env(user=user), today=day(0).date())
         for report in reports.values():
             report()  # warm the caches (rules, fields)
         counts = {}
