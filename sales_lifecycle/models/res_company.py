@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.osv import expression
@@ -255,6 +257,21 @@ class ResCompany(models.Model):
         """Whether the company's rules block (``enforce``, or no mode set)."""
         self.ensure_one()
         return self.lifecycle_mode != "advise"
+
+    def _sales_lifecycle_horizon_domain(self, date_field, days_field, today):
+        """Domain of the records of these companies whose ``date_field`` falls
+        within each one's own horizon: at most ``days_field`` (an integer
+        option of the company) days after ``today``. Used by the scheduled
+        jobs that look ahead (expiry reminders, renewals)."""
+        return expression.OR(
+            [
+                [
+                    ("company_id", "=", company.id),
+                    (date_field, "<=", today + timedelta(days=company[days_field])),
+                ]
+                for company in self
+            ]
+        )
 
     # Adoption of existing data
 

@@ -4,7 +4,6 @@ from markupsafe import Markup
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
-from odoo.osv import expression
 from odoo.tools import SQL, float_compare, float_is_zero, float_repr
 
 from .res_company import QUOTE_INVOICE_POLICIES
@@ -740,18 +739,8 @@ class SaleOrder(models.Model):
         )
         if not companies:
             return True
-        horizons = expression.OR(
-            [
-                [
-                    ("company_id", "=", company.id),
-                    (
-                        "validity_date",
-                        "<=",
-                        today + timedelta(days=company.lifecycle_expiry_reminder_days),
-                    ),
-                ]
-                for company in companies
-            ]
+        horizons = companies._sales_lifecycle_horizon_domain(
+            "validity_date", "lifecycle_expiry_reminder_days", today
         )
         self._sales_lifecycle_run_cron_batches(
             [

@@ -388,18 +388,8 @@ class SalesLifecycleSupportAgreement(models.Model):
         :return: the renewal opportunities created."""
         today = fields.Date.context_today(self)
         companies = self.env["res.company"].search([("id", "!=", False)])
-        horizons = expression.OR(
-            [
-                [
-                    ("company_id", "=", company.id),
-                    (
-                        "end_date",
-                        "<=",
-                        today + relativedelta(days=company.lifecycle_renewal_days),
-                    ),
-                ]
-                for company in companies
-            ]
+        horizons = companies._sales_lifecycle_horizon_domain(
+            "end_date", "lifecycle_renewal_days", today
         )
         leads = self._sales_lifecycle_run_cron_batches(
             [("state", "=", "active"), ("renewal_lead_id", "=", False), *horizons],
