@@ -11,6 +11,11 @@ from odoo.tools import float_compare, float_repr
 # are collected, and the module's work on paid invoices runs once for all of
 # them. An object of this class, which no RPC context can hold.
 PAID_BATCH_KEY = "sales_lifecycle_paid_batch"
+# Marks the write of state 'posted' that _post does after checking the
+# invoices itself. A Python object: a context that comes over RPC cannot hold
+# it.
+POSTING = object()
+POSTING_KEY = "sales_lifecycle_posting"
 
 
 class PaidInvoices:
@@ -185,8 +190,9 @@ class AccountMove(models.Model):
     # ------------------------------------------------------------
 
     def write(self, vals):
-        """Adds: a change to the lines voids the deviation approval given
-        before it; the deal's milestones note a state change.
+        """Adds: a write of state 'posted' meets the checks of ``_post``; a
+        change to the lines voids the deviation approval given before it; the
+        deal's milestones note a state change.
 
         Deviation approvals are given on draft customer invoices, whose lines
         only a draft allows to change: other moves (posted ones, on which
@@ -197,6 +203,12 @@ class AccountMove(models.Model):
             )
         )
         approved = self.browse(approvable._sales_lifecycle_current_approvals())
+        if (
+            vals.get("state") == "posted"
+            and self.env.context.get(POSTING_KEY) is not POSTING
+        ):
+            # a plain write of the state posts too (stock _post is skipped)
+            self.filtered(lambda m: m.state != "posted")._sales_lifecycle_check_post()
         res = super().write(vals)
         if approved:
             approved._sales_lifecycle_void_stale_approvals()
@@ -315,6 +327,22 @@ class AccountMove(models.Model):
         """Adds: the conformity check of customer invoices with their
         confirmed orders (before anything is posted), and the warning on won
         opportunities when a credit note reverses one of their invoices."""
+        self._sales_lifecycle_check_post()
+        # the invoices are checked: the state write of stock _post is not
+        # checked again
+        posted = super(AccountMove, self.with_context(**{POSTING_KEY: POSTING}))._post(
+            soft=soft
+        )
+        posted = posted.with_env(self.env)
+        posted.filtered(
+            lambda m: m.move_type == "out_refund"
+        )._sales_lifecycle_warn_won_opportunities()
+        return posted
+
+    def _sales_lifecycle_check_post(self):
+        """The checks of every posting (``_post``, a write of state
+        'posted'): conformity of customer invoices with their confirmed
+        orders, and the price approval of those orders."""
         to_check = self.filtered(
             lambda m: (
                 m.move_type == "out_invoice"
@@ -338,11 +366,6 @@ class AccountMove(models.Model):
                 "invoices before they are posted (Request Approval on the order):"
             ),
         )
-        posted = super()._post(soft=soft)
-        posted.filtered(
-            lambda m: m.move_type == "out_refund"
-        )._sales_lifecycle_warn_won_opportunities()
-        return posted
 
     def _invoice_paid_hook(self):
         """Adds: the opportunity is won once every posted invoice of its

@@ -266,6 +266,30 @@ class TestControlsApprovals(ControlsSaleCommon):
         self.assertFalse(invoice.deviation_approved_by_id)
         self.assertFalse(self.approvals(invoice))
 
+    def test_billing_user_cannot_post_by_state_write(self):
+        """A plain write of state 'posted' is a posting: it meets the
+        conformity and price approval checks of _post."""
+        self.company.quote_invoice_policy = "manual"
+        order = self.order_with(self.salesman)
+        order.action_confirm()
+        Move = self.env["account.move"].with_user(self.billing_user)
+        invoice = Move.create(self._non_conforming_values(order))
+        self.assertEqual(invoice.conformity_state, "not_conforming")
+        for context in ({}, FORGED_CONTEXT):
+            with self.assertRaises(UserError):
+                invoice.with_context(**context).write({"state": "posted"})
+        # a conforming invoice of prices no sales manager approved
+        other = self.order_with(self.salesman)
+        other.action_confirm()
+        conforming = other._create_invoices()
+        other.order_line.with_user(self.salesman).discount = 60.0
+        conforming.invoice_line_ids.with_user(self.billing_user).discount = 60.0
+        self.assertEqual(conforming.conformity_state, "conforming")
+        with self.assertRaises(UserError):
+            conforming.with_user(self.billing_user).write({"state": "posted"})
+        self.env.invalidate_all()
+        self.assertEqual((invoice | conforming).mapped("state"), ["draft", "draft"])
+
 
 @tagged("post_install", "-at_install")
 class TestControlsConfirmation(ControlsSaleCommon):
