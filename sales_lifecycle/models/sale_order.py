@@ -340,8 +340,8 @@ class SaleOrder(models.Model):
     def create(self, vals_list):
         # Adds: a default opportunity from the context is a link like one in
         # the values (the rule layer checks the access it needs); an order
-        # created sent or confirmed meets the checks of those states; the
-        # deal's milestones note an order created in a given state.
+        # created sent, signed or confirmed meets the checks of those states;
+        # the deal's milestones note an order created in a given state.
         default_lead = self.env.context.get("default_opportunity_id")
         if default_lead:
             for vals in vals_list:
@@ -353,6 +353,10 @@ class SaleOrder(models.Model):
         orders.filtered(
             lambda o: o.state == "sent"
         )._sales_lifecycle_check_price_approval()
+        if any(vals.get("signature") for vals in vals_list):
+            orders.filtered(
+                lambda o: o.signature and o.state in LIVE_STATES
+            )._sales_lifecycle_check_signed_prices()
         if any(vals.get("state") for vals in vals_list):
             self.env["sales_lifecycle.milestone"]._touch(orders)
         return orders
@@ -375,12 +379,7 @@ class SaleOrder(models.Model):
         if vals.get("signature"):
             self.filtered(
                 lambda o: o.state in LIVE_STATES
-            )._sales_lifecycle_check_price_approval(
-                self.env._(
-                    "The customer cannot sign prices a sales manager has not "
-                    "approved yet (Request Approval on the quotation):"
-                )
-            )
+            )._sales_lifecycle_check_signed_prices()
         if "support_plan_id" in vals:
             self._sales_lifecycle_check_sold_plan(vals["support_plan_id"])
         if "opportunity_id" in vals and not vals.get("is_primary"):
@@ -1338,6 +1337,16 @@ class SaleOrder(models.Model):
                 "A sales manager must approve these prices first (Request Approval "
                 "on the quotation):"
             ),
+        )
+
+    def _sales_lifecycle_check_signed_prices(self):
+        """The customer's signature (portal, back office, RPC, a quotation
+        created signed) needs the prices approved first."""
+        self._sales_lifecycle_check_price_approval(
+            self.env._(
+                "The customer cannot sign prices a sales manager has not "
+                "approved yet (Request Approval on the quotation):"
+            )
         )
 
     def _sales_lifecycle_waits_for_price_approval(self):

@@ -339,6 +339,27 @@ class TestControlsConfirmation(ControlsSaleCommon):
                 self.assertIn("expired", str(caught.exception))
         self.assertEqual(order.state, "draft")
 
+    def test_signature_on_create_meets_the_price_approval(self):
+        """A quotation created already signed is a signature: prices waiting
+        for approval cannot carry one."""
+        Order = self.env["sale.order"].with_user(self.salesman)
+        orders_before = Order.search_count([])
+        for context in ({}, FORGED_CONTEXT):
+            with self.assertRaises(UserError):
+                Order.with_context(**context).create(
+                    {
+                        "partner_id": self.customer.id,
+                        "signature": SIGNATURE,
+                        "signed_by": "Bob Buyer",
+                        "order_line": [
+                            Command.create(
+                                {"product_id": self.product_a.id, "discount": 60.0}
+                            )
+                        ],
+                    }
+                )
+        self.assertEqual(Order.search_count([]), orders_before)
+
     def test_manager_exempt_as_himself_and_recorded(self):
         order = self.order_with(self.salesman, discount=60.0)
         order.with_user(self.sales_manager).action_confirm()
