@@ -366,6 +366,7 @@ class SaleOrder(models.Model):
         # - the rule layer's guards first, before any side effect below;
         # - the checks of the new state (_sales_lifecycle_state_change);
         # - prices a manager must approve cannot be signed;
+        # - an expired sent quotation is dated again by a new round only;
         # - the support plan of a confirmed order stays what was sold;
         # - one primary quotation per opportunity, expected revenue following
         #   it;
@@ -380,6 +381,8 @@ class SaleOrder(models.Model):
             self.filtered(
                 lambda o: o.state in LIVE_STATES
             )._sales_lifecycle_check_signed_prices()
+        if "validity_date" in vals:
+            self._sales_lifecycle_check_expired_redate(vals["validity_date"])
         if "support_plan_id" in vals:
             self._sales_lifecycle_check_sold_plan(vals["support_plan_id"])
         if "opportunity_id" in vals and not vals.get("is_primary"):
@@ -1003,19 +1006,11 @@ class SaleOrder(models.Model):
             if order.validity_date and order.validity_date < today:
                 order.validity_date = order._sales_lifecycle_new_validity_date()
 
-    def _sales_lifecycle_check_not_expired(self):
-        """Refuse to confirm expired quotations (the callers pass the orders
-        being confirmed, whatever their state: a write or a create of state
-        'sale' confirms too)."""
+    def _sales_lifecycle_expired_problems(self):
+        """``[(order, [message])]`` of the orders past their expiry date, when
+        their company blocks expired quotations."""
         today = fields.Date.context_today(self)
-        expired = self.filtered(
-            lambda o: (
-                o.validity_date
-                and o.validity_date < today
-                and o.company_id.lifecycle_block_expired
-            )
-        )
-        problems = [
+        return [
             (
                 order,
                 [
@@ -1026,10 +1021,33 @@ class SaleOrder(models.Model):
                     )
                 ],
             )
-            for order in expired
+            for order in self
+            if order.validity_date
+            and order.validity_date < today
+            and order.company_id.lifecycle_block_expired
         ]
+
+    def _sales_lifecycle_check_not_expired(self):
+        """Refuse to confirm expired quotations (the callers pass the orders
+        being confirmed, whatever their state: a write or a create of state
+        'sale' confirms too)."""
         self._sales_lifecycle_apply_rule(
-            problems, self.env._("An expired quotation cannot be confirmed:")
+            self._sales_lifecycle_expired_problems(),
+            self.env._("An expired quotation cannot be confirmed:"),
+        )
+
+    def _sales_lifecycle_check_expired_redate(self, validity_date):
+        """An expired sent (frozen) quotation gets a new expiry date from a
+        new round, which records the round: not from a write of the date."""
+        new_date = fields.Date.to_date(validity_date)
+        self._sales_lifecycle_apply_rule(
+            self._sales_lifecycle_frozen()
+            .filtered(lambda o: o.validity_date != new_date)
+            ._sales_lifecycle_expired_problems(),
+            self.env._(
+                "An expired sent quotation gets a new expiration date from a "
+                "new round only:"
+            ),
         )
 
     # Stage 4: alternatives and the customer's decision

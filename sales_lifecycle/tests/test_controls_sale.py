@@ -360,6 +360,29 @@ class TestControlsConfirmation(ControlsSaleCommon):
                 )
         self.assertEqual(Order.search_count([]), orders_before)
 
+    def test_expired_sent_quotation_dated_again_only_by_a_round(self):
+        """The expiry date of an expired sent quotation is renewed by a new
+        round, not by writing it."""
+        with freeze_time("2026-03-01"):
+            order = self.order_with(self.salesman, validity_date=date(2026, 3, 10))
+            order.with_user(self.salesman).action_quotation_sent()
+        with freeze_time("2026-03-20"):
+            as_salesman = order.with_user(self.salesman)
+            for context in ({}, FORGED_CONTEXT):
+                with self.assertRaises(UserError):
+                    as_salesman.with_context(**context).write(
+                        {"validity_date": date(2026, 4, 30)}
+                    )
+            self.env.invalidate_all()
+            self.assertEqual(order.validity_date, date(2026, 3, 10))
+            with self.assertRaises(UserError):
+                as_salesman.action_confirm()
+            self.assertEqual(order.state, "sent")
+            # a new round dates it again, and the round is recorded
+            as_salesman.action_new_revision()
+            self.assertEqual(order.revision_number, 1)
+            self.assertGreater(order.validity_date, date(2026, 3, 20))
+
     def test_manager_exempt_as_himself_and_recorded(self):
         order = self.order_with(self.salesman, discount=60.0)
         order.with_user(self.sales_manager).action_confirm()
