@@ -518,49 +518,36 @@ class SaleOrder(models.Model):
 
     def action_set_primary(self):
         """Mark each quotation as the primary one of its opportunity."""
-        for lead, orders in self.grouped("opportunity_id").items():
-            if not lead:
-                raise UserError(
-                    self._sales_lifecycle_orders_message(
-                        orders,
-                        lambda name: self.env._(
-                            "Only a quotation of an opportunity can be primary: "
-                            "set the opportunity on %(name)s (Other Info tab).",
-                            name=name,
-                        ),
-                        self.env._(
-                            "Only a quotation of an opportunity can be primary: "
-                            "set the opportunity on these quotations (Other Info "
-                            "tab):"
-                        ),
-                    )
-                )
-            if len(orders) > 1:
-                raise UserError(
-                    self._sales_lifecycle_orders_message(
-                        orders,
-                        None,
-                        self.env._(
-                            "An opportunity has one primary quotation: mark only "
-                            "one of these as primary:"
-                        ),
-                    )
-                )
-        cancelled = self.filtered(lambda o: o.state == "cancel")
-        if cancelled:
-            raise UserError(
-                self._sales_lifecycle_orders_message(
-                    cancelled,
-                    lambda name: self.env._(
-                        "%(name)s is cancelled: a cancelled quotation cannot be "
-                        "primary.",
-                        name=name,
-                    ),
-                    self.env._(
-                        "A cancelled quotation cannot be primary; these are cancelled:"
-                    ),
-                )
-            )
+        by_lead = self.grouped("opportunity_id")
+        self._sales_lifecycle_refuse_orders(
+            by_lead.get(self.env["crm.lead"], self.browse()),
+            lambda name: self.env._(
+                "Only a quotation of an opportunity can be primary: "
+                "set the opportunity on %(name)s (Other Info tab).",
+                name=name,
+            ),
+            self.env._(
+                "Only a quotation of an opportunity can be primary: "
+                "set the opportunity on these quotations (Other Info "
+                "tab):"
+            ),
+        )
+        self._sales_lifecycle_refuse_orders(
+            next((orders for orders in by_lead.values() if len(orders) > 1), None),
+            None,
+            self.env._(
+                "An opportunity has one primary quotation: mark only "
+                "one of these as primary:"
+            ),
+        )
+        self._sales_lifecycle_refuse_orders(
+            self.filtered(lambda o: o.state == "cancel"),
+            lambda name: self.env._(
+                "%(name)s is cancelled: a cancelled quotation cannot be primary.",
+                name=name,
+            ),
+            self.env._("A cancelled quotation cannot be primary; these are cancelled:"),
+        )
         # the primary quotation decides for the opportunity (its other
         # quotations, its expected revenue): write access to both
         self.check_access("write")
@@ -590,22 +577,18 @@ class SaleOrder(models.Model):
         Without ``reason_id`` the rejection wizard opens to ask for it, once
         the quotations are known to be rejectable.
         """
-        not_live = self.filtered(lambda o: o.state not in LIVE_STATES)
-        if not_live:
-            raise UserError(
-                self._sales_lifecycle_orders_message(
-                    not_live,
-                    lambda name: self.env._(
-                        "%(name)s is already confirmed or cancelled: only a "
-                        "quotation still in negotiation can be rejected.",
-                        name=name,
-                    ),
-                    self.env._(
-                        "Only a quotation still in negotiation can be rejected; "
-                        "these are already confirmed or cancelled:"
-                    ),
-                )
-            )
+        self._sales_lifecycle_refuse_orders(
+            self.filtered(lambda o: o.state not in LIVE_STATES),
+            lambda name: self.env._(
+                "%(name)s is already confirmed or cancelled: only a "
+                "quotation still in negotiation can be rejected.",
+                name=name,
+            ),
+            self.env._(
+                "Only a quotation still in negotiation can be rejected; "
+                "these are already confirmed or cancelled:"
+            ),
+        )
         if not reason_id:
             return self._sales_lifecycle_wizard_action(
                 self.env._("Reject Quotation"),
@@ -645,20 +628,18 @@ class SaleOrder(models.Model):
         the type ``sales_lifecycle.mail_activity_type_price_approval``)."""
         to_approve = self.filtered(lambda o: o.price_approval_state == "needed")
         if not to_approve:
-            raise UserError(
-                self._sales_lifecycle_orders_message(
-                    self,
-                    lambda name: self.env._(
-                        "%(name)s needs no price approval: its discounts and "
-                        "margins are within the company's limits, or approved.",
-                        name=name,
-                    ),
-                    self.env._(
-                        "These quotations need no price approval (their discounts "
-                        "and margins are within the company's limits, or "
-                        "approved):"
-                    ),
-                )
+            self._sales_lifecycle_refuse_orders(
+                self,
+                lambda name: self.env._(
+                    "%(name)s needs no price approval: its discounts and "
+                    "margins are within the company's limits, or approved.",
+                    name=name,
+                ),
+                self.env._(
+                    "These quotations need no price approval (their discounts "
+                    "and margins are within the company's limits, or "
+                    "approved):"
+                ),
             )
         managers = self.env.ref("sales_lifecycle.sales_lifecycle_group_manager").users
         managers = managers.filtered(lambda u: u.active and not u.share)
@@ -832,36 +813,37 @@ class SaleOrder(models.Model):
     # BUSINESS
     # ------------------------------------------------------------
 
-    def _sales_lifecycle_orders_message(self, orders, one, many):
-        """An error about ``orders``: ``one(name)`` for a single order, else
-        ``many`` followed by one bullet per order.
+    def _sales_lifecycle_refuse_orders(self, orders, one, many):
+        """Refuse an action on ``orders`` (nothing to refuse when empty): a
+        ``UserError`` with ``one(name)`` for a single order, else ``many``
+        followed by one bullet per order.
 
         :param one: callable returning the translated sentence naming one
             order (or None: always the list)
         :param many: translated sentence introducing the list
         """
+        if not orders:
+            return
         if len(orders) == 1 and one:
-            return one(orders.display_name)
-        return "\n".join([many, *(f"• {order.display_name}" for order in orders)])
+            raise UserError(one(orders.display_name))
+        raise UserError(
+            "\n".join([many, *(f"• {order.display_name}" for order in orders)])
+        )
 
     def _sales_lifecycle_check_sent_for_round(self):
         """Only a sent quotation starts a new negotiation round."""
-        not_sent = self.filtered(lambda o: o.state != "sent")
-        if not_sent:
-            raise UserError(
-                self._sales_lifecycle_orders_message(
-                    not_sent,
-                    lambda name: self.env._(
-                        "%(name)s is not sent: only a sent quotation starts a new "
-                        "negotiation round. Send it first, or edit it in place.",
-                        name=name,
-                    ),
-                    self.env._(
-                        "Only a sent quotation starts a new negotiation round; "
-                        "send these first, or edit them in place:"
-                    ),
-                )
-            )
+        self._sales_lifecycle_refuse_orders(
+            self.filtered(lambda o: o.state != "sent"),
+            lambda name: self.env._(
+                "%(name)s is not sent: only a sent quotation starts a new "
+                "negotiation round. Send it first, or edit it in place.",
+                name=name,
+            ),
+            self.env._(
+                "Only a sent quotation starts a new negotiation round; "
+                "send these first, or edit them in place:"
+            ),
+        )
 
     def _sales_lifecycle_wizard_action(self, name, res_model, context):
         """The action opening one of the module's wizards in a dialog."""
