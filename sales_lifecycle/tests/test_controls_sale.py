@@ -402,17 +402,6 @@ class TestControlsConfirmation(ControlsSaleCommon):
 class TestControlsPortal(ControlsSaleCommon, HttpCase):
     """3. The portal (sudo) signature and acceptance meet the price approval."""
 
-    def _accept(self, order):
-        order._portal_ensure_token()
-        return self.make_jsonrpc_request(
-            f"/my/orders/{order.id}/accept",
-            {
-                "access_token": order.access_token,
-                "name": "Bob Buyer",
-                "signature": SIGNATURE.decode(),
-            },
-        )
-
     def test_portal_accept_of_unapproved_unsent_quotation_refused(self):
         order = self.order_with(
             self.salesman,
@@ -421,7 +410,7 @@ class TestControlsPortal(ControlsSaleCommon, HttpCase):
             require_payment=False,
         )
         self.assertEqual(order.state, "draft")
-        result = self._accept(order)
+        result = self.accept_on_portal(order)
         self.assertIn("error", result)
         self.assertNotIn("10", result["error"], "no internal limit shown")
         self.env.invalidate_all()
@@ -435,7 +424,7 @@ class TestControlsPortal(ControlsSaleCommon, HttpCase):
         self.assertFalse(order.signature)
         # once a sales manager approved the prices, the customer accepts
         order.with_user(self.sales_manager).action_approve()
-        result = self._accept(order)
+        result = self.accept_on_portal(order)
         self.assertNotIn("error", result)
         self.assertEqual(order.state, "sale")
         self.assertTrue(order.is_signed)
