@@ -9,7 +9,8 @@ from odoo.tools import SQL, float_compare, float_is_zero, float_repr
 
 from .res_company import QUOTE_INVOICE_POLICIES
 
-# Line fields a sent quotation freezes: the commercial terms of the round.
+# Line fields a sent quotation freezes: the commercial terms of the round,
+# and the packaging, from which stock recomputes the quantity.
 FROZEN_LINE_FIELDS = (
     "product_id",
     "product_uom_qty",
@@ -17,6 +18,8 @@ FROZEN_LINE_FIELDS = (
     "price_unit",
     "discount",
     "tax_id",
+    "product_packaging_id",
+    "product_packaging_qty",
 )
 LIVE_STATES = ("draft", "sent")
 # Marks the reset to draft that action_new_revision does after recording the

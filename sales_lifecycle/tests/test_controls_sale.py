@@ -475,6 +475,37 @@ class TestControlsRounds(ControlsSaleCommon):
         self.assertEqual(order.revision_ids.line_ids.price_unit, 100.0)
         self.assertFalse(order.cancelled_while_sent)
 
+    def test_line_moved_or_repacked_keeps_the_round(self):
+        """A sent quotation's lines stay as sent whatever field drives them:
+        a line moved onto it or off it, a packaging that recomputes the
+        quantity."""
+        sent = self.order_with(self.salesman, price=100.0)
+        sent.with_user(self.salesman).action_quotation_sent()
+        draft = self.order_with(self.salesman, price=1.0)
+        packaging = self.env["product.packaging"].create(
+            {"name": "Box of 10", "product_id": self.product_a.id, "qty": 10.0}
+        )
+        for line, vals in (
+            (draft.order_line, {"order_id": sent.id}),
+            (sent.order_line, {"order_id": draft.id}),
+            (
+                sent.order_line,
+                {"product_packaging_id": packaging.id, "product_packaging_qty": 5.0},
+            ),
+        ):
+            for context in ({}, FORGED_CONTEXT):
+                with self.assertRaises(UserError):
+                    line.with_user(self.salesman).with_context(**context).write(vals)
+        with self.assertRaises(UserError):
+            draft.with_user(self.salesman).write(
+                {"order_line": [Command.link(sent.order_line.id)]}
+            )
+        self.env.invalidate_all()
+        self.assertEqual(len(sent.order_line), 1)
+        self.assertEqual(len(draft.order_line), 1)
+        self.assertEqual(sent.order_line.product_uom_qty, 1.0)
+        self.assertFalse(sent.order_line.product_packaging_id)
+
 
 @tagged("post_install", "-at_install")
 class TestControlsResultFields(ControlsSaleCommon):
