@@ -341,14 +341,10 @@ class SaleOrder(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        # Adds: a default opportunity from the context is a link like one in
-        # the values (the rule layer checks the access it needs); an order
-        # created sent, signed or confirmed meets the checks of those states;
-        # the deal's milestones note an order created in a given state.
-        default_lead = self.env.context.get("default_opportunity_id")
-        if default_lead:
-            for vals in vals_list:
-                vals.setdefault("opportunity_id", default_lead)
+        # Adds: an order created sent, signed or confirmed meets the checks
+        # of those states; the deal's milestones note an order created in a
+        # given state. (A default opportunity from the context is a link the
+        # rule layer checks like one in the values.)
         orders = super().create(vals_list)
         orders.filtered(
             lambda o: o.state == "sale"
