@@ -440,15 +440,19 @@ class AccountMove(models.Model):
         included (they are not dependencies of the stored fields); writes only
         the invoices whose state or differences changed."""
         values = self._sales_lifecycle_conformity_values()
+        stale = defaultdict(list)
         for move in self:
             state, differences = values[move]
             if (move.conformity_state, move.conformity_differences or False) != (
                 state,
                 differences,
             ):
-                move._sales_lifecycle_system().write(
-                    {"conformity_state": state, "conformity_differences": differences}
-                )
+                stale[state, differences].append(move.id)
+        # one write per distinct result, not per invoice
+        for (state, differences), ids in stale.items():
+            self.browse(ids)._sales_lifecycle_system().write(
+                {"conformity_state": state, "conformity_differences": differences}
+            )
 
     def _sales_lifecycle_conformity_problems(self):
         """``(invoice, [differences])`` of non-conforming, non-approved invoices."""

@@ -1573,6 +1573,7 @@ class SaleOrder(models.Model):
         """Say on each order what its invoice could not include yet because it
         is invoiced on delivered quantities, as stock Odoo does (a note from
         the template ``sales_lifecycle.sale_order_note_waiting_delivery``)."""
+        changed = {}
         for order in self:
             waiting = order.order_line.filtered(
                 lambda line: (
@@ -1597,9 +1598,11 @@ class SaleOrder(models.Model):
             # Write only a change: an idle re-run must not touch the row that
             # concurrent transactions lock.
             if order.lifecycle_invoice_status != status:
-                order._sales_lifecycle_system().write(
-                    {"lifecycle_invoice_status": status}
-                )
+                changed.setdefault(status, []).append(order.id)
+        for status, ids in changed.items():
+            self.browse(ids)._sales_lifecycle_system().write(
+                {"lifecycle_invoice_status": status}
+            )
 
     # Stage 6: supporting the customer
 
