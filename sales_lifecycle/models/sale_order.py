@@ -415,8 +415,9 @@ class SaleOrder(models.Model):
                 lambda o: o.state != "sale"
             )._sales_lifecycle_check_confirmation()
         elif state == "sent":
+            # from any other state (a cancelled quotation written back too)
             self.filtered(
-                lambda o: o.state == "draft"
+                lambda o: o.state != "sent"
             )._sales_lifecycle_check_price_approval()
         elif state == "draft":
             reopened = self.filtered("cancelled_while_sent")

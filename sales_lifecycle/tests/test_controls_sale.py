@@ -339,6 +339,18 @@ class TestControlsConfirmation(ControlsSaleCommon):
                 self.assertIn("expired", str(caught.exception))
         self.assertEqual(order.state, "draft")
 
+    def test_sent_from_any_state_meets_the_price_approval(self):
+        """A write of state 'sent' sends the prices, whatever the state it
+        leaves (a cancelled quotation written back to sent)."""
+        order = self.order_with(self.salesman, discount=60.0)
+        as_salesman = order.with_user(self.salesman)
+        as_salesman.with_context(disable_cancel_warning=True).action_cancel()
+        for context in ({}, FORGED_CONTEXT):
+            with self.assertRaises(UserError):
+                as_salesman.with_context(**context).write({"state": "sent"})
+        self.env.invalidate_all()
+        self.assertEqual(order.state, "cancel")
+
     def test_signature_on_create_meets_the_price_approval(self):
         """A quotation created already signed is a signature: prices waiting
         for approval cannot carry one."""
