@@ -239,27 +239,20 @@ class AccountMove(models.Model):
         shows over the dialog)."""
         self._sales_lifecycle_check_approver()
         self._sales_lifecycle_refresh_conformity()
-        nothing = self.filtered(
-            lambda m: m.state != "draft" or m.conformity_state != "not_conforming"
+        self._sales_lifecycle_refuse(
+            self.filtered(
+                lambda m: m.state != "draft" or m.conformity_state != "not_conforming"
+            ),
+            lambda name: self.env._(
+                "%(invoice)s has no deviation to approve: only a draft "
+                "invoice that does not match its accepted quotation needs one.",
+                invoice=name,
+            ),
+            self.env._(
+                "Only a draft invoice that does not match its accepted "
+                "quotation needs a deviation approval; these do not:"
+            ),
         )
-        if nothing:
-            if len(nothing) == 1:
-                message = self.env._(
-                    "%(invoice)s has no deviation to approve: only a draft "
-                    "invoice that does not match its accepted quotation needs one.",
-                    invoice=nothing.display_name,
-                )
-            else:
-                message = "\n".join(
-                    [
-                        self.env._(
-                            "Only a draft invoice that does not match its accepted "
-                            "quotation needs a deviation approval; these do not:"
-                        ),
-                        *(f"• {move.display_name}" for move in nothing),
-                    ]
-                )
-            raise UserError(message)
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Approve Deviation"),

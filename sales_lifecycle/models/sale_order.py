@@ -519,7 +519,7 @@ class SaleOrder(models.Model):
     def action_set_primary(self):
         """Mark each quotation as the primary one of its opportunity."""
         by_lead = self.grouped("opportunity_id")
-        self._sales_lifecycle_refuse_orders(
+        self._sales_lifecycle_refuse(
             by_lead.get(self.env["crm.lead"], self.browse()),
             lambda name: self.env._(
                 "Only a quotation of an opportunity can be primary: "
@@ -532,7 +532,7 @@ class SaleOrder(models.Model):
                 "tab):"
             ),
         )
-        self._sales_lifecycle_refuse_orders(
+        self._sales_lifecycle_refuse(
             next((orders for orders in by_lead.values() if len(orders) > 1), None),
             None,
             self.env._(
@@ -540,7 +540,7 @@ class SaleOrder(models.Model):
                 "one of these as primary:"
             ),
         )
-        self._sales_lifecycle_refuse_orders(
+        self._sales_lifecycle_refuse(
             self.filtered(lambda o: o.state == "cancel"),
             lambda name: self.env._(
                 "%(name)s is cancelled: a cancelled quotation cannot be primary.",
@@ -577,7 +577,7 @@ class SaleOrder(models.Model):
         Without ``reason_id`` the rejection wizard opens to ask for it, once
         the quotations are known to be rejectable.
         """
-        self._sales_lifecycle_refuse_orders(
+        self._sales_lifecycle_refuse(
             self.filtered(lambda o: o.state not in LIVE_STATES),
             lambda name: self.env._(
                 "%(name)s is already confirmed or cancelled: only a "
@@ -628,7 +628,7 @@ class SaleOrder(models.Model):
         the type ``sales_lifecycle.mail_activity_type_price_approval``)."""
         to_approve = self.filtered(lambda o: o.price_approval_state == "needed")
         if not to_approve:
-            self._sales_lifecycle_refuse_orders(
+            self._sales_lifecycle_refuse(
                 self,
                 lambda name: self.env._(
                     "%(name)s needs no price approval: its discounts and "
@@ -813,26 +813,9 @@ class SaleOrder(models.Model):
     # BUSINESS
     # ------------------------------------------------------------
 
-    def _sales_lifecycle_refuse_orders(self, orders, one, many):
-        """Refuse an action on ``orders`` (nothing to refuse when empty): a
-        ``UserError`` with ``one(name)`` for a single order, else ``many``
-        followed by one bullet per order.
-
-        :param one: callable returning the translated sentence naming one
-            order (or None: always the list)
-        :param many: translated sentence introducing the list
-        """
-        if not orders:
-            return
-        if len(orders) == 1 and one:
-            raise UserError(one(orders.display_name))
-        raise UserError(
-            "\n".join([many, *(f"• {order.display_name}" for order in orders)])
-        )
-
     def _sales_lifecycle_check_sent_for_round(self):
         """Only a sent quotation starts a new negotiation round."""
-        self._sales_lifecycle_refuse_orders(
+        self._sales_lifecycle_refuse(
             self.filtered(lambda o: o.state != "sent"),
             lambda name: self.env._(
                 "%(name)s is not sent: only a sent quotation starts a new "
