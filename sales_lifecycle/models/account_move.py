@@ -11,6 +11,11 @@ from odoo.tools import float_compare, float_repr
 # are collected, and the module's work on paid invoices runs once for all of
 # them. An object of this class, which no RPC context can hold.
 PAID_BATCH_KEY = "sales_lifecycle_paid_batch"
+# Marks the write of state 'posted' that _post does after checking the
+# invoices itself. A Python object: a context that comes over RPC cannot hold
+# it.
+POSTING = object()
+POSTING_KEY = "sales_lifecycle_posting"
 
 
 class PaidInvoices:
@@ -185,8 +190,9 @@ class AccountMove(models.Model):
     # ------------------------------------------------------------
 
     def write(self, vals):
-        """Adds: a change to the lines voids the deviation approval given
-        before it; the deal's milestones note a state change.
+        """Adds: a write of state 'posted' meets the checks of ``_post``; a
+        change to the lines voids the deviation approval given before it; the
+        deal's milestones note a state change.
 
         Deviation approvals are given on draft customer invoices, whose lines
         only a draft allows to change: other moves (posted ones, on which
@@ -197,6 +203,12 @@ class AccountMove(models.Model):
             )
         )
         approved = self.browse(approvable._sales_lifecycle_current_approvals())
+        if (
+            vals.get("state") == "posted"
+            and self.env.context.get(POSTING_KEY) is not POSTING
+        ):
+            # a plain write of the state posts too (stock _post is skipped)
+            self.filtered(lambda m: m.state != "posted")._sales_lifecycle_check_post()
         res = super().write(vals)
         if approved:
             approved._sales_lifecycle_void_stale_approvals()
@@ -227,27 +239,20 @@ class AccountMove(models.Model):
         shows over the dialog)."""
         self._sales_lifecycle_check_approver()
         self._sales_lifecycle_refresh_conformity()
-        nothing = self.filtered(
-            lambda m: m.state != "draft" or m.conformity_state != "not_conforming"
+        self._sales_lifecycle_refuse(
+            self.filtered(
+                lambda m: m.state != "draft" or m.conformity_state != "not_conforming"
+            ),
+            lambda name: self.env._(
+                "%(invoice)s has no deviation to approve: only a draft "
+                "invoice that does not match its accepted quotation needs one.",
+                invoice=name,
+            ),
+            self.env._(
+                "Only a draft invoice that does not match its accepted "
+                "quotation needs a deviation approval; these do not:"
+            ),
         )
-        if nothing:
-            if len(nothing) == 1:
-                message = self.env._(
-                    "%(invoice)s has no deviation to approve: only a draft "
-                    "invoice that does not match its accepted quotation needs one.",
-                    invoice=nothing.display_name,
-                )
-            else:
-                message = "\n".join(
-                    [
-                        self.env._(
-                            "Only a draft invoice that does not match its accepted "
-                            "quotation needs a deviation approval; these do not:"
-                        ),
-                        *(f"• {move.display_name}" for move in nothing),
-                    ]
-                )
-            raise UserError(message)
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Approve Deviation"),
@@ -315,6 +320,22 @@ class AccountMove(models.Model):
         """Adds: the conformity check of customer invoices with their
         confirmed orders (before anything is posted), and the warning on won
         opportunities when a credit note reverses one of their invoices."""
+        self._sales_lifecycle_check_post()
+        # the invoices are checked: the state write of stock _post is not
+        # checked again
+        posted = super(AccountMove, self.with_context(**{POSTING_KEY: POSTING}))._post(
+            soft=soft
+        )
+        posted = posted.with_env(self.env)
+        posted.filtered(
+            lambda m: m.move_type == "out_refund"
+        )._sales_lifecycle_warn_won_opportunities()
+        return posted
+
+    def _sales_lifecycle_check_post(self):
+        """The checks of every posting (``_post``, a write of state
+        'posted'): conformity of customer invoices with their confirmed
+        orders, and the price approval of those orders."""
         to_check = self.filtered(
             lambda m: (
                 m.move_type == "out_invoice"
@@ -338,11 +359,6 @@ class AccountMove(models.Model):
                 "invoices before they are posted (Request Approval on the order):"
             ),
         )
-        posted = super()._post(soft=soft)
-        posted.filtered(
-            lambda m: m.move_type == "out_refund"
-        )._sales_lifecycle_warn_won_opportunities()
-        return posted
 
     def _invoice_paid_hook(self):
         """Adds: the opportunity is won once every posted invoice of its
@@ -417,15 +433,19 @@ class AccountMove(models.Model):
         included (they are not dependencies of the stored fields); writes only
         the invoices whose state or differences changed."""
         values = self._sales_lifecycle_conformity_values()
+        stale = defaultdict(list)
         for move in self:
             state, differences = values[move]
             if (move.conformity_state, move.conformity_differences or False) != (
                 state,
                 differences,
             ):
-                move._sales_lifecycle_system().write(
-                    {"conformity_state": state, "conformity_differences": differences}
-                )
+                stale[state, differences].append(move.id)
+        # one write per distinct result, not per invoice
+        for (state, differences), ids in stale.items():
+            self.browse(ids)._sales_lifecycle_system().write(
+                {"conformity_state": state, "conformity_differences": differences}
+            )
 
     def _sales_lifecycle_conformity_problems(self):
         """``(invoice, [differences])`` of non-conforming, non-approved invoices."""

@@ -8,7 +8,8 @@ from odoo.tools import SQL, float_compare, float_is_zero, float_repr
 
 from .res_company import QUOTE_INVOICE_POLICIES
 
-# Line fields a sent quotation freezes: the commercial terms of the round.
+# Line fields a sent quotation freezes: the commercial terms of the round,
+# and the packaging, from which stock recomputes the quantity.
 FROZEN_LINE_FIELDS = (
     "product_id",
     "product_uom_qty",
@@ -16,6 +17,8 @@ FROZEN_LINE_FIELDS = (
     "price_unit",
     "discount",
     "tax_id",
+    "product_packaging_id",
+    "product_packaging_qty",
 )
 LIVE_STATES = ("draft", "sent")
 # Marks the reset to draft that action_new_revision does after recording the
@@ -337,14 +340,10 @@ class SaleOrder(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        # Adds: a default opportunity from the context is a link like one in
-        # the values (the rule layer checks the access it needs); an order
-        # created sent or confirmed meets the checks of those states; the
-        # deal's milestones note an order created in a given state.
-        default_lead = self.env.context.get("default_opportunity_id")
-        if default_lead:
-            for vals in vals_list:
-                vals.setdefault("opportunity_id", default_lead)
+        # Adds: an order created sent, signed or confirmed meets the checks
+        # of those states; the deal's milestones note an order created in a
+        # given state. (A default opportunity from the context is a link the
+        # rule layer checks like one in the values.)
         orders = super().create(vals_list)
         orders.filtered(
             lambda o: o.state == "sale"
@@ -352,6 +351,10 @@ class SaleOrder(models.Model):
         orders.filtered(
             lambda o: o.state == "sent"
         )._sales_lifecycle_check_price_approval()
+        if any(vals.get("signature") for vals in vals_list):
+            orders.filtered(
+                lambda o: o.signature and o.state in LIVE_STATES
+            )._sales_lifecycle_check_signed_prices()
         if any(vals.get("state") for vals in vals_list):
             self.env["sales_lifecycle.milestone"]._touch(orders)
         return orders
@@ -361,6 +364,7 @@ class SaleOrder(models.Model):
         # - the rule layer's guards first, before any side effect below;
         # - the checks of the new state (_sales_lifecycle_state_change);
         # - prices a manager must approve cannot be signed;
+        # - an expired sent quotation is dated again by a new round only;
         # - the support plan of a confirmed order stays what was sold;
         # - one primary quotation per opportunity, expected revenue following
         #   it;
@@ -374,12 +378,9 @@ class SaleOrder(models.Model):
         if vals.get("signature"):
             self.filtered(
                 lambda o: o.state in LIVE_STATES
-            )._sales_lifecycle_check_price_approval(
-                self.env._(
-                    "The customer cannot sign prices a sales manager has not "
-                    "approved yet (Request Approval on the quotation):"
-                )
-            )
+            )._sales_lifecycle_check_signed_prices()
+        if "validity_date" in vals:
+            self._sales_lifecycle_check_expired_redate(vals["validity_date"])
         if "support_plan_id" in vals:
             self._sales_lifecycle_check_sold_plan(vals["support_plan_id"])
         if "opportunity_id" in vals and not vals.get("is_primary"):
@@ -413,8 +414,9 @@ class SaleOrder(models.Model):
                 lambda o: o.state != "sale"
             )._sales_lifecycle_check_confirmation()
         elif state == "sent":
+            # from any other state (a cancelled quotation written back too)
             self.filtered(
-                lambda o: o.state == "draft"
+                lambda o: o.state != "sent"
             )._sales_lifecycle_check_price_approval()
         elif state == "draft":
             reopened = self.filtered("cancelled_while_sent")
@@ -515,49 +517,36 @@ class SaleOrder(models.Model):
 
     def action_set_primary(self):
         """Mark each quotation as the primary one of its opportunity."""
-        for lead, orders in self.grouped("opportunity_id").items():
-            if not lead:
-                raise UserError(
-                    self._sales_lifecycle_orders_message(
-                        orders,
-                        lambda name: self.env._(
-                            "Only a quotation of an opportunity can be primary: "
-                            "set the opportunity on %(name)s (Other Info tab).",
-                            name=name,
-                        ),
-                        self.env._(
-                            "Only a quotation of an opportunity can be primary: "
-                            "set the opportunity on these quotations (Other Info "
-                            "tab):"
-                        ),
-                    )
-                )
-            if len(orders) > 1:
-                raise UserError(
-                    self._sales_lifecycle_orders_message(
-                        orders,
-                        None,
-                        self.env._(
-                            "An opportunity has one primary quotation: mark only "
-                            "one of these as primary:"
-                        ),
-                    )
-                )
-        cancelled = self.filtered(lambda o: o.state == "cancel")
-        if cancelled:
-            raise UserError(
-                self._sales_lifecycle_orders_message(
-                    cancelled,
-                    lambda name: self.env._(
-                        "%(name)s is cancelled: a cancelled quotation cannot be "
-                        "primary.",
-                        name=name,
-                    ),
-                    self.env._(
-                        "A cancelled quotation cannot be primary; these are cancelled:"
-                    ),
-                )
-            )
+        by_lead = self.grouped("opportunity_id")
+        self._sales_lifecycle_refuse(
+            by_lead.get(self.env["crm.lead"], self.browse()),
+            lambda name: self.env._(
+                "Only a quotation of an opportunity can be primary: "
+                "set the opportunity on %(name)s (Other Info tab).",
+                name=name,
+            ),
+            self.env._(
+                "Only a quotation of an opportunity can be primary: "
+                "set the opportunity on these quotations (Other Info "
+                "tab):"
+            ),
+        )
+        self._sales_lifecycle_refuse(
+            next((orders for orders in by_lead.values() if len(orders) > 1), None),
+            None,
+            self.env._(
+                "An opportunity has one primary quotation: mark only "
+                "one of these as primary:"
+            ),
+        )
+        self._sales_lifecycle_refuse(
+            self.filtered(lambda o: o.state == "cancel"),
+            lambda name: self.env._(
+                "%(name)s is cancelled: a cancelled quotation cannot be primary.",
+                name=name,
+            ),
+            self.env._("A cancelled quotation cannot be primary; these are cancelled:"),
+        )
         # the primary quotation decides for the opportunity (its other
         # quotations, its expected revenue): write access to both
         self.check_access("write")
@@ -587,22 +576,18 @@ class SaleOrder(models.Model):
         Without ``reason_id`` the rejection wizard opens to ask for it, once
         the quotations are known to be rejectable.
         """
-        not_live = self.filtered(lambda o: o.state not in LIVE_STATES)
-        if not_live:
-            raise UserError(
-                self._sales_lifecycle_orders_message(
-                    not_live,
-                    lambda name: self.env._(
-                        "%(name)s is already confirmed or cancelled: only a "
-                        "quotation still in negotiation can be rejected.",
-                        name=name,
-                    ),
-                    self.env._(
-                        "Only a quotation still in negotiation can be rejected; "
-                        "these are already confirmed or cancelled:"
-                    ),
-                )
-            )
+        self._sales_lifecycle_refuse(
+            self.filtered(lambda o: o.state not in LIVE_STATES),
+            lambda name: self.env._(
+                "%(name)s is already confirmed or cancelled: only a "
+                "quotation still in negotiation can be rejected.",
+                name=name,
+            ),
+            self.env._(
+                "Only a quotation still in negotiation can be rejected; "
+                "these are already confirmed or cancelled:"
+            ),
+        )
         if not reason_id:
             return self._sales_lifecycle_wizard_action(
                 self.env._("Reject Quotation"),
@@ -642,20 +627,18 @@ class SaleOrder(models.Model):
         the type ``sales_lifecycle.mail_activity_type_price_approval``)."""
         to_approve = self.filtered(lambda o: o.price_approval_state == "needed")
         if not to_approve:
-            raise UserError(
-                self._sales_lifecycle_orders_message(
-                    self,
-                    lambda name: self.env._(
-                        "%(name)s needs no price approval: its discounts and "
-                        "margins are within the company's limits, or approved.",
-                        name=name,
-                    ),
-                    self.env._(
-                        "These quotations need no price approval (their discounts "
-                        "and margins are within the company's limits, or "
-                        "approved):"
-                    ),
-                )
+            self._sales_lifecycle_refuse(
+                self,
+                lambda name: self.env._(
+                    "%(name)s needs no price approval: its discounts and "
+                    "margins are within the company's limits, or approved.",
+                    name=name,
+                ),
+                self.env._(
+                    "These quotations need no price approval (their discounts "
+                    "and margins are within the company's limits, or "
+                    "approved):"
+                ),
             )
         managers = self.env.ref("sales_lifecycle.sales_lifecycle_group_manager").users
         managers = managers.filtered(lambda u: u.active and not u.share)
@@ -819,36 +802,20 @@ class SaleOrder(models.Model):
     # BUSINESS
     # ------------------------------------------------------------
 
-    def _sales_lifecycle_orders_message(self, orders, one, many):
-        """An error about ``orders``: ``one(name)`` for a single order, else
-        ``many`` followed by one bullet per order.
-
-        :param one: callable returning the translated sentence naming one
-            order (or None: always the list)
-        :param many: translated sentence introducing the list
-        """
-        if len(orders) == 1 and one:
-            return one(orders.display_name)
-        return "\n".join([many, *(f"• {order.display_name}" for order in orders)])
-
     def _sales_lifecycle_check_sent_for_round(self):
         """Only a sent quotation starts a new negotiation round."""
-        not_sent = self.filtered(lambda o: o.state != "sent")
-        if not_sent:
-            raise UserError(
-                self._sales_lifecycle_orders_message(
-                    not_sent,
-                    lambda name: self.env._(
-                        "%(name)s is not sent: only a sent quotation starts a new "
-                        "negotiation round. Send it first, or edit it in place.",
-                        name=name,
-                    ),
-                    self.env._(
-                        "Only a sent quotation starts a new negotiation round; "
-                        "send these first, or edit them in place:"
-                    ),
-                )
-            )
+        self._sales_lifecycle_refuse(
+            self.filtered(lambda o: o.state != "sent"),
+            lambda name: self.env._(
+                "%(name)s is not sent: only a sent quotation starts a new "
+                "negotiation round. Send it first, or edit it in place.",
+                name=name,
+            ),
+            self.env._(
+                "Only a sent quotation starts a new negotiation round; "
+                "send these first, or edit them in place:"
+            ),
+        )
 
     def _sales_lifecycle_wizard_action(self, name, res_model, context):
         """The action opening one of the module's wizards in a dialog."""
@@ -993,19 +960,11 @@ class SaleOrder(models.Model):
             if order.validity_date and order.validity_date < today:
                 order.validity_date = order._sales_lifecycle_new_validity_date()
 
-    def _sales_lifecycle_check_not_expired(self):
-        """Refuse to confirm expired quotations (the callers pass the orders
-        being confirmed, whatever their state: a write or a create of state
-        'sale' confirms too)."""
+    def _sales_lifecycle_expired_problems(self):
+        """``[(order, [message])]`` of the orders past their expiry date, when
+        their company blocks expired quotations."""
         today = fields.Date.context_today(self)
-        expired = self.filtered(
-            lambda o: (
-                o.validity_date
-                and o.validity_date < today
-                and o.company_id.lifecycle_block_expired
-            )
-        )
-        problems = [
+        return [
             (
                 order,
                 [
@@ -1016,10 +975,33 @@ class SaleOrder(models.Model):
                     )
                 ],
             )
-            for order in expired
+            for order in self
+            if order.validity_date
+            and order.validity_date < today
+            and order.company_id.lifecycle_block_expired
         ]
+
+    def _sales_lifecycle_check_not_expired(self):
+        """Refuse to confirm expired quotations (the callers pass the orders
+        being confirmed, whatever their state: a write or a create of state
+        'sale' confirms too)."""
         self._sales_lifecycle_apply_rule(
-            problems, self.env._("An expired quotation cannot be confirmed:")
+            self._sales_lifecycle_expired_problems(),
+            self.env._("An expired quotation cannot be confirmed:"),
+        )
+
+    def _sales_lifecycle_check_expired_redate(self, validity_date):
+        """An expired sent (frozen) quotation gets a new expiry date from a
+        new round, which records the round: not from a write of the date."""
+        new_date = fields.Date.to_date(validity_date)
+        self._sales_lifecycle_apply_rule(
+            self._sales_lifecycle_frozen()
+            .filtered(lambda o: o.validity_date != new_date)
+            ._sales_lifecycle_expired_problems(),
+            self.env._(
+                "An expired sent quotation gets a new expiration date from a "
+                "new round only:"
+            ),
         )
 
     # Stage 4: alternatives and the customer's decision
@@ -1329,6 +1311,16 @@ class SaleOrder(models.Model):
             ),
         )
 
+    def _sales_lifecycle_check_signed_prices(self):
+        """The customer's signature (portal, back office, RPC, a quotation
+        created signed) needs the prices approved first."""
+        self._sales_lifecycle_check_price_approval(
+            self.env._(
+                "The customer cannot sign prices a sales manager has not "
+                "approved yet (Request Approval on the quotation):"
+            )
+        )
+
     def _sales_lifecycle_waits_for_price_approval(self):
         """Whether the quotation's prices wait for a sales manager's approval
         that the rollout mode enforces (the portal answers before signing)."""
@@ -1554,6 +1546,7 @@ class SaleOrder(models.Model):
         """Say on each order what its invoice could not include yet because it
         is invoiced on delivered quantities, as stock Odoo does (a note from
         the template ``sales_lifecycle.sale_order_note_waiting_delivery``)."""
+        changed = {}
         for order in self:
             waiting = order.order_line.filtered(
                 lambda line: (
@@ -1578,9 +1571,11 @@ class SaleOrder(models.Model):
             # Write only a change: an idle re-run must not touch the row that
             # concurrent transactions lock.
             if order.lifecycle_invoice_status != status:
-                order._sales_lifecycle_system().write(
-                    {"lifecycle_invoice_status": status}
-                )
+                changed.setdefault(status, []).append(order.id)
+        for status, ids in changed.items():
+            self.browse(ids)._sales_lifecycle_system().write(
+                {"lifecycle_invoice_status": status}
+            )
 
     # Stage 6: supporting the customer
 

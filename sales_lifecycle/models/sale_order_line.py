@@ -52,11 +52,22 @@ class SaleOrderLine(models.Model):
         return lines
 
     def write(self, vals):
-        # Adds: the terms of a frozen (sent) quotation's lines stay as sent.
+        # Adds: the terms of a frozen (sent) quotation's lines stay as sent,
+        # also through the fields that recompute them (a packaging recomputes
+        # the quantity) and a line moved onto or off the quotation.
+        product_lines = self.filtered(lambda line: not line.display_type)
         if set(FROZEN_LINE_FIELDS) & vals.keys():
-            self.filtered(
-                lambda line: not line.display_type
-            ).order_id._sales_lifecycle_check_frozen(self.env._("changing a line"))
+            product_lines.order_id._sales_lifecycle_check_frozen(
+                self.env._("changing a line")
+            )
+        moved = product_lines.filtered(
+            lambda line: "order_id" in vals and line.order_id.id != vals["order_id"]
+        )
+        if moved:
+            moved.order_id._sales_lifecycle_check_frozen(self.env._("removing a line"))
+            self.env["sale.order"].browse(
+                vals["order_id"]
+            )._sales_lifecycle_check_frozen(self.env._("adding a line"))
         res = super().write(vals)
         if {"product_uom_qty", "price_unit", "discount", "tax_id"} & vals.keys():
             self.order_id._sales_lifecycle_sync_expected_revenue()

@@ -298,6 +298,24 @@ class SalesLifecycleRuleMixin(models.AbstractModel):
             )
 
     @api.model
+    def _sales_lifecycle_refuse(self, records, one, many):
+        """Refuse an action on ``records`` (nothing to refuse when empty): a
+        ``UserError`` with ``one(name)`` for a single record, else ``many``
+        followed by one bullet per record.
+
+        :param one: callable returning the translated sentence naming one
+            record (or None: always the list)
+        :param many: translated sentence introducing the list
+        """
+        if not records:
+            return
+        if len(records) == 1 and one:
+            raise UserError(one(records.display_name))
+        raise UserError(
+            "\n".join([many, *(f"• {record.display_name}" for record in records)])
+        )
+
+    @api.model
     def _sales_lifecycle_problem_text(self, title, problems):
         # one bullet style: the record names head their items ("• ")
         lines = [title]

@@ -695,6 +695,19 @@ class ClosingCommon(SalesLifecycleCommon):
         message.ensure_one()
         return [li.text_content() for li in cls.parse_html(message.body).iter("li")]
 
+    def accept_on_portal(self, order):
+        """The customer signs and accepts ``order`` from its portal link (the
+        JSON route of the portal page; in an ``HttpCase``)."""
+        order._portal_ensure_token()
+        return self.make_jsonrpc_request(
+            f"/my/orders/{order.id}/accept",
+            {
+                "access_token": order.access_token,
+                "name": "Bob Buyer",
+                "signature": SIGNATURE.decode(),
+            },
+        )
+
     def assert_refused(self, invoice, *expected):
         """Posting ``invoice`` is refused naming ``expected``; it stays draft."""
         with self.assertRaises(UserError) as caught:

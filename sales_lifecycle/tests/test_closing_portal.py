@@ -1,22 +1,11 @@
 from odoo.tests import HttpCase, tagged
 
-from .common import SIGNATURE, ClosingCommon
+from .common import ClosingCommon
 
 
 @tagged("post_install", "-at_install")
 class TestClosingPortal(ClosingCommon, HttpCase):
     """The customer signs and accepts the quotation on the portal."""
-
-    def _accept_on_portal(self, order):
-        order._portal_ensure_token()
-        return self.make_jsonrpc_request(
-            f"/my/orders/{order.id}/accept",
-            {
-                "access_token": order.access_token,
-                "name": "Bob Buyer",
-                "signature": SIGNATURE.decode(),
-            },
-        )
 
     def test_portal_signature_confirms_and_invoices_on_signature(self):
         self.env.company.quote_invoice_policy = "on_signature"
@@ -26,7 +15,7 @@ class TestClosingPortal(ClosingCommon, HttpCase):
             require_payment=False,
             support_plan_id=self.plan.id,
         )
-        result = self._accept_on_portal(order)
+        result = self.accept_on_portal(order)
         self.assertNotIn("error", result)
         self.assertEqual(order.state, "sale")
         self.assertTrue(order.is_signed)
@@ -39,6 +28,6 @@ class TestClosingPortal(ClosingCommon, HttpCase):
     def test_portal_acceptance_post_on_accept(self):
         self.env.company.quote_invoice_policy = "post_on_accept"
         order = self.make_order(require_signature=True, require_payment=False)
-        self._accept_on_portal(order)
+        self.accept_on_portal(order)
         self.assertEqual(order.state, "sale")
         self.assertEqual(order.invoice_ids.state, "posted")

@@ -266,6 +266,30 @@ class TestControlsApprovals(ControlsSaleCommon):
         self.assertFalse(invoice.deviation_approved_by_id)
         self.assertFalse(self.approvals(invoice))
 
+    def test_billing_user_cannot_post_by_state_write(self):
+        """A plain write of state 'posted' is a posting: it meets the
+        conformity and price approval checks of _post."""
+        self.company.quote_invoice_policy = "manual"
+        order = self.order_with(self.salesman)
+        order.action_confirm()
+        Move = self.env["account.move"].with_user(self.billing_user)
+        invoice = Move.create(self._non_conforming_values(order))
+        self.assertEqual(invoice.conformity_state, "not_conforming")
+        for context in ({}, FORGED_CONTEXT):
+            with self.assertRaises(UserError):
+                invoice.with_context(**context).write({"state": "posted"})
+        # a conforming invoice of prices no sales manager approved
+        other = self.order_with(self.salesman)
+        other.action_confirm()
+        conforming = other._create_invoices()
+        other.order_line.with_user(self.salesman).discount = 60.0
+        conforming.invoice_line_ids.with_user(self.billing_user).discount = 60.0
+        self.assertEqual(conforming.conformity_state, "conforming")
+        with self.assertRaises(UserError):
+            conforming.with_user(self.billing_user).write({"state": "posted"})
+        self.env.invalidate_all()
+        self.assertEqual((invoice | conforming).mapped("state"), ["draft", "draft"])
+
 
 @tagged("post_install", "-at_install")
 class TestControlsConfirmation(ControlsSaleCommon):
@@ -315,6 +339,62 @@ class TestControlsConfirmation(ControlsSaleCommon):
                 self.assertIn("expired", str(caught.exception))
         self.assertEqual(order.state, "draft")
 
+    def test_sent_from_any_state_meets_the_price_approval(self):
+        """A write of state 'sent' sends the prices, whatever the state it
+        leaves (a cancelled quotation written back to sent)."""
+        order = self.order_with(self.salesman, discount=60.0)
+        as_salesman = order.with_user(self.salesman)
+        as_salesman.with_context(disable_cancel_warning=True).action_cancel()
+        for context in ({}, FORGED_CONTEXT):
+            with self.assertRaises(UserError):
+                as_salesman.with_context(**context).write({"state": "sent"})
+        self.env.invalidate_all()
+        self.assertEqual(order.state, "cancel")
+
+    def test_signature_on_create_meets_the_price_approval(self):
+        """A quotation created already signed is a signature: prices waiting
+        for approval cannot carry one."""
+        Order = self.env["sale.order"].with_user(self.salesman)
+        orders_before = Order.search_count([])
+        for context in ({}, FORGED_CONTEXT):
+            with self.assertRaises(UserError):
+                Order.with_context(**context).create(
+                    {
+                        "partner_id": self.customer.id,
+                        "signature": SIGNATURE,
+                        "signed_by": "Bob Buyer",
+                        "order_line": [
+                            Command.create(
+                                {"product_id": self.product_a.id, "discount": 60.0}
+                            )
+                        ],
+                    }
+                )
+        self.assertEqual(Order.search_count([]), orders_before)
+
+    def test_expired_sent_quotation_dated_again_only_by_a_round(self):
+        """The expiry date of an expired sent quotation is renewed by a new
+        round, not by writing it."""
+        with freeze_time("2026-03-01"):
+            order = self.order_with(self.salesman, validity_date=date(2026, 3, 10))
+            order.with_user(self.salesman).action_quotation_sent()
+        with freeze_time("2026-03-20"):
+            as_salesman = order.with_user(self.salesman)
+            for context in ({}, FORGED_CONTEXT):
+                with self.assertRaises(UserError):
+                    as_salesman.with_context(**context).write(
+                        {"validity_date": date(2026, 4, 30)}
+                    )
+            self.env.invalidate_all()
+            self.assertEqual(order.validity_date, date(2026, 3, 10))
+            with self.assertRaises(UserError):
+                as_salesman.action_confirm()
+            self.assertEqual(order.state, "sent")
+            # a new round dates it again, and the round is recorded
+            as_salesman.action_new_revision()
+            self.assertEqual(order.revision_number, 1)
+            self.assertGreater(order.validity_date, date(2026, 3, 20))
+
     def test_manager_exempt_as_himself_and_recorded(self):
         order = self.order_with(self.salesman, discount=60.0)
         order.with_user(self.sales_manager).action_confirm()
@@ -334,17 +414,6 @@ class TestControlsConfirmation(ControlsSaleCommon):
 class TestControlsPortal(ControlsSaleCommon, HttpCase):
     """3. The portal (sudo) signature and acceptance meet the price approval."""
 
-    def _accept(self, order):
-        order._portal_ensure_token()
-        return self.make_jsonrpc_request(
-            f"/my/orders/{order.id}/accept",
-            {
-                "access_token": order.access_token,
-                "name": "Bob Buyer",
-                "signature": SIGNATURE.decode(),
-            },
-        )
-
     def test_portal_accept_of_unapproved_unsent_quotation_refused(self):
         order = self.order_with(
             self.salesman,
@@ -353,7 +422,7 @@ class TestControlsPortal(ControlsSaleCommon, HttpCase):
             require_payment=False,
         )
         self.assertEqual(order.state, "draft")
-        result = self._accept(order)
+        result = self.accept_on_portal(order)
         self.assertIn("error", result)
         self.assertNotIn("10", result["error"], "no internal limit shown")
         self.env.invalidate_all()
@@ -367,7 +436,7 @@ class TestControlsPortal(ControlsSaleCommon, HttpCase):
         self.assertFalse(order.signature)
         # once a sales manager approved the prices, the customer accepts
         order.with_user(self.sales_manager).action_approve()
-        result = self._accept(order)
+        result = self.accept_on_portal(order)
         self.assertNotIn("error", result)
         self.assertEqual(order.state, "sale")
         self.assertTrue(order.is_signed)
@@ -417,6 +486,37 @@ class TestControlsRounds(ControlsSaleCommon):
         self.assertEqual(order.revision_number, 1)
         self.assertEqual(order.revision_ids.line_ids.price_unit, 100.0)
         self.assertFalse(order.cancelled_while_sent)
+
+    def test_line_moved_or_repacked_keeps_the_round(self):
+        """A sent quotation's lines stay as sent whatever field drives them:
+        a line moved onto it or off it, a packaging that recomputes the
+        quantity."""
+        sent = self.order_with(self.salesman, price=100.0)
+        sent.with_user(self.salesman).action_quotation_sent()
+        draft = self.order_with(self.salesman, price=1.0)
+        packaging = self.env["product.packaging"].create(
+            {"name": "Box of 10", "product_id": self.product_a.id, "qty": 10.0}
+        )
+        for line, vals in (
+            (draft.order_line, {"order_id": sent.id}),
+            (sent.order_line, {"order_id": draft.id}),
+            (
+                sent.order_line,
+                {"product_packaging_id": packaging.id, "product_packaging_qty": 5.0},
+            ),
+        ):
+            for context in ({}, FORGED_CONTEXT):
+                with self.assertRaises(UserError):
+                    line.with_user(self.salesman).with_context(**context).write(vals)
+        with self.assertRaises(UserError):
+            draft.with_user(self.salesman).write(
+                {"order_line": [Command.link(sent.order_line.id)]}
+            )
+        self.env.invalidate_all()
+        self.assertEqual(len(sent.order_line), 1)
+        self.assertEqual(len(draft.order_line), 1)
+        self.assertEqual(sent.order_line.product_uom_qty, 1.0)
+        self.assertFalse(sent.order_line.product_packaging_id)
 
 
 @tagged("post_install", "-at_install")
