@@ -97,6 +97,7 @@ class OdooDb:
         """Run odoo with ``args``; return (seconds, log text); the log must be
         clean (no WARNING/ERROR)."""
         log = self.logs / f"{self.name}-{label}.log"
+        log.unlink(missing_ok=True)  # Odoo appends: only this run's log counts
         start = time.monotonic()
         rc, text = sltool.run_logged(
             sltool.odoo_cmd(
@@ -122,6 +123,7 @@ class OdooDb:
         """Run a script of tools/odoo_scripts in ``odoo shell``; return its
         output. Its log must be clean."""
         log = self.logs / f"{self.name}-{label}.log"
+        log.unlink(missing_ok=True)  # Odoo appends: only this run's log counts
         env = dict(sltool.python_env(), **{k: str(v) for k, v in env_vars.items()})
         cmd = sltool.odoo_cmd(
             self.conf,
@@ -252,9 +254,21 @@ def bench(args):
         print(f"  {label} created by the install: {count}")
     print(f"upgrade (-u): {up_seconds:.1f} s")
     print(f"  business tables changed by the upgrade: {', '.join(changed) or 'none'}")
+    late = 0
+    if args.sla:
+        _out, sla = run_json_script(
+            db, "bench_sla.py", "bench-sla", SL_SLA_BREACHED=args.sla_breached
+        )
+        print(
+            f"SLA breach job over {sla['open_tickets']} open tickets "
+            f"({sla['breached']} breached): {sla['seconds']:.1f} s in one cron "
+            f"run ({sla['calls']} calls), {sla['notified']} notified, "
+            f"{sla['remaining']} left, {sla['messages']} messages"
+        )
+        late = sla["remaining"] or sla["notified"] != sla["breached"]
     if not args.keep_db:
         db.drop()
-    return 1 if changed or any(created.values()) else 0
+    return 1 if changed or any(created.values()) or late else 0
 
 
 def main(argv=None):
@@ -272,6 +286,18 @@ def main(argv=None):
     parser.add_argument("--orders", type=int, default=10_000)
     parser.add_argument("--tickets", type=int, default=10_000)
     parser.add_argument("--keep-db", action="store_true")
+    parser.add_argument(
+        "--sla",
+        action="store_true",
+        help="after the upgrade, give every open ticket a service level and "
+        "time the SLA breach job as the cron worker runs it (commits)",
+    )
+    parser.add_argument(
+        "--sla-breached",
+        type=float,
+        default=0.01,
+        help="share of the open tickets whose service level is breached (default 0.01)",
+    )
     return bench(parser.parse_args(argv))
 
 
