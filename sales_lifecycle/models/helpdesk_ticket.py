@@ -145,7 +145,11 @@ class HelpdeskTicket(models.Model):
         index=True,
         tracking=True,
     )
-    entitlement_message = fields.Char(compute="_compute_entitlement_message")
+    # the agent's hint names the account manager and the agreement's terms:
+    # for employees, never for the portal customer who reads his tickets
+    entitlement_message = fields.Char(
+        compute="_compute_entitlement_message", groups="base.group_user"
+    )
     # what the screens show of the coverage: nothing where it informs nobody
     # (a company that sells no support plan, under the allow policy), no
     # alarm where nothing is expected of the agent (allow policy, tickets
@@ -153,12 +157,14 @@ class HelpdeskTicket(models.Model):
     entitlement_shown = fields.Boolean(
         string="Coverage Shown",
         compute="_compute_entitlement_display",
+        groups="base.group_user",
         help="The coverage is shown when the company's policy warns or "
         "blocks, or when the company sells support plans.",
     )
     entitlement_alert = fields.Boolean(
         string="Coverage Alert",
         compute="_compute_entitlement_display",
+        groups="base.group_user",
         help="The request is not covered and the company's policy expects the "
         "agent to act (warn or block); a ticket that existed before Sales "
         "Lifecycle is never flagged.",

@@ -38,7 +38,8 @@ Thanks"""
 
 
 class SupportControlsCommon(SupportCommon):
-    """Agents with own or team tickets, a second team, and tickets of each."""
+    """Agents with own or team tickets, a second team, and the portal user of
+    the customer's contact."""
 
     @classmethod
     def setUpClass(cls):
@@ -68,6 +69,13 @@ class SupportControlsCommon(SupportCommon):
                 "user_ids": [Command.set(cls.technician.ids)],
                 "company_id": cls.company.id,
             }
+        )
+        cls.portal_user = new_test_user(
+            cls.env,
+            login="sl_call_portal",
+            name="Pia Portal",
+            groups="base.group_portal",
+            partner_id=cls.customer_contact.id,
         )
 
 
@@ -369,6 +377,23 @@ class TestEntitlementControls(SupportControlsCommon):
         self.assertFalse(created.entitlement_decision)
 
     @freeze_time("2026-06-01 09:00:00")
+    def test_portal_customer_reads_no_coverage_hint(self):
+        """The agent's hint names the deal's salesperson, an internal field of
+        the agreement: the customer reading his ticket over RPC gets none of
+        it (nor the screen flags, which read the company's plans)."""
+        self.company.ticket_entitlement_policy = "warn"
+        ticket = self.make_ticket(service_mode="remote")
+        self.assertIn(self.salesman.name, ticket.entitlement_message)
+        as_customer = ticket.with_user(self.portal_user)
+        for fname in ("entitlement_message", "entitlement_shown", "entitlement_alert"):
+            with self.subTest(field=fname), self.assertRaises(AccessError):
+                as_customer.read([fname])
+        # what is meant for him still reads
+        data = as_customer.read(["entitlement_state", "agreement_visits_remaining"])[0]
+        self.assertEqual(data["entitlement_state"], "channel_not_covered")
+        self.assertEqual(data["agreement_visits_remaining"], 2)
+
+    @freeze_time("2026-06-01 09:00:00")
     def test_logged_call_cannot_push_the_sla_start(self):
         """A call logged in the future does not delay the SLA deadlines."""
         log = (
@@ -394,13 +419,6 @@ class TestCallLogAccess(SupportControlsCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.portal_user = new_test_user(
-            cls.env,
-            login="sl_call_portal",
-            name="Pia Portal",
-            groups="base.group_portal",
-            partner_id=cls.customer_contact.id,
-        )
         Ticket = cls.env["helpdesk.ticket"]
         common = {"description": "<p>x</p>", "partner_id": cls.customer_contact.id}
         cls.tickets = {
