@@ -79,6 +79,12 @@ CONFIRMED_VISIT_FIELDS = (
     "technician_id",
 )
 
+# helpdesk_mgmt's closing time, which the resolution deadline is measured on:
+# set by helpdesk_mgmt's write when the ticket reaches a closed stage (after
+# the rule layer's check, so it is not one of the result fields), read-only on
+# the form, never an input
+CLOSING_FIELDS = ("closed_date",)
+
 # fields whose change may make a lifecycle milestone of the deal of the
 # ticket's agreement (first ticket, SLA breach notified by the job)
 MILESTONE_FIELDS = {"agreement_id", "sla_breach_notified"}
@@ -622,8 +628,12 @@ class HelpdeskTicket(models.Model):
         """Also re-apply the entitlement policy when what the request is
         entitled to changes (customer, mode, agreement), keep what a
         confirmed visit was planned with, and note the changes that make
-        lifecycle milestones (agreement, SLA breach)."""
+        lifecycle milestones (agreement, SLA breach). The closing time is
+        helpdesk_mgmt's result: a user's change of it is refused."""
         if not self._sales_lifecycle_is_system():
+            self._sales_lifecycle_check_result_fields(
+                [vals], records=self, fnames=CLOSING_FIELDS
+            )
             self._sales_lifecycle_check_confirmed_visits(vals)
         if ENTITLEMENT_FIELDS & vals.keys():
             before = {ticket.id: ticket.entitlement_state for ticket in self}

@@ -132,10 +132,16 @@ class SalesLifecycleRuleMixin(models.AbstractModel):
                 defaults[fname] = field.convert_to_write(value, self)
         return defaults
 
-    def _sales_lifecycle_check_result_fields(self, vals_list, records=None):
+    def _sales_lifecycle_check_result_fields(
+        self, vals_list, records=None, fnames=None
+    ):
         """Refuse values of result fields: on create any value but the
-        field's default (or empty), on write any value that changes a record."""
-        names = set(self._sales_lifecycle_result_fields)
+        field's default (or empty), on write any value that changes a record.
+
+        :param fnames: the fields to check, when not the model's result fields
+            (a host field the host add-on writes below this layer's ``write``)
+        """
+        names = set(self._sales_lifecycle_result_fields if fnames is None else fnames)
         for vals in vals_list:
             given = names & vals.keys()
             if not given:

@@ -376,6 +376,35 @@ class TestEntitlementControls(SupportControlsCommon):
         self.assertEqual(created.sla_start_date, datetime(2026, 6, 1, 9, 0))
         self.assertFalse(created.entitlement_decision)
 
+    def test_closing_time_is_not_an_input(self):
+        """The resolution is measured on helpdesk_mgmt's closing time (set
+        when the ticket reaches a closed stage, read-only on the form): an
+        agent who closed late cannot move it back and erase the breach."""
+        self.company.ticket_entitlement_policy = "allow"
+        closed = self.env["helpdesk.ticket.stage"].create(
+            {"name": "Done (tests)", "closed": True, "sequence": 95}
+        )
+        with freeze_time("2026-06-01 09:00:00"):
+            ticket = self.make_ticket(user_id=self.agent_own.id, service_mode="call")
+        as_agent = ticket.with_user(self.agent_own)
+        with freeze_time("2026-06-01 09:30:00"):
+            as_agent.message_post(
+                body="We are on it.",
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+            )
+        with freeze_time("2026-06-10 09:00:00"):
+            as_agent.write({"stage_id": closed.id})
+            self.assertEqual(ticket.closed_date, datetime(2026, 6, 10, 9, 0))
+            breach = ticket.sla_breach_date
+            self.assertTrue(breach, "resolved after its deadline")
+            with self.assertRaises(AccessError):
+                as_agent.write({"closed_date": "2026-06-01 10:00:00"})
+            ticket.invalidate_recordset()
+            self.assertEqual(ticket.closed_date, datetime(2026, 6, 10, 9, 0))
+            self.assertEqual(ticket.sla_breach_date, breach)
+            self.assertEqual(ticket.sla_state, "breached")
+
     @freeze_time("2026-06-01 09:00:00")
     def test_portal_customer_reads_no_coverage_hint(self):
         """The agent's hint names the deal's salesperson, an internal field of
