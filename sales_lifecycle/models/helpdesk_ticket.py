@@ -671,7 +671,9 @@ class HelpdeskTicket(models.Model):
         return ticket.with_env(self.env)
 
     def _message_post_after_hook(self, message, msg_vals):
-        """Also record the first answer of an agent to the customer."""
+        """Also record the first answer of an agent to the customer, at the
+        moment it is posted: the message's ``date`` is an input of
+        ``message_post`` (a client can backdate it), never the SLA's."""
         res = super()._message_post_after_hook(message, msg_vals)
         author = message.author_id
         if (
@@ -686,7 +688,7 @@ class HelpdeskTicket(models.Model):
             if pending:
                 answered = pending.sudo()  # the tickets the caller just answered
                 answered._sales_lifecycle_system().write(
-                    {"sla_first_response_date": message.date or fields.Datetime.now()}
+                    {"sla_first_response_date": fields.Datetime.now()}
                 )
         return res
 

@@ -405,6 +405,24 @@ class TestEntitlementControls(SupportControlsCommon):
             self.assertEqual(ticket.sla_breach_date, breach)
             self.assertEqual(ticket.sla_state, "breached")
 
+    def test_first_response_cannot_be_backdated(self):
+        """``message_post`` takes a ``date`` from any client: the first
+        response counts when it is posted, so a late answer dated back stays
+        late."""
+        self.company.ticket_entitlement_policy = "allow"
+        with freeze_time("2026-06-01 09:00:00"):
+            ticket = self.make_ticket(user_id=self.agent_own.id, service_mode="call")
+        with freeze_time("2026-06-05 09:00:00"):
+            ticket.with_user(self.agent_own).message_post(
+                body="Sorry for the wait.",
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+                date="2026-06-01 09:05:00",
+            )
+            self.assertEqual(ticket.sla_first_response_date, datetime(2026, 6, 5, 9, 0))
+            self.assertEqual(ticket.sla_breach_date, ticket.sla_response_deadline)
+            self.assertEqual(ticket.sla_state, "breached")
+
     @freeze_time("2026-06-01 09:00:00")
     def test_portal_customer_reads_no_coverage_hint(self):
         """The agent's hint names the deal's salesperson, an internal field of
