@@ -658,6 +658,21 @@ class HelpdeskTicket(models.Model):
             self.env["sales_lifecycle.milestone"]._touch(self)
         return res
 
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_confirmed_visit(self):
+        """A confirmed visit counts on its agreement and has its technician's
+        event: deleting its ticket would free the visit and leave the event
+        behind. The visit is cancelled first (Cancel Visit)."""
+        confirmed = self.filtered(lambda t: t.visit_state == "confirmed")
+        if confirmed:
+            raise UserError(
+                self.env._(
+                    "The onsite visit of %(tickets)s is confirmed: cancel the "
+                    "visit (Cancel Visit) before deleting the ticket.",
+                    tickets=", ".join(confirmed.mapped("display_name")),
+                )
+            )
+
     @api.model
     @api.private
     def message_new(self, msg_dict, custom_values=None):

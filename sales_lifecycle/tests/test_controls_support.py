@@ -218,6 +218,23 @@ class TestVisitControls(SupportControlsCommon):
         self.assertEqual(second.entitlement_state, "exhausted")
 
     @freeze_time("2026-06-01 09:00:00")
+    def test_confirmed_visit_cannot_be_deleted(self):
+        """Deleting the ticket (a helpdesk manager may) would free the visit
+        while its event stays: refused until the visit is cancelled."""
+        ticket = self._own_onsite_ticket()
+        ticket.with_user(self.agent_own).action_confirm_visit()
+        event = ticket.visit_event_id
+        with self.assertRaises(UserError):
+            ticket.with_user(self.team_leader).unlink()
+        self.assertTrue(ticket.exists())
+        self.assertTrue(event.exists())
+        self.assertEqual(self.agreement.onsite_visits_used, 1)
+        ticket.with_user(self.agent_own).action_cancel_visit()
+        ticket.with_user(self.team_leader).unlink()
+        self.assertFalse(event.exists())
+        self.assertEqual(self.agreement.onsite_visits_used, 0)
+
+    @freeze_time("2026-06-01 09:00:00")
     def test_confirmed_visit_cannot_be_moved(self):
         """Moving a confirmed visit to another agreement would count it there
         unchecked (2 of 1 visits): refused until the visit is cancelled."""
