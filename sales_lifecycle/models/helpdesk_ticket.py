@@ -67,12 +67,14 @@ ENTITLEMENT_FIELDS = {
 }
 
 # fields a confirmed visit holds: the visit counts on its agreement and its
-# event was planned with them (cancel the visit to change them)
+# event was planned with them (cancel the visit to change them); the channel
+# computes the service mode
 CONFIRMED_VISIT_FIELDS = (
     "partner_id",
     "agreement_id",
     "company_id",
     "service_mode",
+    "channel_id",
     "visit_address_id",
     "visit_start",
     "visit_end",
@@ -1207,8 +1209,8 @@ class HelpdeskTicket(models.Model):
                 self.env._(
                     "The onsite visit of %(tickets)s is confirmed: cancel the "
                     "visit (Cancel Visit) before changing its customer, "
-                    "agreement, company, service mode, site, schedule or "
-                    "technician, then confirm it again.",
+                    "agreement, company, service mode, channel, site, schedule "
+                    "or technician, then confirm it again.",
                     tickets=", ".join(t.display_name for t in changed),
                 )
             )

@@ -246,9 +246,12 @@ class TestVisitControls(SupportControlsCommon):
         ticket.with_user(self.agent_own).action_confirm_visit()
         event = ticket.visit_event_id
         as_agent = ticket.with_user(self.agent_own)
+        phone = self.env.ref("helpdesk_mgmt.helpdesk_ticket_channel_phone")
         for values in (
             {"agreement_id": other.id},
             {"service_mode": "remote"},
+            # the channel computes the service mode
+            {"channel_id": phone.id},
             {"technician_id": self.helpdesk_user.id},
             {"visit_start": "2026-06-05 09:00:00"},
         ):
@@ -256,6 +259,7 @@ class TestVisitControls(SupportControlsCommon):
                 as_agent.write(values)
         ticket.invalidate_recordset()
         self.assertEqual(ticket.agreement_id, self.agreement)
+        self.assertEqual(ticket.service_mode, "onsite")
         self.assertEqual(ticket.technician_id, self.technician)
         self.assertEqual((self.agreement | other).mapped("onsite_visits_used"), [1, 1])
         self.assertEqual(event.start, datetime(2026, 6, 2, 9, 0))
