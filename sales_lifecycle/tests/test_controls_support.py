@@ -70,12 +70,14 @@ class SupportControlsCommon(SupportCommon):
                 "company_id": cls.company.id,
             }
         )
+        # the portal user of the customer's contact (who keeps her e-mail)
         cls.portal_user = new_test_user(
             cls.env,
             login="sl_call_portal",
             name="Pia Portal",
             groups="base.group_portal",
             partner_id=cls.customer_contact.id,
+            email=cls.customer_contact.email,
         )
 
 
