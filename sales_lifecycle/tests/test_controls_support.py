@@ -16,7 +16,7 @@ from odoo.tests import HttpCase, freeze_time, new_test_user, tagged
 from odoo.tests.common import JsonRpcException
 from odoo.tools import mute_logger
 
-from .common import SupportCommon
+from .common import SupportCommon, new_portal_user
 
 ISOLATION_LOGGER = "odoo.addons.sales_lifecycle.models.sales_lifecycle_rule_mixin"
 
@@ -108,15 +108,7 @@ class TestVisitControls(SupportControlsCommon):
         )
 
     def _own_onsite_ticket(self, **values):
-        vals = {
-            "user_id": self.agent_own.id,
-            "service_mode": "onsite",
-            "technician_id": self.technician.id,
-            "visit_start": "2026-06-02 09:00:00",
-            "visit_end": "2026-06-02 11:00:00",
-        }
-        vals.update(values)
-        return self.make_ticket(**vals)
+        return self.make_onsite_ticket(**{"user_id": self.agent_own.id, **values})
 
     def _assert_private_event_untouched(self):
         event = self.private_event
@@ -329,21 +321,6 @@ class TestEntitlementControls(SupportControlsCommon):
         self.company.ticket_entitlement_policy = "allow"
         ticket = self.make_ticket(user=self.helpdesk_user, service_mode="remote")
         self.assertEqual(ticket.entitlement_state, "channel_not_covered")
-        before = ticket.read(
-            [
-                "entitlement_state",
-                "sla_start_date",
-                "sla_response_deadline",
-                "sla_resolution_deadline",
-                "sla_first_response_date",
-                "sla_breach_date",
-                "sla_risk_date",
-                "sla_state",
-                "sla_breach_notified",
-                "entitlement_decision",
-            ]
-        )[0]
-        self.assertEqual(before["sla_state"], "on_track")
         forged = {
             "entitlement_state": "covered",
             "sla_start_date": "2026-07-01 09:00:00",
@@ -356,6 +333,8 @@ class TestEntitlementControls(SupportControlsCommon):
             "sla_breach_notified": True,
             "entitlement_decision": "served",
         }
+        before = ticket.read(list(forged))[0]
+        self.assertEqual(before["sla_state"], "on_track")
         as_agent = ticket.with_user(self.helpdesk_user)
         for fname, value in forged.items():
             with self.subTest(field=fname), self.assertRaises(AccessError):
@@ -841,14 +820,9 @@ class TestPortalAgreementLeaks(HttpCase):
         cls.customer = cls.env["res.partner"].create(
             {"name": "Leak Test Customer", "is_company": True}
         )
-        cls.portal_user = new_test_user(
-            cls.env,
-            login="sl_portal_leak",
-            password="sl_portal_leak",
-            name="Lena Leak",
-            groups="base.group_portal",
+        cls.portal_user = new_portal_user(
+            cls.env, "sl_portal_leak", cls.customer, name="Lena Leak"
         )
-        cls.portal_user.partner_id.parent_id = cls.customer
         cls.salesperson = new_test_user(
             cls.env,
             login="sl_secret_salesperson",
@@ -972,15 +946,13 @@ class TestInboundRequestsUnderBlock(SupportControlsCommon, HttpCase):
         )
         cls.team.show_in_portal = True
         cls.company.helpdesk_mgmt_portal_select_team = True
-        cls.portal_fabrikam = new_test_user(
+        cls.portal_fabrikam = new_portal_user(
             cls.env,
-            login="sl_portal_fabrikam",
-            password="sl_portal_fabrikam",
+            "sl_portal_fabrikam",
+            cls.other_customer,
             name="Fred Fabrikam",
-            groups="base.group_portal",
             email="fred@fabrikam.example.com",
         )
-        cls.portal_fabrikam.partner_id.parent_id = cls.other_customer
         cls.helpdesk_user.password = "sl_helpdesk"
         cls.activity_type = cls.env.ref(
             "sales_lifecycle.mail_activity_type_entitlement_decision"

@@ -61,12 +61,7 @@ class TestEntitlement(SupportCommon):
     @freeze_time("2026-06-01 09:00:00")
     def test_exhausted_after_included_visits(self):
         self.agreement.onsite_visits_included = 1
-        first = self.make_ticket(
-            service_mode="onsite",
-            technician_id=self.technician.id,
-            visit_start="2026-06-02 09:00:00",
-            visit_end="2026-06-02 11:00:00",
-        )
+        first = self.make_onsite_ticket()
         self.assertEqual(first.entitlement_state, "covered")
         first.action_confirm_visit()
         second = self.make_ticket(service_mode="onsite")
@@ -152,19 +147,9 @@ class TestOnsiteVisit(SupportCommon):
         cls.agreement = cls.make_agreement(start="2026-01-01", end="2026-12-31")
         cls.agreement.onsite_visits_included = 1
 
-    def _onsite_ticket(self, **values):
-        vals = {
-            "service_mode": "onsite",
-            "technician_id": self.technician.id,
-            "visit_start": "2026-06-02 09:00:00",
-            "visit_end": "2026-06-02 11:00:00",
-        }
-        vals.update(values)
-        return self.make_ticket(**vals)
-
     @freeze_time("2026-06-01 09:00:00")
     def test_confirm_consumes_visit_and_plans_event(self):
-        ticket = self._onsite_ticket()
+        ticket = self.make_onsite_ticket()
         self.assertEqual(
             ticket.visit_address_id, self.customer_site, "delivery address"
         )
@@ -189,7 +174,7 @@ class TestOnsiteVisit(SupportCommon):
 
     @freeze_time("2026-06-01 09:00:00")
     def test_confirm_requires_schedule_and_technician(self):
-        ticket = self._onsite_ticket(technician_id=False)
+        ticket = self.make_onsite_ticket(technician_id=False)
         with self.assertRaisesRegex(UserError, "Technician"):
             ticket.action_confirm_visit()
         self.assertEqual(ticket.visit_state, "draft")
@@ -198,8 +183,8 @@ class TestOnsiteVisit(SupportCommon):
     def test_more_visits_than_included_block(self):
         self.company.ticket_entitlement_policy = "block"
         self.set_mode("enforce")
-        first = self._onsite_ticket()
-        second = self._onsite_ticket()
+        first = self.make_onsite_ticket()
+        second = self.make_onsite_ticket()
         # the agreement includes one visit: the message says so in the singular
         with self.assertRaisesRegex(UserError, "has used its onsite visit"):
             (first | second).action_confirm_visit()
@@ -213,9 +198,9 @@ class TestOnsiteVisit(SupportCommon):
     @freeze_time("2026-06-01 09:00:00")
     def test_more_visits_than_included_warn(self):
         self.company.ticket_entitlement_policy = "warn"
-        first = self._onsite_ticket()
+        first = self.make_onsite_ticket()
         first.action_confirm_visit()
-        second = self._onsite_ticket()
+        second = self.make_onsite_ticket()
         self.assertEqual(second.entitlement_state, "exhausted")
         second.action_confirm_visit()
         self.assertEqual(second.visit_state, "confirmed")
