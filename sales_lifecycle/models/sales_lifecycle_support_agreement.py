@@ -4,6 +4,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.osv import expression
 
+from .sales_lifecycle_support_plan import CHANNEL_FIELDS, channel_labels
+
 AGREEMENT_STATES = [
     ("draft", "Draft"),
     ("active", "Active"),
@@ -14,14 +16,6 @@ AGREEMENT_STATES = [
 # who reads the deal's internals (order, opportunity, invoice, salesperson,
 # team, tickets, renewal): employees, not the portal customer
 INTERNAL_GROUPS = "base.group_user,sales_lifecycle.sales_lifecycle_group_user"
-
-CHANNEL_FIELDS = (
-    "channel_phone",
-    "channel_onsite",
-    "channel_email",
-    "channel_portal",
-    "channel_remote",
-)
 
 
 class SalesLifecycleSupportAgreement(models.Model):
@@ -249,10 +243,7 @@ class SalesLifecycleSupportAgreement(models.Model):
 
     @api.depends(*CHANNEL_FIELDS)
     def _compute_channels_display(self):
-        labels = {
-            fname: self._fields[fname].get_description(self.env)["string"]
-            for fname in CHANNEL_FIELDS
-        }
+        labels = channel_labels(self)
         for agreement in self:
             agreement.channels_display = ", ".join(
                 label for fname, label in labels.items() if agreement[fname]
