@@ -443,6 +443,31 @@ class TestEntitlementControls(SupportControlsCommon):
         self.assertEqual(data["agreement_visits_remaining"], 2)
 
     @freeze_time("2026-06-01 09:00:00")
+    def test_ticket_from_a_call_takes_no_forged_default(self):
+        """*Create Ticket* on a logged call makes the ticket as the module, in
+        the caller's context: a ``default_<result field>`` key sent with the
+        button over RPC is ignored (no visit counted without its event, no
+        breach silenced, no decision, no adoption)."""
+        log = (
+            self.env["sales_lifecycle.call.log"]
+            .with_user(self.agent_own)
+            .create({"partner_id": self.customer_contact.id, "summary": "Help"})
+        )
+        log.with_context(
+            default_visit_state="confirmed",
+            default_sla_breach_notified=True,
+            default_entitlement_decision="served",
+            default_lifecycle_adopted=True,
+        ).action_create_ticket()
+        ticket = log.ticket_id
+        self.assertEqual(ticket.visit_state, "draft")
+        self.assertFalse(ticket.sla_breach_notified)
+        self.assertFalse(ticket.entitlement_decision)
+        self.assertFalse(ticket.lifecycle_adopted)
+        self.assertEqual(self.agreement.onsite_visits_used, 0)
+        self.assertEqual(ticket.sla_start_date, datetime(2026, 6, 1, 9, 0))
+
+    @freeze_time("2026-06-01 09:00:00")
     def test_logged_call_cannot_push_the_sla_start(self):
         """A call logged in the future does not delay the SLA deadlines."""
         log = (
