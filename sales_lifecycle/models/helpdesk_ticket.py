@@ -500,7 +500,7 @@ class HelpdeskTicket(models.Model):
                         max(hours * (1 - ratio), 0.0)
                         for _deadline, hours in open_windows
                     ],
-                    intervals.get(ticket._sales_lifecycle_sla_calendar()),
+                    intervals.get(ticket._sales_lifecycle_sla_calendar(), []),
                 )
                 for deadline, hours in open_windows:
                     moment = moments.get(max(hours * (1 - ratio), 0.0)) or deadline
@@ -1320,7 +1320,7 @@ class HelpdeskTicket(models.Model):
             ]
         return result
 
-    def _sales_lifecycle_sla_work_moments(self, targets, intervals=None):
+    def _sales_lifecycle_sla_work_moments(self, targets, intervals):
         """``{hours: moment}``: for each number of working ``hours`` in
         ``targets``, the first moment after which more than that many working
         hours have passed since the SLA start, on the ticket's SLA calendar
@@ -1331,16 +1331,11 @@ class HelpdeskTicket(models.Model):
 
         :param intervals: ``[(begin, end)]`` aware work intervals of the
             ticket's calendar covering its SLA start to its deadlines (see
-            ``_sales_lifecycle_sla_intervals``); read here when not given
+            ``_sales_lifecycle_sla_intervals``, read once for a batch)
         """
         self.ensure_one()
         if not self.sla_start_date:
             return {}
-        if intervals is None:
-            calendar = self._sales_lifecycle_sla_calendar()
-            if not calendar:
-                return {}
-            intervals = self._sales_lifecycle_sla_intervals().get(calendar, [])
         start, revert = make_aware(self.sla_start_date)
         pending = sorted(set(targets))
         moments = {}
