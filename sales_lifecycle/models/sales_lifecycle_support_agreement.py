@@ -340,28 +340,40 @@ class SalesLifecycleSupportAgreement(models.Model):
             return self.env["crm.lead"]
         agreements._sales_lifecycle_lock("write", ["renewal_lead_id"])
         agreements = agreements.filtered(lambda a: not a.renewal_lead_id)
-        leads = self.env["crm.lead"]
-        for agreement in agreements:
-            # the lead is the salesperson's, whoever runs the job or the action;
-            # its values are the module's (renewal link, plan), after the
-            # caller's write access to the agreement was checked by the lock
-            lead = (
-                self.env["crm.lead"]
-                .sudo()  # for the original salesperson; agreement write checked
-                ._sales_lifecycle_system()
-                .with_company(agreement.company_id)
-                .create(agreement._prepare_renewal_lead_values())
-                .with_env(self.env)
+        # the leads are the salespeople's, whoever runs the job or the action;
+        # their values are the module's (renewal link, plan), after the
+        # caller's write access to the agreements was checked by the lock.
+        # One create per company (the leads take their company's defaults).
+        Lead = (
+            self.env["crm.lead"]
+            .sudo()  # the salespeople's leads, agreement write checked
+            ._sales_lifecycle_system()
+        )
+        lead_by_agreement = {}
+        for company, batch in agreements.grouped("company_id").items():
+            created = Lead.with_company(company).create(
+                [agreement._prepare_renewal_lead_values() for agreement in batch]
             )
-            agreement._create_renewal_lead_lines(lead)
+            lead_by_agreement.update(
+                zip(batch, created.with_env(self.env), strict=True)
+            )
+        if not lead_by_agreement:
+            return self.env["crm.lead"]
+        agreements._create_renewal_lead_lines(lead_by_agreement)
+        for agreement, lead in lead_by_agreement.items():
             agreement._sales_lifecycle_system().write({"renewal_lead_id": lead.id})
-            agreement.message_post_with_source(
-                "sales_lifecycle.sales_lifecycle_support_agreement_renewal_note",
-                render_values={"lead": lead},
-                subtype_xmlid="mail.mt_note",
-            )
-            leads |= lead
-        return leads
+        # the notes in one batch
+        agreements._message_log_batch(
+            {
+                agreement.id: self.env["ir.qweb"]._render(
+                    "sales_lifecycle.sales_lifecycle_support_agreement_renewal_note",
+                    {"lead": lead},
+                )
+                for agreement, lead in lead_by_agreement.items()
+            },
+            message_type="comment",
+        )
+        return self.env["crm.lead"].union(*lead_by_agreement.values())
 
     # ------------------------------------------------------------
     # Scheduled jobs
@@ -573,11 +585,11 @@ class SalesLifecycleSupportAgreement(models.Model):
             values.pop("team_id")
         return values
 
-    def _create_renewal_lead_lines(self, lead):
-        """Copy the order's products on the renewal opportunity as its
-        product lines, at the price the customer paid (kept as fixed)."""
-        self.ensure_one()
-        Line = self.env["sales_lifecycle.lead.line"].sudo()  # with the lead above
+    def _create_renewal_lead_lines(self, lead_by_agreement):
+        """Copy each order's products on its renewal opportunity
+        (``{agreement: lead}``) as its product lines, at the price the
+        customer paid (kept as fixed): one create for all."""
+        Line = self.env["sales_lifecycle.lead.line"].sudo()  # on the leads just made
         return Line.create(
             [
                 {
@@ -588,6 +600,7 @@ class SalesLifecycleSupportAgreement(models.Model):
                     "price_unit": line.price_unit,
                     "price_manual": True,
                 }
-                for line in self.sale_order_id.order_line.filtered("product_id")
+                for agreement, lead in lead_by_agreement.items()
+                for line in agreement.sale_order_id.order_line.filtered("product_id")
             ]
         )
