@@ -991,6 +991,16 @@ class TestInboundRequestsUnderBlock(SupportControlsCommon, HttpCase):
             msg_id=subject.replace(" ", "-"),
         )
 
+    def _routed_request(self, subject):
+        """The ticket of an e-mail from Fabrikam (not covered) received
+        through the mail gateway, recorded and routed for a decision."""
+        ticket_id = self.env["mail.thread"].message_process(
+            False, self._email("fiona@fabrikam.example.com", subject)
+        )
+        ticket = self.env["helpdesk.ticket"].browse(ticket_id)
+        self._assert_routed(ticket)
+        return ticket
+
     def _assert_routed(self, ticket):
         self.assertEqual(ticket.entitlement_state, "not_covered")
         self.assertEqual(ticket.entitlement_decision, "pending")
@@ -1066,11 +1076,7 @@ class TestInboundRequestsUnderBlock(SupportControlsCommon, HttpCase):
 
     @freeze_time("2026-06-01 09:00:00")
     def test_decision_by_the_team_leader_only(self):
-        ticket_id = self.env["mail.thread"].message_process(
-            False, self._email("fiona@fabrikam.example.com", "Decide me")
-        )
-        ticket = self.env["helpdesk.ticket"].browse(ticket_id)
-        self._assert_routed(ticket)
+        ticket = self._routed_request("Decide me")
         as_agent = ticket.with_user(self.helpdesk_user)
         with self.assertRaises(AccessError):
             as_agent.action_entitlement_serve()
@@ -1091,11 +1097,7 @@ class TestInboundRequestsUnderBlock(SupportControlsCommon, HttpCase):
 
     @freeze_time("2026-06-01 09:00:00")
     def test_coverage_found_closes_the_decision(self):
-        ticket_id = self.env["mail.thread"].message_process(
-            False, self._email("fiona@fabrikam.example.com", "Wrong sender")
-        )
-        ticket = self.env["helpdesk.ticket"].browse(ticket_id)
-        self._assert_routed(ticket)
+        ticket = self._routed_request("Wrong sender")
         # the agent finds the sender is Contoso's
         ticket.with_user(self.helpdesk_user).write(
             {"partner_id": self.customer_contact.id}
