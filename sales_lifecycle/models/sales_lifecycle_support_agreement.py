@@ -275,6 +275,35 @@ class SalesLifecycleSupportAgreement(models.Model):
                     )
                 )
 
+    @api.constrains("partner_id", "company_id")
+    def _check_tickets_customer(self):
+        """The tickets of an agreement are its customer's, in its company (the
+        tickets' constraint): handing it to another customer or company would
+        count their visits and give their service levels there."""
+        Ticket = (
+            self.env["helpdesk.ticket"]
+            .sudo()  # the agreements' tickets, readable or not: checked, not shown
+            .with_context(active_test=False)
+        )
+        groups = Ticket._read_group(
+            [("agreement_id", "in", self.ids)],
+            ["agreement_id", "commercial_partner_id", "company_id"],
+        )
+        names = {
+            agreement.name
+            for agreement, partner, company in groups
+            if partner != agreement.partner_id or company != agreement.company_id
+        }
+        if names:
+            raise ValidationError(
+                self.env._(
+                    "Support agreements %(names)s have tickets of their "
+                    "customer: their customer and company cannot change. Make a "
+                    "new agreement for the other customer.",
+                    names=", ".join(sorted(names)),
+                )
+            )
+
     @api.onchange("support_plan_id")
     def _onchange_support_plan_id(self):
         if self.support_plan_id:

@@ -10,7 +10,7 @@ from datetime import datetime
 from dateutil.relativedelta import relativedelta
 
 from odoo import Command, http
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.service.model import get_public_method
 from odoo.tests import HttpCase, freeze_time, new_test_user, tagged
 from odoo.tests.common import JsonRpcException
@@ -227,6 +227,27 @@ class TestVisitControls(SupportControlsCommon):
         ticket.with_user(self.team_leader).unlink()
         self.assertFalse(event.exists())
         self.assertEqual(self.agreement.onsite_visits_used, 0)
+
+    @freeze_time("2026-06-01 09:00:00")
+    def test_agreement_keeps_the_customer_of_its_tickets(self):
+        """Handing an agreement that has tickets to another customer would
+        count their visits on that customer's support (and give him their
+        service levels): refused; one without tickets can still be
+        corrected."""
+        ticket = self._own_onsite_ticket()
+        ticket.with_user(self.agent_own).action_confirm_visit()
+        with self.assertRaises(ValidationError):
+            self.agreement.with_user(self.sales_manager).write(
+                {"partner_id": self.other_customer.id}
+            )
+        self.agreement.invalidate_recordset()
+        self.assertEqual(self.agreement.partner_id, self.customer)
+        self.assertEqual(ticket.agreement_id, self.agreement)
+        spare = self.make_agreement(start="2026-01-01", end="2026-12-31")
+        spare.with_user(self.sales_manager).write(
+            {"partner_id": self.other_customer.id}
+        )
+        self.assertEqual(spare.partner_id, self.other_customer)
 
     @freeze_time("2026-06-01 09:00:00")
     def test_confirmed_visit_cannot_be_moved(self):
