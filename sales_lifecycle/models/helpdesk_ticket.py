@@ -1,3 +1,4 @@
+from bisect import bisect_right
 from contextlib import nullcontext
 from datetime import timedelta
 
@@ -80,6 +81,10 @@ CONFIRMED_VISIT_FIELDS = (
     "visit_end",
     "technician_id",
 )
+
+# the window resource.calendar.plan_hours reads working time by: a deadline
+# within the first one is planned from one read of the calendar for a batch
+PLAN_WINDOW = timedelta(days=14)
 
 # helpdesk_mgmt's closing time, which the resolution deadline is measured on:
 # set by helpdesk_mgmt's write when the ticket reaches a closed stage (after
@@ -442,19 +447,27 @@ class HelpdeskTicket(models.Model):
         "company_id.resource_calendar_id",
     )
     def _compute_sla_deadlines(self):
-        for ticket in self:
-            agreement = ticket.agreement_id
-            calendar = ticket._sales_lifecycle_sla_calendar()
-            if not agreement or not calendar or not ticket.sla_start_date:
-                ticket.sla_response_deadline = False
-                ticket.sla_resolution_deadline = False
-                continue
-            start = ticket.sla_start_date
-            ticket.sla_response_deadline = calendar.plan_hours(
-                agreement.response_time, start, compute_leaves=True
+        # as resource.calendar.plan_hours plans them, from the working time of
+        # each calendar read once for the batch (plan_hours reads a calendar's
+        # leaves for each deadline of each ticket)
+        planned = self.filtered(
+            lambda t: (
+                t.agreement_id
+                and t.sla_start_date
+                and t._sales_lifecycle_sla_calendar()
             )
-            ticket.sla_resolution_deadline = calendar.plan_hours(
-                agreement.resolution_time, start, compute_leaves=True
+        )
+        (self - planned).sla_response_deadline = False
+        (self - planned).sla_resolution_deadline = False
+        windows = planned._sales_lifecycle_sla_plan_windows()
+        for ticket in planned:
+            agreement = ticket.agreement_id
+            window = windows[ticket._sales_lifecycle_sla_calendar()]
+            ticket.sla_response_deadline = ticket._sales_lifecycle_plan_hours(
+                agreement.response_time, window
+            )
+            ticket.sla_resolution_deadline = ticket._sales_lifecycle_plan_hours(
+                agreement.resolution_time, window
             )
 
     @api.depends(
@@ -1260,6 +1273,55 @@ class HelpdeskTicket(models.Model):
         return (
             self.agreement_id.resource_calendar_id
             or self.company_id.resource_calendar_id
+        )
+
+    def _sales_lifecycle_sla_plan_windows(self):
+        """``{calendar: ([(begin, end)], [end])}``: the aware work intervals of
+        each SLA calendar of the tickets (public holidays excluded), from the
+        earliest SLA start to 14 days after the latest one (the first window
+        of ``plan_hours``), with their ends for a binary search. One read per
+        calendar, whatever the number of tickets."""
+        spans = {}
+        for ticket in self:
+            calendar = ticket._sales_lifecycle_sla_calendar()
+            start = ticket.sla_start_date
+            begin, end = spans.get(calendar, (start, start))
+            spans[calendar] = (min(begin, start), max(end, start))
+        result = {}
+        for calendar, (begin, end) in spans.items():
+            begin_at, _revert = make_aware(begin)
+            end_at, _revert = make_aware(end + PLAN_WINDOW)
+            intervals = [
+                (start, stop)
+                for start, stop, _meta in calendar._work_intervals_batch(
+                    begin_at, end_at
+                )[False]
+            ]
+            result[calendar] = (intervals, [stop for _start, stop in intervals])
+        return result
+
+    def _sales_lifecycle_plan_hours(self, hours, window):
+        """``resource.calendar.plan_hours(hours, SLA start, compute_leaves=
+        True)`` on the ticket's SLA calendar, walking the first 14 days of the
+        calendar's ``window`` (see ``_sales_lifecycle_sla_plan_windows``) the
+        way plan_hours walks its first window, so with the same result; a
+        deadline further away is left to plan_hours."""
+        self.ensure_one()
+        intervals, ends = window
+        start, revert = make_aware(self.sla_start_date)
+        stop_at = start + PLAN_WINDOW
+        remaining = hours
+        if remaining >= 0:
+            for begin, end in intervals[bisect_right(ends, start) :]:
+                if begin >= stop_at:
+                    break
+                begin, end = max(begin, start), min(end, stop_at)
+                interval_hours = (end - begin).total_seconds() / 3600
+                if remaining <= interval_hours:
+                    return revert(begin + timedelta(hours=remaining))
+                remaining -= interval_hours
+        return self._sales_lifecycle_sla_calendar().plan_hours(
+            hours, self.sla_start_date, compute_leaves=True
         )
 
     def _sales_lifecycle_sla_windows(self):

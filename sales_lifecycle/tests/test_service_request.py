@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 
@@ -290,6 +290,38 @@ class TestSla(SupportCommon):
         self.assertEqual(ticket.sla_response_deadline, datetime(2026, 1, 5, 14, 0))
         # 16 working hours: Mon 7h, Tue 8h, Wed 1h
         self.assertEqual(ticket.sla_resolution_deadline, datetime(2026, 1, 7, 9, 0))
+
+    def test_deadlines_planned_once_per_calendar(self):
+        """The deadlines are those ``resource.calendar.plan_hours`` plans
+        (nights, weekends and a public holiday skipped), from one read of the
+        calendar's working time for a batch of tickets, not two per ticket."""
+        self.env["resource.calendar.leaves"].create(
+            {
+                "name": "Public holiday (tests)",
+                "calendar_id": self.calendar.id,
+                "date_from": "2026-01-07 00:00:00",
+                "date_to": "2026-01-07 23:59:59",
+            }
+        )
+        tickets = self.env["helpdesk.ticket"]
+        for index in range(10):
+            # every 7 hours from Monday 09:00: days, nights, the weekend
+            with freeze_time(datetime(2026, 1, 5, 9, 0) + timedelta(hours=7 * index)):
+                tickets |= self.make_ticket(service_mode="call")
+        for ticket in tickets:
+            for deadline, hours in (
+                (ticket.sla_response_deadline, 4.0),
+                (ticket.sla_resolution_deadline, 16.0),
+            ):
+                self.assertEqual(
+                    deadline,
+                    self.calendar.plan_hours(
+                        hours, ticket.sla_start_date, compute_leaves=True
+                    ),
+                )
+        one = self.count_queries(tickets[:1]._compute_sla_deadlines)
+        ten = self.count_queries(tickets._compute_sla_deadlines)
+        self.assertLessEqual(ten, one + 2, f"1 ticket: {one} queries, 10: {ten}")
 
     def test_weekend_skipped(self):
         # Friday 9 January 2026, 16:00: one hour left that day
