@@ -301,10 +301,8 @@ class TestVisitControls(SupportControlsCommon):
         self.assertTrue(event.exists())
 
 
-@tagged("post_install", "-at_install")
-class TestEntitlementControls(SupportControlsCommon):
-    """Bypass 2: no context key turns the block policy off, and the
-    entitlement and SLA fields are results."""
+class BlockPolicyCommon(SupportControlsCommon):
+    """The customer's agreement for 2026, under the block policy enforced."""
 
     @classmethod
     def setUpClass(cls):
@@ -312,6 +310,12 @@ class TestEntitlementControls(SupportControlsCommon):
         cls.agreement = cls.make_agreement(start="2026-01-01", end="2026-12-31")
         cls.company.ticket_entitlement_policy = "block"
         cls.set_mode("enforce")
+
+
+@tagged("post_install", "-at_install")
+class TestEntitlementControls(BlockPolicyCommon):
+    """Bypass 2: no context key turns the block policy off, and the
+    entitlement and SLA fields are results."""
 
     @freeze_time("2026-06-01 09:00:00")
     def test_context_key_does_not_turn_block_off(self):
@@ -965,7 +969,7 @@ class TestPortalAgreementLeaks(HttpCase):
 
 
 @tagged("post_install", "-at_install")
-class TestInboundRequestsUnderBlock(SupportControlsCommon, HttpCase):
+class TestInboundRequestsUnderBlock(BlockPolicyCommon, HttpCase):
     """Bypass 6 / invariant 9: under the block policy a request by e-mail or
     the portal form from a customer without coverage is recorded, flagged and
     routed to the team leader, never bounced; the back office is refused."""
@@ -973,9 +977,6 @@ class TestInboundRequestsUnderBlock(SupportControlsCommon, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.agreement = cls.make_agreement(start="2026-01-01", end="2026-12-31")
-        cls.company.ticket_entitlement_policy = "block"
-        cls.set_mode("enforce")
         cls.fabrikam_boss = cls.env["res.partner"].create(
             {
                 "name": "Fiona Fabrikam",
