@@ -603,6 +603,24 @@ class HelpdeskTicket(models.Model):
                     )
                 )
 
+    @api.constrains("technician_id", "company_id")
+    def _check_technician_id(self):
+        """The visit is planned in the technician's calendar with the
+        customer's name and site: a user of the ticket's company only."""
+        for ticket in self.filtered(lambda t: t.technician_id and t.company_id):
+            technician = ticket.technician_id.sudo()  # checking, not showing
+            if ticket.company_id not in technician.company_ids:
+                raise ValidationError(
+                    self.env._(
+                        "Ticket %(ticket)s: the technician %(technician)s does "
+                        "not work for %(company)s. Choose a technician of the "
+                        "ticket's company (Onsite Visit tab).",
+                        ticket=ticket.display_name,
+                        technician=technician.name,
+                        company=ticket.company_id.name,
+                    )
+                )
+
     @api.constrains("visit_start", "visit_end")
     def _check_visit_dates(self):
         for ticket in self:

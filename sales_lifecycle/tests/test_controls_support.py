@@ -229,6 +229,21 @@ class TestVisitControls(SupportControlsCommon):
         self.assertEqual(self.agreement.onsite_visits_used, 0)
 
     @freeze_time("2026-06-01 09:00:00")
+    def test_technician_of_the_ticket_company(self):
+        """The technician's calendar gets the customer's name and site: a user
+        of another company only is refused as the technician."""
+        ticket = self._own_onsite_ticket()
+        as_agent = ticket.with_user(self.agent_own)
+        with self.assertRaises(ValidationError):
+            as_agent.write({"technician_id": self.other_salesman.id})
+        with self.assertRaises(ValidationError):
+            self._own_onsite_ticket(technician_id=self.other_salesman.id)
+        ticket.invalidate_recordset()
+        self.assertEqual(ticket.technician_id, self.technician)
+        Event = self.env["calendar.event"]
+        self.assertFalse(Event.search([("user_id", "=", self.other_salesman.id)]))
+
+    @freeze_time("2026-06-01 09:00:00")
     def test_agreement_keeps_the_customer_of_its_tickets(self):
         """Handing an agreement that has tickets to another customer would
         count their visits on that customer's support (and give him their
