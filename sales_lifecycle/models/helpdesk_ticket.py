@@ -377,9 +377,12 @@ class HelpdeskTicket(models.Model):
         agreements_by_partner = self.filtered(
             lambda t: not t.agreement_id
         )._sales_lifecycle_agreements_by_partner()
+        included_visits = self.filtered(
+            lambda t: t.service_mode == "onsite" and t.visit_state == "confirmed"
+        )._sales_lifecycle_included_visits()
         for ticket in self:
             ticket.entitlement_state = ticket._sales_lifecycle_entitlement_state(
-                agreements_by_partner
+                agreements_by_partner, included_visits
             )
 
     @api.depends("entitlement_state", "agreement_id", "service_mode")
@@ -908,13 +911,43 @@ class HelpdeskTicket(models.Model):
                 )
         return result
 
-    def _sales_lifecycle_entitlement_state(self, agreements_by_partner=None):
+    def _sales_lifecycle_included_visits(self):
+        """The ids of the confirmed visits that their agreements include: of
+        each agreement of these tickets, its first ``onsite_visits_included``
+        confirmed visits (in the order of the tickets); a visit confirmed
+        beyond them (the policy allowed it) is not covered. One query."""
+        agreements = self.agreement_id.sudo()  # the tickets' own agreements, counts
+        if not agreements:
+            return set()
+        confirmed = (
+            self.env["helpdesk.ticket"]
+            .sudo()  # counting the visits of every ticket, readable or not
+            .with_context(active_test=False)
+            .search_fetch(
+                [
+                    ("agreement_id", "in", agreements.ids),
+                    ("visit_state", "=", "confirmed"),
+                ],
+                ["agreement_id"],
+                order="id",
+            )
+        )
+        included = set()
+        for agreement, visits in confirmed.grouped("agreement_id").items():
+            included.update(visits[: agreement.onsite_visits_included].ids)
+        return included
+
+    def _sales_lifecycle_entitlement_state(
+        self, agreements_by_partner, included_visits
+    ):
+        """The coverage of the request, from ``agreements_by_partner`` (see
+        ``_sales_lifecycle_agreements_by_partner``, for a ticket without
+        agreement) and the confirmed visits the agreements include (see
+        ``_sales_lifecycle_included_visits``)."""
         self.ensure_one()
         day = self._sales_lifecycle_ticket_date()
         agreement = self.agreement_id.sudo()  # the ticket's own agreement, terms only
         if not agreement:
-            if agreements_by_partner is None:
-                agreements_by_partner = self._sales_lifecycle_agreements_by_partner()
             past = agreements_by_partner.get(self.commercial_partner_id.id, [])
             if any(
                 a.company_id == self.company_id and a.end_date and a.end_date < day
@@ -929,10 +962,10 @@ class HelpdeskTicket(models.Model):
             return "not_covered"
         if self.service_mode and not agreement._covers_channel(self.service_mode):
             return "channel_not_covered"
-        if (
-            self.service_mode == "onsite"
-            and self.visit_state != "confirmed"
-            and agreement.onsite_visits_used >= agreement.onsite_visits_included
+        if self.service_mode == "onsite" and (
+            self._origin.id not in included_visits
+            if self.visit_state == "confirmed"
+            else agreement.onsite_visits_used >= agreement.onsite_visits_included
         ):
             return "exhausted"
         return "covered"

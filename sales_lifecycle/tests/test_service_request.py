@@ -210,6 +210,13 @@ class TestOnsiteVisit(SupportCommon):
                 lambda m: "has used its onsite visit" in (m.body or "")
             )
         )
+        # confirmed beyond what the agreement includes, it stays so (the
+        # agreement's first visit is the first ticket's)
+        self.assertEqual(first.entitlement_state, "covered")
+        self.assertEqual(second.entitlement_state, "exhausted")
+        # once the first is cancelled, the second is the agreement's visit
+        first.action_cancel_visit()
+        self.assertEqual(second.entitlement_state, "covered")
 
 
 @tagged("post_install", "-at_install")
