@@ -802,17 +802,26 @@ class HelpdeskTicket(models.Model):
                 remaining[ticket.agreement_id.id] = left - 1
             states[ticket] = state
         tickets._sales_lifecycle_apply_entitlement_policy(states=states)
-        own_events = tickets._sales_lifecycle_visit_events()
-        Event = self.env["calendar.event"]
+        events = tickets._sales_lifecycle_visit_events()
+        for ticket_id, event in events.items():
+            ticket = tickets.browse(ticket_id)
+            event.sudo().write(  # this visit's own event (origin checked)
+                ticket._sales_lifecycle_prepare_visit_event_values()
+            )
+        # the technicians' new events, in one create
+        unplanned = tickets.filtered(lambda t: t.id not in events)
+        created = (
+            self.env["calendar.event"]
+            .sudo()  # the technicians' events, made here for these visits
+            .create(
+                [t._sales_lifecycle_prepare_visit_event_values() for t in unplanned]
+            )
+        )
+        events.update(zip(unplanned.ids, created.with_env(self.env), strict=True))
+        tickets._sales_lifecycle_system().write({"visit_state": "confirmed"})
         for ticket in tickets:
-            event = own_events.get(ticket.id, Event)
-            values = ticket._sales_lifecycle_prepare_visit_event_values()
-            if event:
-                event.sudo().write(values)  # this visit's own event (origin checked)
-            else:
-                event = Event.sudo().create(values)  # the technician's event, new
             ticket._sales_lifecycle_system().write(
-                {"visit_state": "confirmed", "visit_event_id": event.id}
+                {"visit_event_id": events[ticket.id].id}
             )
         return True
 

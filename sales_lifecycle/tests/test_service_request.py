@@ -173,6 +173,25 @@ class TestOnsiteVisit(SupportCommon):
         self.assertFalse(event.exists())
 
     @freeze_time("2026-06-01 09:00:00")
+    def test_confirm_visits_query_count(self):
+        """Confirming several visits at once plans their events in one
+        create: each more visit costs far less than one confirmation."""
+        self.agreement.onsite_visits_included = 10
+        one = self.make_onsite_ticket()
+        five = self.env["helpdesk.ticket"]
+        for _i in range(5):
+            five |= self.make_onsite_ticket()
+        queries_one = self.count_queries(one.action_confirm_visit)
+        queries_five = self.count_queries(five.action_confirm_visit)
+        self.assertEqual(set(five.mapped("visit_state")), {"confirmed"})
+        self.assertEqual(len(five.visit_event_id), 5)
+        self.assertEqual(self.agreement.onsite_visits_used, 6)
+        # one event at a time, 4 more visits cost about 120 queries (233 vs 115)
+        self.assertLess(
+            queries_five, queries_one + 60, f"1: {queries_one}, 5: {queries_five}"
+        )
+
+    @freeze_time("2026-06-01 09:00:00")
     def test_confirm_requires_schedule_and_technician(self):
         ticket = self.make_onsite_ticket(technician_id=False)
         with self.assertRaisesRegex(UserError, "Technician"):
