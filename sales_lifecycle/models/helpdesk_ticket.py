@@ -1,3 +1,4 @@
+from bisect import bisect_right
 from contextlib import nullcontext
 from datetime import timedelta
 
@@ -67,17 +68,29 @@ ENTITLEMENT_FIELDS = {
 }
 
 # fields a confirmed visit holds: the visit counts on its agreement and its
-# event was planned with them (cancel the visit to change them)
+# event was planned with them (cancel the visit to change them); the channel
+# computes the service mode
 CONFIRMED_VISIT_FIELDS = (
     "partner_id",
     "agreement_id",
     "company_id",
     "service_mode",
+    "channel_id",
     "visit_address_id",
     "visit_start",
     "visit_end",
     "technician_id",
 )
+
+# the window resource.calendar.plan_hours reads working time by: a deadline
+# within the first one is planned from one read of the calendar for a batch
+PLAN_WINDOW = timedelta(days=14)
+
+# helpdesk_mgmt's closing time, which the resolution deadline is measured on:
+# set by helpdesk_mgmt's write when the ticket reaches a closed stage (after
+# the rule layer's check, so it is not one of the result fields), read-only on
+# the form, never an input
+CLOSING_FIELDS = ("closed_date",)
 
 # fields whose change may make a lifecycle milestone of the deal of the
 # ticket's agreement (first ticket, SLA breach notified by the job)
@@ -145,7 +158,11 @@ class HelpdeskTicket(models.Model):
         index=True,
         tracking=True,
     )
-    entitlement_message = fields.Char(compute="_compute_entitlement_message")
+    # the agent's hint names the account manager and the agreement's terms:
+    # for employees, never for the portal customer who reads his tickets
+    entitlement_message = fields.Char(
+        compute="_compute_entitlement_message", groups="base.group_user"
+    )
     # what the screens show of the coverage: nothing where it informs nobody
     # (a company that sells no support plan, under the allow policy), no
     # alarm where nothing is expected of the agent (allow policy, tickets
@@ -153,12 +170,14 @@ class HelpdeskTicket(models.Model):
     entitlement_shown = fields.Boolean(
         string="Coverage Shown",
         compute="_compute_entitlement_display",
+        groups="base.group_user",
         help="The coverage is shown when the company's policy warns or "
         "blocks, or when the company sells support plans.",
     )
     entitlement_alert = fields.Boolean(
         string="Coverage Alert",
         compute="_compute_entitlement_display",
+        groups="base.group_user",
         help="The request is not covered and the company's policy expects the "
         "agent to act (warn or block); a ticket that existed before Sales "
         "Lifecycle is never flagged.",
@@ -358,9 +377,12 @@ class HelpdeskTicket(models.Model):
         agreements_by_partner = self.filtered(
             lambda t: not t.agreement_id
         )._sales_lifecycle_agreements_by_partner()
+        included_visits = self.filtered(
+            lambda t: t.service_mode == "onsite" and t.visit_state == "confirmed"
+        )._sales_lifecycle_included_visits()
         for ticket in self:
             ticket.entitlement_state = ticket._sales_lifecycle_entitlement_state(
-                agreements_by_partner
+                agreements_by_partner, included_visits
             )
 
     @api.depends("entitlement_state", "agreement_id", "service_mode")
@@ -428,19 +450,27 @@ class HelpdeskTicket(models.Model):
         "company_id.resource_calendar_id",
     )
     def _compute_sla_deadlines(self):
-        for ticket in self:
-            agreement = ticket.agreement_id
-            calendar = ticket._sales_lifecycle_sla_calendar()
-            if not agreement or not calendar or not ticket.sla_start_date:
-                ticket.sla_response_deadline = False
-                ticket.sla_resolution_deadline = False
-                continue
-            start = ticket.sla_start_date
-            ticket.sla_response_deadline = calendar.plan_hours(
-                agreement.response_time, start, compute_leaves=True
+        # as resource.calendar.plan_hours plans them, from the working time of
+        # each calendar read once for the batch (plan_hours reads a calendar's
+        # leaves for each deadline of each ticket)
+        planned = self.filtered(
+            lambda t: (
+                t.agreement_id
+                and t.sla_start_date
+                and t._sales_lifecycle_sla_calendar()
             )
-            ticket.sla_resolution_deadline = calendar.plan_hours(
-                agreement.resolution_time, start, compute_leaves=True
+        )
+        (self - planned).sla_response_deadline = False
+        (self - planned).sla_resolution_deadline = False
+        windows = planned._sales_lifecycle_sla_plan_windows()
+        for ticket in planned:
+            agreement = ticket.agreement_id
+            window = windows[ticket._sales_lifecycle_sla_calendar()]
+            ticket.sla_response_deadline = ticket._sales_lifecycle_plan_hours(
+                agreement.response_time, window
+            )
+            ticket.sla_resolution_deadline = ticket._sales_lifecycle_plan_hours(
+                agreement.resolution_time, window
             )
 
     @api.depends(
@@ -486,7 +516,7 @@ class HelpdeskTicket(models.Model):
                         max(hours * (1 - ratio), 0.0)
                         for _deadline, hours in open_windows
                     ],
-                    intervals.get(ticket._sales_lifecycle_sla_calendar()),
+                    intervals.get(ticket._sales_lifecycle_sla_calendar(), []),
                 )
                 for deadline, hours in open_windows:
                     moment = moments.get(max(hours * (1 - ratio), 0.0)) or deadline
@@ -576,6 +606,24 @@ class HelpdeskTicket(models.Model):
                     )
                 )
 
+    @api.constrains("technician_id", "company_id")
+    def _check_technician_id(self):
+        """The visit is planned in the technician's calendar with the
+        customer's name and site: a user of the ticket's company only."""
+        for ticket in self.filtered(lambda t: t.technician_id and t.company_id):
+            technician = ticket.technician_id.sudo()  # checking, not showing
+            if ticket.company_id not in technician.company_ids:
+                raise ValidationError(
+                    self.env._(
+                        "Ticket %(ticket)s: the technician %(technician)s does "
+                        "not work for %(company)s. Choose a technician of the "
+                        "ticket's company (Onsite Visit tab).",
+                        ticket=ticket.display_name,
+                        technician=technician.name,
+                        company=ticket.company_id.name,
+                    )
+                )
+
     @api.constrains("visit_start", "visit_end")
     def _check_visit_dates(self):
         for ticket in self:
@@ -616,8 +664,12 @@ class HelpdeskTicket(models.Model):
         """Also re-apply the entitlement policy when what the request is
         entitled to changes (customer, mode, agreement), keep what a
         confirmed visit was planned with, and note the changes that make
-        lifecycle milestones (agreement, SLA breach)."""
+        lifecycle milestones (agreement, SLA breach). The closing time is
+        helpdesk_mgmt's result: a user's change of it is refused."""
         if not self._sales_lifecycle_is_system():
+            self._sales_lifecycle_check_result_fields(
+                [vals], records=self, fnames=CLOSING_FIELDS
+            )
             self._sales_lifecycle_check_confirmed_visits(vals)
         if ENTITLEMENT_FIELDS & vals.keys():
             before = {ticket.id: ticket.entitlement_state for ticket in self}
@@ -642,6 +694,21 @@ class HelpdeskTicket(models.Model):
             self.env["sales_lifecycle.milestone"]._touch(self)
         return res
 
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_confirmed_visit(self):
+        """A confirmed visit counts on its agreement and has its technician's
+        event: deleting its ticket would free the visit and leave the event
+        behind. The visit is cancelled first (Cancel Visit)."""
+        confirmed = self.filtered(lambda t: t.visit_state == "confirmed")
+        if confirmed:
+            raise UserError(
+                self.env._(
+                    "The onsite visit of %(tickets)s is confirmed: cancel the "
+                    "visit (Cancel Visit) before deleting the ticket.",
+                    tickets=", ".join(confirmed.mapped("display_name")),
+                )
+            )
+
     @api.model
     @api.private
     def message_new(self, msg_dict, custom_values=None):
@@ -655,7 +722,9 @@ class HelpdeskTicket(models.Model):
         return ticket.with_env(self.env)
 
     def _message_post_after_hook(self, message, msg_vals):
-        """Also record the first answer of an agent to the customer."""
+        """Also record the first answer of an agent to the customer, at the
+        moment it is posted: the message's ``date`` is an input of
+        ``message_post`` (a client can backdate it), never the SLA's."""
         res = super()._message_post_after_hook(message, msg_vals)
         author = message.author_id
         if (
@@ -670,7 +739,7 @@ class HelpdeskTicket(models.Model):
             if pending:
                 answered = pending.sudo()  # the tickets the caller just answered
                 answered._sales_lifecycle_system().write(
-                    {"sla_first_response_date": message.date or fields.Datetime.now()}
+                    {"sla_first_response_date": fields.Datetime.now()}
                 )
         return res
 
@@ -733,17 +802,26 @@ class HelpdeskTicket(models.Model):
                 remaining[ticket.agreement_id.id] = left - 1
             states[ticket] = state
         tickets._sales_lifecycle_apply_entitlement_policy(states=states)
-        own_events = tickets._sales_lifecycle_visit_events()
-        Event = self.env["calendar.event"]
+        events = tickets._sales_lifecycle_visit_events()
+        for ticket_id, event in events.items():
+            ticket = tickets.browse(ticket_id)
+            event.sudo().write(  # this visit's own event (origin checked)
+                ticket._sales_lifecycle_prepare_visit_event_values()
+            )
+        # the technicians' new events, in one create
+        unplanned = tickets.filtered(lambda t: t.id not in events)
+        created = (
+            self.env["calendar.event"]
+            .sudo()  # the technicians' events, made here for these visits
+            .create(
+                [t._sales_lifecycle_prepare_visit_event_values() for t in unplanned]
+            )
+        )
+        events.update(zip(unplanned.ids, created.with_env(self.env), strict=True))
+        tickets._sales_lifecycle_system().write({"visit_state": "confirmed"})
         for ticket in tickets:
-            event = own_events.get(ticket.id, Event)
-            values = ticket._sales_lifecycle_prepare_visit_event_values()
-            if event:
-                event.sudo().write(values)  # this visit's own event (origin checked)
-            else:
-                event = Event.sudo().create(values)  # the technician's event, new
             ticket._sales_lifecycle_system().write(
-                {"visit_state": "confirmed", "visit_event_id": event.id}
+                {"visit_event_id": events[ticket.id].id}
             )
         return True
 
@@ -842,13 +920,43 @@ class HelpdeskTicket(models.Model):
                 )
         return result
 
-    def _sales_lifecycle_entitlement_state(self, agreements_by_partner=None):
+    def _sales_lifecycle_included_visits(self):
+        """The ids of the confirmed visits that their agreements include: of
+        each agreement of these tickets, its first ``onsite_visits_included``
+        confirmed visits (in the order of the tickets); a visit confirmed
+        beyond them (the policy allowed it) is not covered. One query."""
+        agreements = self.agreement_id.sudo()  # the tickets' own agreements, counts
+        if not agreements:
+            return set()
+        confirmed = (
+            self.env["helpdesk.ticket"]
+            .sudo()  # counting the visits of every ticket, readable or not
+            .with_context(active_test=False)
+            .search_fetch(
+                [
+                    ("agreement_id", "in", agreements.ids),
+                    ("visit_state", "=", "confirmed"),
+                ],
+                ["agreement_id"],
+                order="id",
+            )
+        )
+        included = set()
+        for agreement, visits in confirmed.grouped("agreement_id").items():
+            included.update(visits[: agreement.onsite_visits_included].ids)
+        return included
+
+    def _sales_lifecycle_entitlement_state(
+        self, agreements_by_partner, included_visits
+    ):
+        """The coverage of the request, from ``agreements_by_partner`` (see
+        ``_sales_lifecycle_agreements_by_partner``, for a ticket without
+        agreement) and the confirmed visits the agreements include (see
+        ``_sales_lifecycle_included_visits``)."""
         self.ensure_one()
         day = self._sales_lifecycle_ticket_date()
         agreement = self.agreement_id.sudo()  # the ticket's own agreement, terms only
         if not agreement:
-            if agreements_by_partner is None:
-                agreements_by_partner = self._sales_lifecycle_agreements_by_partner()
             past = agreements_by_partner.get(self.commercial_partner_id.id, [])
             if any(
                 a.company_id == self.company_id and a.end_date and a.end_date < day
@@ -863,10 +971,10 @@ class HelpdeskTicket(models.Model):
             return "not_covered"
         if self.service_mode and not agreement._covers_channel(self.service_mode):
             return "channel_not_covered"
-        if (
-            self.service_mode == "onsite"
-            and self.visit_state != "confirmed"
-            and agreement.onsite_visits_used >= agreement.onsite_visits_included
+        if self.service_mode == "onsite" and (
+            self._origin.id not in included_visits
+            if self.visit_state == "confirmed"
+            else agreement.onsite_visits_used >= agreement.onsite_visits_included
         ):
             return "exhausted"
         return "covered"
@@ -1174,8 +1282,8 @@ class HelpdeskTicket(models.Model):
                 self.env._(
                     "The onsite visit of %(tickets)s is confirmed: cancel the "
                     "visit (Cancel Visit) before changing its customer, "
-                    "agreement, company, service mode, site, schedule or "
-                    "technician, then confirm it again.",
+                    "agreement, company, service mode, channel, site, schedule "
+                    "or technician, then confirm it again.",
                     tickets=", ".join(t.display_name for t in changed),
                 )
             )
@@ -1225,6 +1333,55 @@ class HelpdeskTicket(models.Model):
         return (
             self.agreement_id.resource_calendar_id
             or self.company_id.resource_calendar_id
+        )
+
+    def _sales_lifecycle_sla_plan_windows(self):
+        """``{calendar: ([(begin, end)], [end])}``: the aware work intervals of
+        each SLA calendar of the tickets (public holidays excluded), from the
+        earliest SLA start to 14 days after the latest one (the first window
+        of ``plan_hours``), with their ends for a binary search. One read per
+        calendar, whatever the number of tickets."""
+        spans = {}
+        for ticket in self:
+            calendar = ticket._sales_lifecycle_sla_calendar()
+            start = ticket.sla_start_date
+            begin, end = spans.get(calendar, (start, start))
+            spans[calendar] = (min(begin, start), max(end, start))
+        result = {}
+        for calendar, (begin, end) in spans.items():
+            begin_at, _revert = make_aware(begin)
+            end_at, _revert = make_aware(end + PLAN_WINDOW)
+            intervals = [
+                (start, stop)
+                for start, stop, _meta in calendar._work_intervals_batch(
+                    begin_at, end_at
+                )[False]
+            ]
+            result[calendar] = (intervals, [stop for _start, stop in intervals])
+        return result
+
+    def _sales_lifecycle_plan_hours(self, hours, window):
+        """``resource.calendar.plan_hours(hours, SLA start, compute_leaves=
+        True)`` on the ticket's SLA calendar, walking the first 14 days of the
+        calendar's ``window`` (see ``_sales_lifecycle_sla_plan_windows``) the
+        way plan_hours walks its first window, so with the same result; a
+        deadline further away is left to plan_hours."""
+        self.ensure_one()
+        intervals, ends = window
+        start, revert = make_aware(self.sla_start_date)
+        stop_at = start + PLAN_WINDOW
+        remaining = hours
+        if remaining >= 0:
+            for begin, end in intervals[bisect_right(ends, start) :]:
+                if begin >= stop_at:
+                    break
+                begin, end = max(begin, start), min(end, stop_at)
+                interval_hours = (end - begin).total_seconds() / 3600
+                if remaining <= interval_hours:
+                    return revert(begin + timedelta(hours=remaining))
+                remaining -= interval_hours
+        return self._sales_lifecycle_sla_calendar().plan_hours(
+            hours, self.sla_start_date, compute_leaves=True
         )
 
     def _sales_lifecycle_sla_windows(self):
@@ -1285,7 +1442,7 @@ class HelpdeskTicket(models.Model):
             ]
         return result
 
-    def _sales_lifecycle_sla_work_moments(self, targets, intervals=None):
+    def _sales_lifecycle_sla_work_moments(self, targets, intervals):
         """``{hours: moment}``: for each number of working ``hours`` in
         ``targets``, the first moment after which more than that many working
         hours have passed since the SLA start, on the ticket's SLA calendar
@@ -1296,16 +1453,11 @@ class HelpdeskTicket(models.Model):
 
         :param intervals: ``[(begin, end)]`` aware work intervals of the
             ticket's calendar covering its SLA start to its deadlines (see
-            ``_sales_lifecycle_sla_intervals``); read here when not given
+            ``_sales_lifecycle_sla_intervals``, read once for a batch)
         """
         self.ensure_one()
         if not self.sla_start_date:
             return {}
-        if intervals is None:
-            calendar = self._sales_lifecycle_sla_calendar()
-            if not calendar:
-                return {}
-            intervals = self._sales_lifecycle_sla_intervals().get(calendar, [])
         start, revert = make_aware(self.sla_start_date)
         pending = sorted(set(targets))
         moments = {}

@@ -64,11 +64,13 @@ class SalesLifecycleRuleMixin(models.AbstractModel):
     def create(self, vals_list):
         # Adds: result fields are refused (defaults a caller chose for them
         # are ignored, see default_get) and links need access to their target.
-        records = self
+        # The defaults are neutralised for the module's own creates too: they
+        # run in the caller's context (a button called over RPC with
+        # ``default_<result field>`` keys) and give their results explicitly.
+        records = self._sales_lifecycle_without_result_defaults()
         if not self._sales_lifecycle_is_system():
             # defaults neutralised first: a value equal to a forged context
             # default is not a default
-            records = self._sales_lifecycle_without_result_defaults()
             records._sales_lifecycle_check_result_fields(vals_list)
             # an accepted value (the default, or empty) is dropped, so that the
             # field's own default or compute applies
@@ -115,10 +117,9 @@ class SalesLifecycleRuleMixin(models.AbstractModel):
     @api.model
     def default_get(self, fields_list):
         # Adds: a result field takes its own default, never one a caller chose
-        # (a context key, a personal ir.default); a computed one takes none,
-        # so that it is computed.
-        if self._sales_lifecycle_is_system():
-            return super().default_get(fields_list)
+        # (a context key, a personal ir.default), also when the module creates
+        # the record in the caller's context; a computed one takes none, so
+        # that it is computed.
         results = set(self._sales_lifecycle_result_fields)
         defaults = super().default_get(
             [fname for fname in fields_list if fname not in results]
@@ -132,10 +133,16 @@ class SalesLifecycleRuleMixin(models.AbstractModel):
                 defaults[fname] = field.convert_to_write(value, self)
         return defaults
 
-    def _sales_lifecycle_check_result_fields(self, vals_list, records=None):
+    def _sales_lifecycle_check_result_fields(
+        self, vals_list, records=None, fnames=None
+    ):
         """Refuse values of result fields: on create any value but the
-        field's default (or empty), on write any value that changes a record."""
-        names = set(self._sales_lifecycle_result_fields)
+        field's default (or empty), on write any value that changes a record.
+
+        :param fnames: the fields to check, when not the model's result fields
+            (a host field the host add-on writes below this layer's ``write``)
+        """
+        names = set(self._sales_lifecycle_result_fields if fnames is None else fnames)
         for vals in vals_list:
             given = names & vals.keys()
             if not given:

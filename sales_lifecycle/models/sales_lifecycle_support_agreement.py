@@ -4,6 +4,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.osv import expression
 
+from .sales_lifecycle_support_plan import CHANNEL_FIELDS, channel_labels
+
 AGREEMENT_STATES = [
     ("draft", "Draft"),
     ("active", "Active"),
@@ -14,14 +16,6 @@ AGREEMENT_STATES = [
 # who reads the deal's internals (order, opportunity, invoice, salesperson,
 # team, tickets, renewal): employees, not the portal customer
 INTERNAL_GROUPS = "base.group_user,sales_lifecycle.sales_lifecycle_group_user"
-
-CHANNEL_FIELDS = (
-    "channel_phone",
-    "channel_onsite",
-    "channel_email",
-    "channel_portal",
-    "channel_remote",
-)
 
 
 class SalesLifecycleSupportAgreement(models.Model):
@@ -249,10 +243,7 @@ class SalesLifecycleSupportAgreement(models.Model):
 
     @api.depends(*CHANNEL_FIELDS)
     def _compute_channels_display(self):
-        labels = {
-            fname: self._fields[fname].get_description(self.env)["string"]
-            for fname in CHANNEL_FIELDS
-        }
+        labels = channel_labels(self)
         for agreement in self:
             agreement.channels_display = ", ".join(
                 label for fname, label in labels.items() if agreement[fname]
@@ -283,6 +274,35 @@ class SalesLifecycleSupportAgreement(models.Model):
                         company=agreement.partner_id.commercial_partner_id.name,
                     )
                 )
+
+    @api.constrains("partner_id", "company_id")
+    def _check_tickets_customer(self):
+        """The tickets of an agreement are its customer's, in its company (the
+        tickets' constraint): handing it to another customer or company would
+        count their visits and give their service levels there."""
+        Ticket = (
+            self.env["helpdesk.ticket"]
+            .sudo()  # the agreements' tickets, readable or not: checked, not shown
+            .with_context(active_test=False)
+        )
+        groups = Ticket._read_group(
+            [("agreement_id", "in", self.ids)],
+            ["agreement_id", "commercial_partner_id", "company_id"],
+        )
+        names = {
+            agreement.name
+            for agreement, partner, company in groups
+            if partner != agreement.partner_id or company != agreement.company_id
+        }
+        if names:
+            raise ValidationError(
+                self.env._(
+                    "Support agreements %(names)s have tickets of their "
+                    "customer: their customer and company cannot change. Make a "
+                    "new agreement for the other customer.",
+                    names=", ".join(sorted(names)),
+                )
+            )
 
     @api.onchange("support_plan_id")
     def _onchange_support_plan_id(self):
@@ -349,28 +369,40 @@ class SalesLifecycleSupportAgreement(models.Model):
             return self.env["crm.lead"]
         agreements._sales_lifecycle_lock("write", ["renewal_lead_id"])
         agreements = agreements.filtered(lambda a: not a.renewal_lead_id)
-        leads = self.env["crm.lead"]
-        for agreement in agreements:
-            # the lead is the salesperson's, whoever runs the job or the action;
-            # its values are the module's (renewal link, plan), after the
-            # caller's write access to the agreement was checked by the lock
-            lead = (
-                self.env["crm.lead"]
-                .sudo()  # for the original salesperson; agreement write checked
-                ._sales_lifecycle_system()
-                .with_company(agreement.company_id)
-                .create(agreement._prepare_renewal_lead_values())
-                .with_env(self.env)
+        # the leads are the salespeople's, whoever runs the job or the action;
+        # their values are the module's (renewal link, plan), after the
+        # caller's write access to the agreements was checked by the lock.
+        # One create per company (the leads take their company's defaults).
+        Lead = (
+            self.env["crm.lead"]
+            .sudo()  # the salespeople's leads, agreement write checked
+            ._sales_lifecycle_system()
+        )
+        lead_by_agreement = {}
+        for company, batch in agreements.grouped("company_id").items():
+            created = Lead.with_company(company).create(
+                [agreement._prepare_renewal_lead_values() for agreement in batch]
             )
-            agreement._create_renewal_lead_lines(lead)
+            lead_by_agreement.update(
+                zip(batch, created.with_env(self.env), strict=True)
+            )
+        if not lead_by_agreement:
+            return self.env["crm.lead"]
+        agreements._create_renewal_lead_lines(lead_by_agreement)
+        for agreement, lead in lead_by_agreement.items():
             agreement._sales_lifecycle_system().write({"renewal_lead_id": lead.id})
-            agreement.message_post_with_source(
-                "sales_lifecycle.sales_lifecycle_support_agreement_renewal_note",
-                render_values={"lead": lead},
-                subtype_xmlid="mail.mt_note",
-            )
-            leads |= lead
-        return leads
+        # the notes in one batch
+        agreements._message_log_batch(
+            {
+                agreement.id: self.env["ir.qweb"]._render(
+                    "sales_lifecycle.sales_lifecycle_support_agreement_renewal_note",
+                    {"lead": lead},
+                )
+                for agreement, lead in lead_by_agreement.items()
+            },
+            message_type="comment",
+        )
+        return self.env["crm.lead"].union(*lead_by_agreement.values())
 
     # ------------------------------------------------------------
     # Scheduled jobs
@@ -572,11 +604,11 @@ class SalesLifecycleSupportAgreement(models.Model):
             values.pop("team_id")
         return values
 
-    def _create_renewal_lead_lines(self, lead):
-        """Copy the order's products on the renewal opportunity as its
-        product lines, at the price the customer paid (kept as fixed)."""
-        self.ensure_one()
-        Line = self.env["sales_lifecycle.lead.line"].sudo()  # with the lead above
+    def _create_renewal_lead_lines(self, lead_by_agreement):
+        """Copy each order's products on its renewal opportunity
+        (``{agreement: lead}``) as its product lines, at the price the
+        customer paid (kept as fixed): one create for all."""
+        Line = self.env["sales_lifecycle.lead.line"].sudo()  # on the leads just made
         return Line.create(
             [
                 {
@@ -587,6 +619,7 @@ class SalesLifecycleSupportAgreement(models.Model):
                     "price_unit": line.price_unit,
                     "price_manual": True,
                 }
-                for line in self.sale_order_id.order_line.filtered("product_id")
+                for agreement, lead in lead_by_agreement.items()
+                for line in agreement.sale_order_id.order_line.filtered("product_id")
             ]
         )

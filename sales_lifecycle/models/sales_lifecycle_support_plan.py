@@ -1,7 +1,8 @@
 from odoo import api, fields, models
 from odoo.tools import float_compare, float_is_zero, formatLang
 
-# The channels a plan covers, in the order they are listed.
+# The channels a plan (and the agreement made from it) covers, in the order
+# they are listed.
 CHANNEL_FIELDS = (
     "channel_phone",
     "channel_onsite",
@@ -9,6 +10,15 @@ CHANNEL_FIELDS = (
     "channel_portal",
     "channel_remote",
 )
+
+
+def channel_labels(records):
+    """``{field: label}`` of the channel fields of ``records``' model (a plan
+    or an agreement), in order."""
+    return {
+        fname: records._fields[fname].get_description(records.env)["string"]
+        for fname in CHANNEL_FIELDS
+    }
 
 
 class SalesLifecycleSupportPlan(models.Model):
@@ -89,7 +99,7 @@ class SalesLifecycleSupportPlan(models.Model):
 
     @api.depends(*CHANNEL_FIELDS)
     def _compute_channels_display(self):
-        labels = self._channel_labels()
+        labels = channel_labels(self)
         for plan in self:
             plan.channels_display = ", ".join(
                 label for fname, label in labels.items() if plan[fname]
@@ -98,12 +108,6 @@ class SalesLifecycleSupportPlan(models.Model):
     # ------------------------------------------------------------
     # BUSINESS
     # ------------------------------------------------------------
-
-    def _channel_labels(self):
-        return {
-            fname: self._fields[fname].get_description(self.env)["string"]
-            for fname in CHANNEL_FIELDS
-        }
 
     @api.model
     def _format_working_hours(self, hours):
@@ -119,11 +123,3 @@ class SalesLifecycleSupportPlan(models.Model):
         if float_compare(hours, 1.0, precision_digits=2) == 0:
             return self.env._("%(hours)s working hour", hours=number)
         return self.env._("%(hours)s working hours", hours=number)
-
-    def _covers_channel(self, channel):
-        """Whether the plan covers a channel key: phone (or call), onsite,
-        email, portal, remote."""
-        self.ensure_one()
-        channel = {"call": "phone"}.get(channel, channel)
-        fname = f"channel_{channel}"
-        return bool(fname in self._fields and self[fname])

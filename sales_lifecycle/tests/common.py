@@ -27,7 +27,7 @@ class                    data (``setUpClass``) and helpers
 ``SupportCommon``        stage 6: a working calendar, a support plan, a
                          customer with a contact and a site, helpdesk users and
                          team, a won stage; ``make_order``, ``make_agreement``,
-                         ``make_ticket``
+                         ``make_ticket``, ``make_onsite_ticket``
 ``MilestoneCommon``      analytics (on ``QualificationCommon``): a pipeline of
                          the team, an accountant, a plan, a product, a
                          competitor, a helpdesk team; ``at``, ``paused``,
@@ -78,6 +78,16 @@ RECORD_LIST_VIEWS = ("list", "kanban", "calendar", "activity")
 def day(number, hours=0):
     """``DAY0`` plus ``number`` days and ``hours`` hours."""
     return DAY0 + timedelta(days=number, hours=hours)
+
+
+def new_portal_user(env, login, customer, **values):
+    """A portal user of the company ``customer`` (a contact of it), whose
+    password is its login (``HttpCase.authenticate(login, login)``)."""
+    user = new_test_user(
+        env, login=login, password=login, groups="base.group_portal", **values
+    )
+    user.partner_id.parent_id = customer
+    return user
 
 
 class SalesLifecycleCommon(BaseCommon):
@@ -875,6 +885,18 @@ class SupportCommon(SalesLifecycleCommon):
         vals.update(values)
         env = self.env if user is None else self.env(user=user)
         return env["helpdesk.ticket"].create(vals)
+
+    def make_onsite_ticket(self, user=None, **values):
+        """An onsite request whose visit is planned (the technician, 2 June
+        2026 from 9 to 11) but not confirmed, made by ``user``."""
+        vals = {
+            "service_mode": "onsite",
+            "technician_id": self.technician.id,
+            "visit_start": "2026-06-02 09:00:00",
+            "visit_end": "2026-06-02 11:00:00",
+        }
+        vals.update(values)
+        return self.make_ticket(user=user, **vals)
 
 
 # ----------------------------------------------------------------------

@@ -10,13 +10,13 @@ from datetime import datetime
 from dateutil.relativedelta import relativedelta
 
 from odoo import Command, http
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.service.model import get_public_method
 from odoo.tests import HttpCase, freeze_time, new_test_user, tagged
 from odoo.tests.common import JsonRpcException
 from odoo.tools import mute_logger
 
-from .common import SupportCommon
+from .common import SupportCommon, new_portal_user
 
 ISOLATION_LOGGER = "odoo.addons.sales_lifecycle.models.sales_lifecycle_rule_mixin"
 
@@ -38,7 +38,8 @@ Thanks"""
 
 
 class SupportControlsCommon(SupportCommon):
-    """Agents with own or team tickets, a second team, and tickets of each."""
+    """Agents with own or team tickets, a second team, and the portal user of
+    the customer's contact."""
 
     @classmethod
     def setUpClass(cls):
@@ -69,6 +70,15 @@ class SupportControlsCommon(SupportCommon):
                 "company_id": cls.company.id,
             }
         )
+        # the portal user of the customer's contact (who keeps her e-mail)
+        cls.portal_user = new_test_user(
+            cls.env,
+            login="sl_call_portal",
+            name="Pia Portal",
+            groups="base.group_portal",
+            partner_id=cls.customer_contact.id,
+            email=cls.customer_contact.email,
+        )
 
 
 @tagged("post_install", "-at_install")
@@ -98,15 +108,7 @@ class TestVisitControls(SupportControlsCommon):
         )
 
     def _own_onsite_ticket(self, **values):
-        vals = {
-            "user_id": self.agent_own.id,
-            "service_mode": "onsite",
-            "technician_id": self.technician.id,
-            "visit_start": "2026-06-02 09:00:00",
-            "visit_end": "2026-06-02 11:00:00",
-        }
-        vals.update(values)
-        return self.make_ticket(**vals)
+        return self.make_onsite_ticket(**{"user_id": self.agent_own.id, **values})
 
     def _assert_private_event_untouched(self):
         event = self.private_event
@@ -210,6 +212,59 @@ class TestVisitControls(SupportControlsCommon):
         self.assertEqual(second.entitlement_state, "exhausted")
 
     @freeze_time("2026-06-01 09:00:00")
+    def test_confirmed_visit_cannot_be_deleted(self):
+        """Deleting the ticket (a helpdesk manager may) would free the visit
+        while its event stays: refused until the visit is cancelled."""
+        ticket = self._own_onsite_ticket()
+        ticket.with_user(self.agent_own).action_confirm_visit()
+        event = ticket.visit_event_id
+        with self.assertRaises(UserError):
+            ticket.with_user(self.team_leader).unlink()
+        self.assertTrue(ticket.exists())
+        self.assertTrue(event.exists())
+        self.assertEqual(self.agreement.onsite_visits_used, 1)
+        ticket.with_user(self.agent_own).action_cancel_visit()
+        ticket.with_user(self.team_leader).unlink()
+        self.assertFalse(event.exists())
+        self.assertEqual(self.agreement.onsite_visits_used, 0)
+
+    @freeze_time("2026-06-01 09:00:00")
+    def test_technician_of_the_ticket_company(self):
+        """The technician's calendar gets the customer's name and site: a user
+        of another company only is refused as the technician."""
+        ticket = self._own_onsite_ticket()
+        as_agent = ticket.with_user(self.agent_own)
+        with self.assertRaises(ValidationError):
+            as_agent.write({"technician_id": self.other_salesman.id})
+        with self.assertRaises(ValidationError):
+            self._own_onsite_ticket(technician_id=self.other_salesman.id)
+        ticket.invalidate_recordset()
+        self.assertEqual(ticket.technician_id, self.technician)
+        Event = self.env["calendar.event"]
+        self.assertFalse(Event.search([("user_id", "=", self.other_salesman.id)]))
+
+    @freeze_time("2026-06-01 09:00:00")
+    def test_agreement_keeps_the_customer_of_its_tickets(self):
+        """Handing an agreement that has tickets to another customer would
+        count their visits on that customer's support (and give him their
+        service levels): refused; one without tickets can still be
+        corrected."""
+        ticket = self._own_onsite_ticket()
+        ticket.with_user(self.agent_own).action_confirm_visit()
+        with self.assertRaises(ValidationError):
+            self.agreement.with_user(self.sales_manager).write(
+                {"partner_id": self.other_customer.id}
+            )
+        self.agreement.invalidate_recordset()
+        self.assertEqual(self.agreement.partner_id, self.customer)
+        self.assertEqual(ticket.agreement_id, self.agreement)
+        spare = self.make_agreement(start="2026-01-01", end="2026-12-31")
+        spare.with_user(self.sales_manager).write(
+            {"partner_id": self.other_customer.id}
+        )
+        self.assertEqual(spare.partner_id, self.other_customer)
+
+    @freeze_time("2026-06-01 09:00:00")
     def test_confirmed_visit_cannot_be_moved(self):
         """Moving a confirmed visit to another agreement would count it there
         unchecked (2 of 1 visits): refused until the visit is cancelled."""
@@ -221,9 +276,12 @@ class TestVisitControls(SupportControlsCommon):
         ticket.with_user(self.agent_own).action_confirm_visit()
         event = ticket.visit_event_id
         as_agent = ticket.with_user(self.agent_own)
+        phone = self.env.ref("helpdesk_mgmt.helpdesk_ticket_channel_phone")
         for values in (
             {"agreement_id": other.id},
             {"service_mode": "remote"},
+            # the channel computes the service mode
+            {"channel_id": phone.id},
             {"technician_id": self.helpdesk_user.id},
             {"visit_start": "2026-06-05 09:00:00"},
         ):
@@ -231,6 +289,7 @@ class TestVisitControls(SupportControlsCommon):
                 as_agent.write(values)
         ticket.invalidate_recordset()
         self.assertEqual(ticket.agreement_id, self.agreement)
+        self.assertEqual(ticket.service_mode, "onsite")
         self.assertEqual(ticket.technician_id, self.technician)
         self.assertEqual((self.agreement | other).mapped("onsite_visits_used"), [1, 1])
         self.assertEqual(event.start, datetime(2026, 6, 2, 9, 0))
@@ -257,10 +316,8 @@ class TestVisitControls(SupportControlsCommon):
         self.assertTrue(event.exists())
 
 
-@tagged("post_install", "-at_install")
-class TestEntitlementControls(SupportControlsCommon):
-    """Bypass 2: no context key turns the block policy off, and the
-    entitlement and SLA fields are results."""
+class BlockPolicyCommon(SupportControlsCommon):
+    """The customer's agreement for 2026, under the block policy enforced."""
 
     @classmethod
     def setUpClass(cls):
@@ -268,6 +325,12 @@ class TestEntitlementControls(SupportControlsCommon):
         cls.agreement = cls.make_agreement(start="2026-01-01", end="2026-12-31")
         cls.company.ticket_entitlement_policy = "block"
         cls.set_mode("enforce")
+
+
+@tagged("post_install", "-at_install")
+class TestEntitlementControls(BlockPolicyCommon):
+    """Bypass 2: no context key turns the block policy off, and the
+    entitlement and SLA fields are results."""
 
     @freeze_time("2026-06-01 09:00:00")
     def test_context_key_does_not_turn_block_off(self):
@@ -298,21 +361,6 @@ class TestEntitlementControls(SupportControlsCommon):
         self.company.ticket_entitlement_policy = "allow"
         ticket = self.make_ticket(user=self.helpdesk_user, service_mode="remote")
         self.assertEqual(ticket.entitlement_state, "channel_not_covered")
-        before = ticket.read(
-            [
-                "entitlement_state",
-                "sla_start_date",
-                "sla_response_deadline",
-                "sla_resolution_deadline",
-                "sla_first_response_date",
-                "sla_breach_date",
-                "sla_risk_date",
-                "sla_state",
-                "sla_breach_notified",
-                "entitlement_decision",
-            ]
-        )[0]
-        self.assertEqual(before["sla_state"], "on_track")
         forged = {
             "entitlement_state": "covered",
             "sla_start_date": "2026-07-01 09:00:00",
@@ -325,6 +373,8 @@ class TestEntitlementControls(SupportControlsCommon):
             "sla_breach_notified": True,
             "entitlement_decision": "served",
         }
+        before = ticket.read(list(forged))[0]
+        self.assertEqual(before["sla_state"], "on_track")
         as_agent = ticket.with_user(self.helpdesk_user)
         for fname, value in forged.items():
             with self.subTest(field=fname), self.assertRaises(AccessError):
@@ -368,6 +418,95 @@ class TestEntitlementControls(SupportControlsCommon):
         self.assertEqual(created.sla_start_date, datetime(2026, 6, 1, 9, 0))
         self.assertFalse(created.entitlement_decision)
 
+    def test_closing_time_is_not_an_input(self):
+        """The resolution is measured on helpdesk_mgmt's closing time (set
+        when the ticket reaches a closed stage, read-only on the form): an
+        agent who closed late cannot move it back and erase the breach."""
+        self.company.ticket_entitlement_policy = "allow"
+        closed = self.env["helpdesk.ticket.stage"].create(
+            {"name": "Done (tests)", "closed": True, "sequence": 95}
+        )
+        with freeze_time("2026-06-01 09:00:00"):
+            ticket = self.make_ticket(user_id=self.agent_own.id, service_mode="call")
+        as_agent = ticket.with_user(self.agent_own)
+        with freeze_time("2026-06-01 09:30:00"):
+            as_agent.message_post(
+                body="We are on it.",
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+            )
+        with freeze_time("2026-06-10 09:00:00"):
+            as_agent.write({"stage_id": closed.id})
+            self.assertEqual(ticket.closed_date, datetime(2026, 6, 10, 9, 0))
+            breach = ticket.sla_breach_date
+            self.assertTrue(breach, "resolved after its deadline")
+            with self.assertRaises(AccessError):
+                as_agent.write({"closed_date": "2026-06-01 10:00:00"})
+            ticket.invalidate_recordset()
+            self.assertEqual(ticket.closed_date, datetime(2026, 6, 10, 9, 0))
+            self.assertEqual(ticket.sla_breach_date, breach)
+            self.assertEqual(ticket.sla_state, "breached")
+
+    def test_first_response_cannot_be_backdated(self):
+        """``message_post`` takes a ``date`` from any client: the first
+        response counts when it is posted, so a late answer dated back stays
+        late."""
+        self.company.ticket_entitlement_policy = "allow"
+        with freeze_time("2026-06-01 09:00:00"):
+            ticket = self.make_ticket(user_id=self.agent_own.id, service_mode="call")
+        with freeze_time("2026-06-05 09:00:00"):
+            ticket.with_user(self.agent_own).message_post(
+                body="Sorry for the wait.",
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+                date="2026-06-01 09:05:00",
+            )
+            self.assertEqual(ticket.sla_first_response_date, datetime(2026, 6, 5, 9, 0))
+            self.assertEqual(ticket.sla_breach_date, ticket.sla_response_deadline)
+            self.assertEqual(ticket.sla_state, "breached")
+
+    @freeze_time("2026-06-01 09:00:00")
+    def test_portal_customer_reads_no_coverage_hint(self):
+        """The agent's hint names the deal's salesperson, an internal field of
+        the agreement: the customer reading his ticket over RPC gets none of
+        it (nor the screen flags, which read the company's plans)."""
+        self.company.ticket_entitlement_policy = "warn"
+        ticket = self.make_ticket(service_mode="remote")
+        self.assertIn(self.salesman.name, ticket.entitlement_message)
+        as_customer = ticket.with_user(self.portal_user)
+        for fname in ("entitlement_message", "entitlement_shown", "entitlement_alert"):
+            with self.subTest(field=fname), self.assertRaises(AccessError):
+                as_customer.read([fname])
+        # what is meant for him still reads
+        data = as_customer.read(["entitlement_state", "agreement_visits_remaining"])[0]
+        self.assertEqual(data["entitlement_state"], "channel_not_covered")
+        self.assertEqual(data["agreement_visits_remaining"], 2)
+
+    @freeze_time("2026-06-01 09:00:00")
+    def test_ticket_from_a_call_takes_no_forged_default(self):
+        """*Create Ticket* on a logged call makes the ticket as the module, in
+        the caller's context: a ``default_<result field>`` key sent with the
+        button over RPC is ignored (no visit counted without its event, no
+        breach silenced, no decision, no adoption)."""
+        log = (
+            self.env["sales_lifecycle.call.log"]
+            .with_user(self.agent_own)
+            .create({"partner_id": self.customer_contact.id, "summary": "Help"})
+        )
+        log.with_context(
+            default_visit_state="confirmed",
+            default_sla_breach_notified=True,
+            default_entitlement_decision="served",
+            default_lifecycle_adopted=True,
+        ).action_create_ticket()
+        ticket = log.ticket_id
+        self.assertEqual(ticket.visit_state, "draft")
+        self.assertFalse(ticket.sla_breach_notified)
+        self.assertFalse(ticket.entitlement_decision)
+        self.assertFalse(ticket.lifecycle_adopted)
+        self.assertEqual(self.agreement.onsite_visits_used, 0)
+        self.assertEqual(ticket.sla_start_date, datetime(2026, 6, 1, 9, 0))
+
     @freeze_time("2026-06-01 09:00:00")
     def test_logged_call_cannot_push_the_sla_start(self):
         """A call logged in the future does not delay the SLA deadlines."""
@@ -394,13 +533,6 @@ class TestCallLogAccess(SupportControlsCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.portal_user = new_test_user(
-            cls.env,
-            login="sl_call_portal",
-            name="Pia Portal",
-            groups="base.group_portal",
-            partner_id=cls.customer_contact.id,
-        )
         Ticket = cls.env["helpdesk.ticket"]
         common = {"description": "<p>x</p>", "partner_id": cls.customer_contact.id}
         cls.tickets = {
@@ -753,14 +885,9 @@ class TestPortalAgreementLeaks(HttpCase):
         cls.customer = cls.env["res.partner"].create(
             {"name": "Leak Test Customer", "is_company": True}
         )
-        cls.portal_user = new_test_user(
-            cls.env,
-            login="sl_portal_leak",
-            password="sl_portal_leak",
-            name="Lena Leak",
-            groups="base.group_portal",
+        cls.portal_user = new_portal_user(
+            cls.env, "sl_portal_leak", cls.customer, name="Lena Leak"
         )
-        cls.portal_user.partner_id.parent_id = cls.customer
         cls.salesperson = new_test_user(
             cls.env,
             login="sl_secret_salesperson",
@@ -857,7 +984,7 @@ class TestPortalAgreementLeaks(HttpCase):
 
 
 @tagged("post_install", "-at_install")
-class TestInboundRequestsUnderBlock(SupportControlsCommon, HttpCase):
+class TestInboundRequestsUnderBlock(BlockPolicyCommon, HttpCase):
     """Bypass 6 / invariant 9: under the block policy a request by e-mail or
     the portal form from a customer without coverage is recorded, flagged and
     routed to the team leader, never bounced; the back office is refused."""
@@ -865,9 +992,6 @@ class TestInboundRequestsUnderBlock(SupportControlsCommon, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.agreement = cls.make_agreement(start="2026-01-01", end="2026-12-31")
-        cls.company.ticket_entitlement_policy = "block"
-        cls.set_mode("enforce")
         cls.fabrikam_boss = cls.env["res.partner"].create(
             {
                 "name": "Fiona Fabrikam",
@@ -884,15 +1008,13 @@ class TestInboundRequestsUnderBlock(SupportControlsCommon, HttpCase):
         )
         cls.team.show_in_portal = True
         cls.company.helpdesk_mgmt_portal_select_team = True
-        cls.portal_fabrikam = new_test_user(
+        cls.portal_fabrikam = new_portal_user(
             cls.env,
-            login="sl_portal_fabrikam",
-            password="sl_portal_fabrikam",
+            "sl_portal_fabrikam",
+            cls.other_customer,
             name="Fred Fabrikam",
-            groups="base.group_portal",
             email="fred@fabrikam.example.com",
         )
-        cls.portal_fabrikam.partner_id.parent_id = cls.other_customer
         cls.helpdesk_user.password = "sl_helpdesk"
         cls.activity_type = cls.env.ref(
             "sales_lifecycle.mail_activity_type_entitlement_decision"
@@ -905,6 +1027,16 @@ class TestInboundRequestsUnderBlock(SupportControlsCommon, HttpCase):
             subject=subject,
             msg_id=subject.replace(" ", "-"),
         )
+
+    def _routed_request(self, subject):
+        """The ticket of an e-mail from Fabrikam (not covered) received
+        through the mail gateway, recorded and routed for a decision."""
+        ticket_id = self.env["mail.thread"].message_process(
+            False, self._email("fiona@fabrikam.example.com", subject)
+        )
+        ticket = self.env["helpdesk.ticket"].browse(ticket_id)
+        self._assert_routed(ticket)
+        return ticket
 
     def _assert_routed(self, ticket):
         self.assertEqual(ticket.entitlement_state, "not_covered")
@@ -981,11 +1113,7 @@ class TestInboundRequestsUnderBlock(SupportControlsCommon, HttpCase):
 
     @freeze_time("2026-06-01 09:00:00")
     def test_decision_by_the_team_leader_only(self):
-        ticket_id = self.env["mail.thread"].message_process(
-            False, self._email("fiona@fabrikam.example.com", "Decide me")
-        )
-        ticket = self.env["helpdesk.ticket"].browse(ticket_id)
-        self._assert_routed(ticket)
+        ticket = self._routed_request("Decide me")
         as_agent = ticket.with_user(self.helpdesk_user)
         with self.assertRaises(AccessError):
             as_agent.action_entitlement_serve()
@@ -1006,11 +1134,7 @@ class TestInboundRequestsUnderBlock(SupportControlsCommon, HttpCase):
 
     @freeze_time("2026-06-01 09:00:00")
     def test_coverage_found_closes_the_decision(self):
-        ticket_id = self.env["mail.thread"].message_process(
-            False, self._email("fiona@fabrikam.example.com", "Wrong sender")
-        )
-        ticket = self.env["helpdesk.ticket"].browse(ticket_id)
-        self._assert_routed(ticket)
+        ticket = self._routed_request("Wrong sender")
         # the agent finds the sender is Contoso's
         ticket.with_user(self.helpdesk_user).write(
             {"partner_id": self.customer_contact.id}

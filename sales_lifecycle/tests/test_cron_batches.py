@@ -22,16 +22,23 @@ class TestCronBatchesProgress(SupportCommon):
             {"cron_id": cron.id, "done": 0, "remaining": 0}
         )
 
-    def test_sla_breaches_by_batches_with_progress(self):
+    def _tickets_for_the_sla_job(self, count):
+        """``count`` covered requests received on 5 January 2026 at 09:00
+        (breached by 14:30), the SLA job's progress record, and the ticket
+        model as the cron runs it (reporting to that progress)."""
         with freeze_time("2026-01-05 09:00:00"):
             self.make_agreement()
             tickets = self.env["helpdesk.ticket"]
-            for index in range(7):
+            for index in range(count):
                 tickets |= self.make_ticket(service_mode="call", name=f"Down {index}")
         progress = self._progress("sales_lifecycle.ir_cron_ticket_sla_state")
         Ticket = self.env["helpdesk.ticket"].with_context(
             ir_cron_progress_id=progress.id
         )
+        return tickets, progress, Ticket
+
+    def test_sla_breaches_by_batches_with_progress(self):
+        tickets, progress, Ticket = self._tickets_for_the_sla_job(7)
         with freeze_time("2026-01-05 14:30:00"):
             self.assertEqual(set(tickets.mapped("sla_state")), {"breached"})
             before = self.env.cr.sql_log_count
@@ -65,15 +72,7 @@ class TestCronBatchesProgress(SupportCommon):
         """A run past its time budget stops after the batch it is in and
         reports the rest: Odoo's cron runner calls the job again, which goes
         on with the records not processed yet."""
-        with freeze_time("2026-01-05 09:00:00"):
-            self.make_agreement()
-            tickets = self.env["helpdesk.ticket"]
-            for index in range(5):
-                tickets |= self.make_ticket(service_mode="call", name=f"Down {index}")
-        progress = self._progress("sales_lifecycle.ir_cron_ticket_sla_state")
-        Ticket = self.env["helpdesk.ticket"].with_context(
-            ir_cron_progress_id=progress.id
-        )
+        tickets, progress, Ticket = self._tickets_for_the_sla_job(5)
         domain = [("id", "in", tickets.ids), ("sla_breach_notified", "=", False)]
         with freeze_time("2026-01-05 14:30:00"):
             first = Ticket._sales_lifecycle_run_cron_batches(

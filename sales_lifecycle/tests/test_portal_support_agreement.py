@@ -1,4 +1,6 @@
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
+
+from .common import new_portal_user
 
 
 @tagged("post_install", "-at_install")
@@ -14,14 +16,9 @@ class TestPortalSupportAgreement(HttpCase):
         cls.other_customer = cls.env["res.partner"].create(
             {"name": "Someone Else Co", "is_company": True}
         )
-        cls.portal_user = new_test_user(
-            cls.env,
-            login="sl_portal_agreements",
-            password="sl_portal_agreements",
-            name="Paula Portal",
-            groups="base.group_portal",
+        cls.portal_user = new_portal_user(
+            cls.env, "sl_portal_agreements", cls.customer, name="Paula Portal"
         )
-        cls.portal_user.partner_id.parent_id = cls.customer
         plan = cls.env["sales_lifecycle.support.plan"].create(
             {"name": "Gold portal plan", "onsite_visits": 3}
         )

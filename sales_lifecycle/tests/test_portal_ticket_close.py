@@ -1,5 +1,7 @@
 from odoo import http
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
+
+from .common import new_portal_user
 
 
 @tagged("post_install", "-at_install")
@@ -17,22 +19,12 @@ class TestPortalTicketClose(HttpCase):
         cls.customer_b = cls.env["res.partner"].create(
             {"name": "Customer B", "is_company": True}
         )
-        cls.portal_a = new_test_user(
-            cls.env,
-            login="sl_portal_a",
-            password="sl_portal_a",
-            name="Portal A",
-            groups="base.group_portal",
+        cls.portal_a = new_portal_user(
+            cls.env, "sl_portal_a", cls.customer_a, name="Portal A"
         )
-        cls.portal_a.partner_id.parent_id = cls.customer_a
-        cls.portal_b = new_test_user(
-            cls.env,
-            login="sl_portal_b",
-            password="sl_portal_b",
-            name="Portal B",
-            groups="base.group_portal",
+        cls.portal_b = new_portal_user(
+            cls.env, "sl_portal_b", cls.customer_b, name="Portal B"
         )
-        cls.portal_b.partner_id.parent_id = cls.customer_b
         cls.stage_done = cls.env["helpdesk.ticket.stage"].create(
             {
                 "name": "Solved (portal test)",

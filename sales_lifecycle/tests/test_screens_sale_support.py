@@ -553,13 +553,7 @@ class TestSupportScreens(ScreenMixin, SupportCommon):
     @freeze_time("2026-06-01 09:00:00")
     def test_visits_left_on_the_ticket(self):
         agreement = self.make_agreement()
-        ticket = self.make_ticket(
-            user=self.helpdesk_user,
-            service_mode="onsite",
-            technician_id=self.technician.id,
-            visit_start="2026-06-02 09:00:00",
-            visit_end="2026-06-02 11:00:00",
-        )
+        ticket = self.make_onsite_ticket(user=self.helpdesk_user)
         self.assertEqual(ticket.agreement_visits_remaining, 2)
         self.assertEqual(ticket.agreement_visits_included, 2)
         ticket.with_user(self.helpdesk_user).action_confirm_visit()

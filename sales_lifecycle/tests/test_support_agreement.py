@@ -327,6 +327,36 @@ class TestSupportRenewal(SupportCommon):
                 env["res.partner"].browse(ids["partner"]).unlink()
                 cr.commit()  # pylint: disable=invalid-commit
 
+    def test_renewal_query_count(self):
+        """Renewing many agreements (the daily job's batch) creates their
+        opportunities, lines and notes in one go: the queries do not grow
+        with the number of agreements as one renewal's do."""
+        with freeze_time("2026-01-10"):
+            orders = self.env["sale.order"]
+            for _i in range(6):
+                orders |= self.make_order(plan=self.plan)
+            orders.opportunity_id.action_set_won()
+        agreements = orders.support_agreement_id
+        self.assertEqual(len(agreements), 6)
+        with freeze_time("2026-12-15"):
+            one = self.count_queries(agreements[:1].action_create_renewal)
+            five = self.count_queries(agreements[1:].action_create_renewal)
+        self.assertEqual(len(agreements.renewal_lead_id), 6)
+        for agreement in agreements:
+            lead = agreement.renewal_lead_id
+            self.assertEqual(lead.renewal_agreement_id, agreement)
+            self.assertEqual(lead.product_line_ids.product_uom_qty, 3)
+            self.assertTrue(
+                agreement.message_ids.filtered(
+                    lambda m, lead=lead: (
+                        f"crm.lead/{lead.id}" in (m.body or "")
+                        or f'data-oe-id="{lead.id}"' in (m.body or "")
+                    )
+                )
+            )
+        # one by one, 5 renewals cost 40 queries more than one (106 vs 67)
+        self.assertLessEqual(five, one + 10, f"1 renewal: {one} queries, 5: {five}")
+
     def test_renewal_days_setting(self):
         agreement = self.make_agreement(start="2026-01-01", end="2026-12-31")
         Agreement = self.env["sales_lifecycle.support.agreement"]
