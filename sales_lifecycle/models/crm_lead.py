@@ -515,7 +515,7 @@ class CrmLead(models.Model):
         if vals.get("type") == "opportunity":
             self.filtered(
                 lambda lead: lead.type == "lead"
-            )._sales_lifecycle_check_conversion()
+            )._sales_lifecycle_check_conversion(written=True)
         self._sales_lifecycle_check_stage_gates(vals)
         # crm computes the stage of a lead without one when its team or type
         # changes (_compute_stage_id): known only after the write
@@ -959,10 +959,16 @@ class CrmLead(models.Model):
         opportunities.product_line_ids.write({"lead_id": self.id})
         return res
 
-    def _sales_lifecycle_check_conversion(self):
+    def _sales_lifecycle_check_conversion(self, written=False):
         """Apply the conversion gate on the leads about to become
         opportunities. Raises in ``enforce`` mode before anything is written.
-        Adopted leads convert as before unless their company gates them."""
+        Adopted leads convert as before unless their company gates them.
+
+        :param written: the leads are converted by a plain ``type`` write,
+            which converts archived and won leads too; crm's conversion (its
+            wizards, ``convert_opportunity``) skips them, so they are left
+            out otherwise.
+        """
         if self.env.context.get(GATE_CONTEXT_KEY) is CONVERSION_GATE_DONE:
             return
         exempt = self._sales_lifecycle_adoption_exempt(
@@ -971,8 +977,14 @@ class CrmLead(models.Model):
         leads = (self - exempt).filtered(
             lambda lead: (
                 lead.type == "lead"
-                and lead.active
-                and float_compare(lead.probability, 100.0, precision_digits=2) < 0
+                and (
+                    written
+                    or (
+                        lead.active
+                        and float_compare(lead.probability, 100.0, precision_digits=2)
+                        < 0
+                    )
+                )
                 and lead._sales_lifecycle_company().lead_qualification_required
                 and lead.qualification_state != "qualified"
             )

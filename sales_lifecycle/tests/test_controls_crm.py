@@ -658,6 +658,26 @@ class TestControlsResults(ControlsCrmCommon):
         self.assertEqual(opportunity.type, "opportunity")
         self.assertFalse(opportunity.created_as_lead)
 
+    def test_type_write_of_archived_or_won_lead_runs_the_gate(self):
+        """crm's conversion skips archived and won leads; a plain ``type``
+        write converts them too, so the gate runs on them: archiving the lead
+        (or marking it 100 %) first, then writing the type and restoring it,
+        is no way around it."""
+        lead = self.lead.with_user(self.salesman)
+        lead.action_archive()
+        self.assertRefused(UserError, lambda: lead.write({"type": "opportunity"}))
+        self.assertRefused(
+            UserError, lambda: lead.write({"type": "opportunity", "active": True})
+        )
+        lead.action_unarchive()
+        lead.write({"probability": 100})
+        self.assertRefused(UserError, lambda: lead.write({"type": "opportunity"}))
+        self.assertEqual(self.lead.type, "lead")
+        # crm's own conversion still leaves them alone, as before
+        lead.action_archive()
+        lead.convert_opportunity(False)
+        self.assertEqual(self.lead.type, "lead")
+
     def test_type_write_advise_converts_with_a_note(self):
         self.set_mode("advise")
         lead = self.lead.with_user(self.salesman)
