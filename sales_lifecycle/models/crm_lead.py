@@ -509,7 +509,8 @@ class CrmLead(models.Model):
         # call) and the gates of every stage the write brings opportunities
         # into (stage change, restore from the archive, conversion). After the
         # write: the gates of the stage crm's compute gave an opportunity
-        # without one; a disqualified lead that is restored is pending again;
+        # without one, or of an opportunity moved to a company that gates it;
+        # a disqualified lead that is restored is pending again;
         # a lead moved to another team or company gets the answers of its new
         # criteria; the lifecycle milestones.
         if vals.get("type") == "opportunity":
@@ -520,12 +521,18 @@ class CrmLead(models.Model):
         # crm computes the stage of a lead without one when its team or type
         # changes (_compute_stage_id): known only after the write
         unstaged = self.browse()
-        stage_depends = self.pool.field_depends[self._fields["stage_id"]]
-        if (
-            "stage_id" not in vals
-            and {path.split(".")[0] for path in stage_depends} & vals.keys()
-        ):
+        stage_recomputed = self._sales_lifecycle_depends("stage_id") & vals.keys()
+        if stage_recomputed and "stage_id" not in vals:
             unstaged = self.filtered(lambda lead: not lead.stage_id)
+        # an opportunity moved (company_id, or crm's compute from its user,
+        # team or customer) from a company that leaves it ungated to one that
+        # gates it enters its stage under the new rules: known after the write
+        ungated = {}
+        company_fields = {"company_id", *self._sales_lifecycle_depends("company_id")}
+        if company_fields & vals.keys():
+            ungated = {
+                lead: lead.company_id for lead in self._sales_lifecycle_ungated()
+            }
         restored = self.browse()
         if vals.get("active") and "qualification_state" not in vals:
             restored = self.filtered(
@@ -541,8 +548,11 @@ class CrmLead(models.Model):
         res = super().write(vals)
         if restored:
             restored._sales_lifecycle_system().write({"qualification_state": "pending"})
-        if unstaged:
-            unstaged._sales_lifecycle_check_stage_gates(arrived=True)
+        moved = self.browse(
+            lead.id for lead, company in ungated.items() if lead.company_id != company
+        )
+        if unstaged or moved:
+            (unstaged | moved)._sales_lifecycle_check_stage_gates(arrived=True)
         if scoped is not None:
             # only the leads whose criteria change get their answers (crm's
             # lead assignment writes the team lead by lead)
@@ -735,6 +745,13 @@ class CrmLead(models.Model):
             )
         )
         return self.browse({group[0].id for group in groups})
+
+    @api.model
+    def _sales_lifecycle_depends(self, fname):
+        """The fields of this model whose write makes crm recompute ``fname``."""
+        return {
+            path.split(".")[0] for path in self.pool.field_depends[self._fields[fname]]
+        }
 
     # Stage 1: lead generation
 
@@ -1088,9 +1105,8 @@ class CrmLead(models.Model):
             self.env.context.get(WON_RESTORE_KEY) is WON_RESTORE
             and "stage_id" not in vals
         )
-        exempt = self._sales_lifecycle_adoption_exempt("lifecycle_adopted_stage_gates")
         entries = {}
-        for lead in self - exempt:
+        for lead in self - self._sales_lifecycle_ungated():
             if arrived:
                 active, lead_type = lead.active, lead.type
             else:
@@ -1113,10 +1129,15 @@ class CrmLead(models.Model):
                     < (lead.stage_id.sequence, lead.stage_id.id)
                 ):
                     continue  # moving back (or staying) is never checked
-            if not lead._sales_lifecycle_company().lifecycle_stage_gates:
-                continue
             entries[stage] = entries.get(stage, self.browse()) | lead
         return entries
+
+    def _sales_lifecycle_ungated(self):
+        """The leads of ``self`` whose company leaves the stage gates off for
+        them (for every opportunity, or for the adopted ones)."""
+        return self.filtered(
+            lambda lead: not lead._sales_lifecycle_company().lifecycle_stage_gates
+        ) | self._sales_lifecycle_adoption_exempt("lifecycle_adopted_stage_gates")
 
     def _sales_lifecycle_missing_gates(self, gates):
         """Map each lead of ``self`` to the gates it does not meet.

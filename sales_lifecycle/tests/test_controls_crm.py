@@ -925,6 +925,35 @@ class TestControlsStageGates(ControlsCrmCommon):
             ),
         )
 
+    def test_company_change_into_gated_stage(self):
+        """A user of two companies, one leaving the gates off: moving an
+        opportunity from that company to the gated one (in the same write as
+        the stage, or after it) enters the stage under the new company's
+        rules."""
+        self.company_b.lifecycle_stage_gates = False
+        lead = self._opportunity(
+            user_id=self.salesman_ab.id, company_id=self.company_b.id
+        ).with_user(self.salesman_ab)
+        lead = lead.with_context(
+            allowed_company_ids=[self.company.id, self.company_b.id]
+        )
+        self.assertEqual(lead.company_id, self.company_b)
+        self.assertRefused(
+            UserError,
+            lambda: lead.write(
+                {"company_id": self.company.id, "stage_id": self.stage_gated.id}
+            ),
+        )
+        lead.write({"stage_id": self.stage_gated.id})  # company B: no gates
+        error = self.assertRefused(
+            UserError, lambda: lead.write({"company_id": self.company.id})
+        )
+        self.assertIn(self.stage_gated.name, str(error))
+        # from a stage without gates, it moves
+        lead.write({"stage_id": self.stage_plain.id})
+        lead.write({"company_id": self.company.id})
+        self.assertEqual(lead.company_id, self.company)
+
     def test_conversion_into_gated_stage(self):
         """A qualified lead sitting in a gated stage becomes an opportunity:
         it enters the stage."""
