@@ -61,6 +61,16 @@ MILESTONE_DEAL_FIELDS = {
     "date_closed",
 }
 
+# The lines a merge of leads brings to the result, with the field of which an
+# opportunity has a line at most once (None: no such field)
+MERGED_LINES = {
+    "product_line_ids": None,
+    "pursuit_member_ids": "user_id",
+    "stakeholder_ids": "partner_id",
+    "competitor_line_ids": "competitor_id",
+    "swot_ids": "competitor_id",
+}
+
 
 def with_conversion_gate_done(records):
     """``records`` in a call chain whose conversion gate already ran (the
@@ -970,11 +980,35 @@ class CrmLead(models.Model):
             max_length=max_length,
         )
 
-    def _merge_dependences(self, opportunities):
-        # Adds the product lines of the merged leads to the head
-        res = super()._merge_dependences(opportunities)
-        opportunities.product_line_ids.write({"lead_id": self.id})
-        return res
+    def _merge_get_fields_specific(self):
+        # Adds: the product lines, pursuit team, stakeholders, competitors and
+        # SWOTs of the merged leads go to the result, as sale_crm's quotations
+        specific = super()._merge_get_fields_specific()
+        for fname in MERGED_LINES:
+            specific[fname] = self._sales_lifecycle_merge_lines
+        return specific
+
+    @api.model
+    def _sales_lifecycle_merge_lines(self, fname, leads):
+        """The commands that give the first of ``leads`` (the result of a
+        merge) the lines ``fname`` of the others, except those whose key it
+        already has (a line of the others left out is deleted with its lead);
+        it keeps its prime contact."""
+        head, key = leads[:1], MERGED_LINES[fname]
+        seen = {line[key] for line in head[fname]} if key else set()
+        has_prime = any(head.stakeholder_ids.mapped("is_prime"))
+        commands = []
+        for line in (leads - head)[fname]:
+            if key:
+                if line[key] in seen:
+                    continue
+                seen.add(line[key])
+            if fname == "stakeholder_ids" and line.is_prime:
+                if has_prime:
+                    commands.append(Command.update(line.id, {"is_prime": False}))
+                has_prime = True
+            commands.append(Command.link(line.id))
+        return commands
 
     def _sales_lifecycle_check_conversion(self, written=False):
         """Apply the conversion gate on the leads about to become
