@@ -1,5 +1,6 @@
 from collections import defaultdict
 
+from markupsafe import escape
 from psycopg2 import IntegrityError
 
 from odoo import Command, api, fields, models
@@ -651,8 +652,9 @@ class CrmLead(models.Model):
         # the caller's write access is checked by the write itself
         leads._sales_lifecycle_system().write({"qualification_state": "disqualified"})
         if note:
-            for lead in leads:
-                lead.message_post(body=note, subtype_xmlid="mail.mt_note")
+            # one insert for the batch, on the leads just written; text is
+            # escaped as message_post does
+            leads._message_log_batch({lead.id: escape(note) for lead in leads})
         leads.action_set_lost(lost_reason_id=reason.id)
         return True
 
