@@ -566,11 +566,14 @@ class CrmLead(models.Model):
             (unstaged | moved)._sales_lifecycle_check_stage_gates(arrived=True)
         if scoped is not None:
             # only the leads whose criteria change get their answers (crm's
-            # lead assignment writes the team lead by lead)
+            # lead assignment writes the team lead by lead); the module adds
+            # them, also when the caller has just handed a lead over to a
+            # colleague and may no longer edit it
             applicable = self._sales_lifecycle_applicable_criteria()
-            self.filtered(
+            rescoped = self.filtered(
                 lambda lead: applicable[lead.id] != scoped[lead.id]
-            )._sales_lifecycle_sync_qualification_lines()
+            ).sudo()  # leads the caller has just written
+            rescoped._sales_lifecycle_sync_qualification_lines()
         hints = {
             hint
             for fname in vals.keys() & MILESTONE_HINTS_BY_FIELD.keys()
