@@ -558,6 +558,8 @@ class CrmLead(models.Model):
             scoped = self._sales_lifecycle_applicable_criteria()
         res = super().write(vals)
         if restored:
+            # also when the caller handed the lead over in the same write
+            restored = restored.sudo()  # leads the caller has just restored
             restored._sales_lifecycle_system().write({"qualification_state": "pending"})
         moved = self.browse(
             lead.id for lead, company in ungated.items() if lead.company_id != company

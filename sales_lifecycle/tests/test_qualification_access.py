@@ -151,6 +151,12 @@ class TestQualificationAccess(QualificationCommon):
         self.assertIn(
             criterion, self.own_lead.qualification_line_ids.mapped("criterion_id")
         )
+        # a disqualified lead restored and handed over in one write (an
+        # import): pending again
+        lead = self.create_leads().with_user(self.salesman)
+        lead.action_disqualify(lost_reason_id=self.lost_reason.id)
+        lead.write({"active": True, "user_id": self.salesman_other_team.id})
+        self.assertEqual(lead.sudo().qualification_state, "pending")
 
     # ------------------------------------------------------------
     # Multi-company
