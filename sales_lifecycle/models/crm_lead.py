@@ -393,10 +393,14 @@ class CrmLead(models.Model):
             lead.prime_contact_id = prime.partner_id
 
     def _inverse_prime_contact_id(self):
-        """Flag the stakeholder line of the prime contact, adding it if needed."""
-        Stakeholder = self.env["sales_lifecycle.stakeholder"]
+        """Flag the stakeholder line of the prime contact, adding it if needed.
+
+        The lines are the module's consequence of a write of the lead the
+        caller may do (his read access to the contact was checked with it),
+        also one that hands the opportunity over to a colleague."""
+        Stakeholder = self.env["sales_lifecycle.stakeholder"].sudo()  # for leads just written
         for lead in self:
-            lines = lead.stakeholder_ids
+            lines = lead.sudo().stakeholder_ids  # lines of a lead just written
             current = lines.filtered("is_prime")
             target = lines.filtered(
                 lambda line, lead=lead: line.partner_id == lead.prime_contact_id

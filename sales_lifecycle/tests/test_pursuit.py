@@ -209,6 +209,26 @@ class TestPursuitTeam(ValueCommon):
         self.assertEqual(head.swot_ids, head_swot | swot)
         self.assertEqual(swot.item_ids.lead_id, head)
 
+    def test_prime_contact_set_while_handing_over(self):
+        """One save of the form sets the prime contact and hands the
+        opportunity over to a colleague (own-documents salesman): the line
+        is flagged, or added, though the salesman no longer edits it."""
+        flagged = self._create_opportunity(
+            name="Handed deal",
+            user_id=self.salesman.id,
+            stakeholder_ids=[Command.create({"partner_id": self.contact_a.id})],
+        )
+        added = self._create_opportunity(name="Handed deal 2", user_id=self.salesman.id)
+        for lead, contact in ((flagged, self.contact_a), (added, self.contact_b)):
+            lead.with_user(self.salesman).write(
+                {"prime_contact_id": contact.id, "user_id": self.salesman_all.id}
+            )
+            self.assertEqual(lead.user_id, self.salesman_all)
+            self.assertEqual(lead.prime_contact_id, contact)
+            self.assertEqual(
+                lead.stakeholder_ids.filtered("is_prime").partner_id, contact
+            )
+
     def test_pursuit_page_in_form(self):
         """A salesman fills the pursuit page of his own opportunity."""
         lead = self._create_opportunity(name="Own deal", user_id=self.salesman.id)
