@@ -398,7 +398,8 @@ class CrmLead(models.Model):
         The lines are the module's consequence of a write of the lead the
         caller may do (his read access to the contact was checked with it),
         also one that hands the opportunity over to a colleague."""
-        Stakeholder = self.env["sales_lifecycle.stakeholder"].sudo()  # for leads just written
+        Stakeholder = self.env["sales_lifecycle.stakeholder"]
+        Stakeholder = Stakeholder.sudo()  # lines of leads just written
         for lead in self:
             lines = lead.sudo().stakeholder_ids  # lines of a lead just written
             current = lines.filtered("is_prime")
