@@ -1,5 +1,6 @@
 from collections import defaultdict
 
+from markupsafe import escape
 from psycopg2 import IntegrityError
 
 from odoo import Command, api, fields, models
@@ -59,6 +60,16 @@ MILESTONE_DEAL_FIELDS = {
     "lost_reason_id",
     "lost_competitor_id",
     "date_closed",
+}
+
+# The lines a merge of leads brings to the result, with the field of which an
+# opportunity has a line at most once (None: no such field)
+MERGED_LINES = {
+    "product_line_ids": None,
+    "pursuit_member_ids": "user_id",
+    "stakeholder_ids": "partner_id",
+    "competitor_line_ids": "competitor_id",
+    "swot_ids": "competitor_id",
 }
 
 
@@ -382,10 +393,15 @@ class CrmLead(models.Model):
             lead.prime_contact_id = prime.partner_id
 
     def _inverse_prime_contact_id(self):
-        """Flag the stakeholder line of the prime contact, adding it if needed."""
+        """Flag the stakeholder line of the prime contact, adding it if needed.
+
+        The lines are the module's consequence of a write of the lead the
+        caller may do (his read access to the contact was checked with it),
+        also one that hands the opportunity over to a colleague."""
         Stakeholder = self.env["sales_lifecycle.stakeholder"]
+        Stakeholder = Stakeholder.sudo()  # lines of leads just written
         for lead in self:
-            lines = lead.stakeholder_ids
+            lines = lead.sudo().stakeholder_ids  # lines of a lead just written
             current = lines.filtered("is_prime")
             target = lines.filtered(
                 lambda line, lead=lead: line.partner_id == lead.prime_contact_id
@@ -509,23 +525,30 @@ class CrmLead(models.Model):
         # call) and the gates of every stage the write brings opportunities
         # into (stage change, restore from the archive, conversion). After the
         # write: the gates of the stage crm's compute gave an opportunity
-        # without one; a disqualified lead that is restored is pending again;
+        # without one, or of an opportunity moved to a company that gates it;
+        # a disqualified lead that is restored is pending again;
         # a lead moved to another team or company gets the answers of its new
         # criteria; the lifecycle milestones.
         if vals.get("type") == "opportunity":
             self.filtered(
                 lambda lead: lead.type == "lead"
-            )._sales_lifecycle_check_conversion()
+            )._sales_lifecycle_check_conversion(written=True)
         self._sales_lifecycle_check_stage_gates(vals)
         # crm computes the stage of a lead without one when its team or type
         # changes (_compute_stage_id): known only after the write
         unstaged = self.browse()
-        stage_depends = self.pool.field_depends[self._fields["stage_id"]]
-        if (
-            "stage_id" not in vals
-            and {path.split(".")[0] for path in stage_depends} & vals.keys()
-        ):
+        stage_recomputed = self._sales_lifecycle_depends("stage_id") & vals.keys()
+        if stage_recomputed and "stage_id" not in vals:
             unstaged = self.filtered(lambda lead: not lead.stage_id)
+        # an opportunity moved (company_id, or crm's compute from its user,
+        # team or customer) from a company that leaves it ungated to one that
+        # gates it enters its stage under the new rules: known after the write
+        ungated = {}
+        company_fields = {"company_id", *self._sales_lifecycle_depends("company_id")}
+        if company_fields & vals.keys():
+            ungated = {
+                lead: lead.company_id for lead in self._sales_lifecycle_ungated()
+            }
         restored = self.browse()
         if vals.get("active") and "qualification_state" not in vals:
             restored = self.filtered(
@@ -540,16 +563,24 @@ class CrmLead(models.Model):
             scoped = self._sales_lifecycle_applicable_criteria()
         res = super().write(vals)
         if restored:
+            # also when the caller handed the lead over in the same write
+            restored = restored.sudo()  # leads the caller has just restored
             restored._sales_lifecycle_system().write({"qualification_state": "pending"})
-        if unstaged:
-            unstaged._sales_lifecycle_check_stage_gates(arrived=True)
+        moved = self.browse(
+            lead.id for lead, company in ungated.items() if lead.company_id != company
+        )
+        if unstaged or moved:
+            (unstaged | moved)._sales_lifecycle_check_stage_gates(arrived=True)
         if scoped is not None:
             # only the leads whose criteria change get their answers (crm's
-            # lead assignment writes the team lead by lead)
+            # lead assignment writes the team lead by lead); the module adds
+            # them, also when the caller has just handed a lead over to a
+            # colleague and may no longer edit it
             applicable = self._sales_lifecycle_applicable_criteria()
-            self.filtered(
+            rescoped = self.filtered(
                 lambda lead: applicable[lead.id] != scoped[lead.id]
-            )._sales_lifecycle_sync_qualification_lines()
+            ).sudo()  # leads the caller has just written
+            rescoped._sales_lifecycle_sync_qualification_lines()
         hints = {
             hint
             for fname in vals.keys() & MILESTONE_HINTS_BY_FIELD.keys()
@@ -631,8 +662,9 @@ class CrmLead(models.Model):
         # the caller's write access is checked by the write itself
         leads._sales_lifecycle_system().write({"qualification_state": "disqualified"})
         if note:
-            for lead in leads:
-                lead.message_post(body=note, subtype_xmlid="mail.mt_note")
+            # one insert for the batch, on the leads just written; text is
+            # escaped as message_post does
+            leads._message_log_batch({lead.id: escape(note) for lead in leads})
         leads.action_set_lost(lost_reason_id=reason.id)
         return True
 
@@ -735,6 +767,13 @@ class CrmLead(models.Model):
             )
         )
         return self.browse({group[0].id for group in groups})
+
+    @api.model
+    def _sales_lifecycle_depends(self, fname):
+        """The fields of this model whose write makes crm recompute ``fname``."""
+        return {
+            path.split(".")[0] for path in self.pool.field_depends[self._fields[fname]]
+        }
 
     # Stage 1: lead generation
 
@@ -953,16 +992,46 @@ class CrmLead(models.Model):
             max_length=max_length,
         )
 
-    def _merge_dependences(self, opportunities):
-        # Adds the product lines of the merged leads to the head
-        res = super()._merge_dependences(opportunities)
-        opportunities.product_line_ids.write({"lead_id": self.id})
-        return res
+    def _merge_get_fields_specific(self):
+        # Adds: the product lines, pursuit team, stakeholders, competitors and
+        # SWOTs of the merged leads go to the result, as sale_crm's quotations
+        specific = super()._merge_get_fields_specific()
+        for fname in MERGED_LINES:
+            specific[fname] = self._sales_lifecycle_merge_lines
+        return specific
 
-    def _sales_lifecycle_check_conversion(self):
+    @api.model
+    def _sales_lifecycle_merge_lines(self, fname, leads):
+        """The commands that give the first of ``leads`` (the result of a
+        merge) the lines ``fname`` of the others, except those whose key it
+        already has (a line of the others left out is deleted with its lead);
+        it keeps its prime contact."""
+        head, key = leads[:1], MERGED_LINES[fname]
+        seen = {line[key] for line in head[fname]} if key else set()
+        has_prime = any(head.stakeholder_ids.mapped("is_prime"))
+        commands = []
+        for line in (leads - head)[fname]:
+            if key:
+                if line[key] in seen:
+                    continue
+                seen.add(line[key])
+            if fname == "stakeholder_ids" and line.is_prime:
+                if has_prime:
+                    commands.append(Command.update(line.id, {"is_prime": False}))
+                has_prime = True
+            commands.append(Command.link(line.id))
+        return commands
+
+    def _sales_lifecycle_check_conversion(self, written=False):
         """Apply the conversion gate on the leads about to become
         opportunities. Raises in ``enforce`` mode before anything is written.
-        Adopted leads convert as before unless their company gates them."""
+        Adopted leads convert as before unless their company gates them.
+
+        :param written: the leads are converted by a plain ``type`` write,
+            which converts archived and won leads too; crm's conversion (its
+            wizards, ``convert_opportunity``) skips them, so they are left
+            out otherwise.
+        """
         if self.env.context.get(GATE_CONTEXT_KEY) is CONVERSION_GATE_DONE:
             return
         exempt = self._sales_lifecycle_adoption_exempt(
@@ -971,8 +1040,14 @@ class CrmLead(models.Model):
         leads = (self - exempt).filtered(
             lambda lead: (
                 lead.type == "lead"
-                and lead.active
-                and float_compare(lead.probability, 100.0, precision_digits=2) < 0
+                and (
+                    written
+                    or (
+                        lead.active
+                        and float_compare(lead.probability, 100.0, precision_digits=2)
+                        < 0
+                    )
+                )
                 and lead._sales_lifecycle_company().lead_qualification_required
                 and lead.qualification_state != "qualified"
             )
@@ -1076,9 +1151,8 @@ class CrmLead(models.Model):
             self.env.context.get(WON_RESTORE_KEY) is WON_RESTORE
             and "stage_id" not in vals
         )
-        exempt = self._sales_lifecycle_adoption_exempt("lifecycle_adopted_stage_gates")
         entries = {}
-        for lead in self - exempt:
+        for lead in self - self._sales_lifecycle_ungated():
             if arrived:
                 active, lead_type = lead.active, lead.type
             else:
@@ -1101,10 +1175,15 @@ class CrmLead(models.Model):
                     < (lead.stage_id.sequence, lead.stage_id.id)
                 ):
                     continue  # moving back (or staying) is never checked
-            if not lead._sales_lifecycle_company().lifecycle_stage_gates:
-                continue
             entries[stage] = entries.get(stage, self.browse()) | lead
         return entries
+
+    def _sales_lifecycle_ungated(self):
+        """The leads of ``self`` whose company leaves the stage gates off for
+        them (for every opportunity, or for the adopted ones)."""
+        return self.filtered(
+            lambda lead: not lead._sales_lifecycle_company().lifecycle_stage_gates
+        ) | self._sales_lifecycle_adoption_exempt("lifecycle_adopted_stage_gates")
 
     def _sales_lifecycle_missing_gates(self, gates):
         """Map each lead of ``self`` to the gates it does not meet.

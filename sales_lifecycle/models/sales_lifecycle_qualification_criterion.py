@@ -108,16 +108,10 @@ class SalesLifecycleQualificationCriterion(models.Model):
             for criterion in criteria
         )
 
-    def _is_applicable_to(self, lead):
-        """Whether the (active) criterion applies to the lead: its company
-        and team. ``_get_lead_domain`` says the same as a domain."""
-        self.ensure_one()
-        return (not self.company_id or self.company_id == lead.company_id) and (
-            not self.team_id or self.team_id == lead.team_id
-        )
-
     def _get_lead_domain(self):
-        """The open leads (active, not won) the criterion applies to."""
+        """The open leads (active, not won) the criterion applies to (their
+        company and team, as ``crm.lead._sales_lifecycle_applicable_criteria``
+        reads the scopes)."""
         self.ensure_one()
         domain = [
             ("active", "=", True),

@@ -222,6 +222,27 @@ class SalesLifecycleCommon(BaseCommon):
             self.env.cr.flush()
         return self.env.cr.sql_log_count - start
 
+    def added_queries(self, measure, sizes=(50, 500)):
+        """What a feature adds to a batch does not grow with the batch.
+
+        ``measure(count, flag)`` gives the queries of a batch of ``count``
+        records without (``flag`` False) and with the feature; both are run
+        on 5 records first, to warm the caches. Asserts that the feature adds
+        as many queries at each of ``sizes``.
+
+        :return: ``({(count, flag): queries}, queries added)``
+        """
+        measure(5, False)
+        measure(5, True)
+        figures = {
+            (count, flag): measure(count, flag)
+            for count in sizes
+            for flag in (False, True)
+        }
+        added = {count: figures[count, True] - figures[count, False] for count in sizes}
+        self.assertEqual(len(set(added.values())), 1, figures)
+        return figures, added[sizes[-1]]
+
     # ------------------------------------------------------------
     # Read-only transactions and the web client's reads
     # ------------------------------------------------------------

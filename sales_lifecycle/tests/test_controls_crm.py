@@ -658,6 +658,26 @@ class TestControlsResults(ControlsCrmCommon):
         self.assertEqual(opportunity.type, "opportunity")
         self.assertFalse(opportunity.created_as_lead)
 
+    def test_type_write_of_archived_or_won_lead_runs_the_gate(self):
+        """crm's conversion skips archived and won leads; a plain ``type``
+        write converts them too, so the gate runs on them: archiving the lead
+        (or marking it 100 %) first, then writing the type and restoring it,
+        is no way around it."""
+        lead = self.lead.with_user(self.salesman)
+        lead.action_archive()
+        self.assertRefused(UserError, lambda: lead.write({"type": "opportunity"}))
+        self.assertRefused(
+            UserError, lambda: lead.write({"type": "opportunity", "active": True})
+        )
+        lead.action_unarchive()
+        lead.write({"probability": 100})
+        self.assertRefused(UserError, lambda: lead.write({"type": "opportunity"}))
+        self.assertEqual(self.lead.type, "lead")
+        # crm's own conversion still leaves them alone, as before
+        lead.action_archive()
+        lead.convert_opportunity(False)
+        self.assertEqual(self.lead.type, "lead")
+
     def test_type_write_advise_converts_with_a_note(self):
         self.set_mode("advise")
         lead = self.lead.with_user(self.salesman)
@@ -904,6 +924,35 @@ class TestControlsStageGates(ControlsCrmCommon):
                 {"type": "opportunity", "team_id": self.team_gated_first.id}
             ),
         )
+
+    def test_company_change_into_gated_stage(self):
+        """A user of two companies, one leaving the gates off: moving an
+        opportunity from that company to the gated one (in the same write as
+        the stage, or after it) enters the stage under the new company's
+        rules."""
+        self.company_b.lifecycle_stage_gates = False
+        lead = self._opportunity(
+            user_id=self.salesman_ab.id, company_id=self.company_b.id
+        ).with_user(self.salesman_ab)
+        lead = lead.with_context(
+            allowed_company_ids=[self.company.id, self.company_b.id]
+        )
+        self.assertEqual(lead.company_id, self.company_b)
+        self.assertRefused(
+            UserError,
+            lambda: lead.write(
+                {"company_id": self.company.id, "stage_id": self.stage_gated.id}
+            ),
+        )
+        lead.write({"stage_id": self.stage_gated.id})  # company B: no gates
+        error = self.assertRefused(
+            UserError, lambda: lead.write({"company_id": self.company.id})
+        )
+        self.assertIn(self.stage_gated.name, str(error))
+        # from a stage without gates, it moves
+        lead.write({"stage_id": self.stage_plain.id})
+        lead.write({"company_id": self.company.id})
+        self.assertEqual(lead.company_id, self.company)
 
     def test_conversion_into_gated_stage(self):
         """A qualified lead sitting in a gated stage becomes an opportunity:

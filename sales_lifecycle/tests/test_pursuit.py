@@ -1,3 +1,4 @@
+from odoo import Command
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import Form, tagged
 
@@ -146,6 +147,87 @@ class TestPursuitTeam(ValueCommon):
         # removing the line empties it too
         line_a.unlink()
         self.assertFalse(self.lead.prime_contact_id)
+
+    def test_merge_keeps_the_pursuit_lines(self):
+        """Merging opportunities (crm's merge, as the salesman) keeps the
+        team, stakeholders, competitors and SWOTs of the merged ones on the
+        result, as crm keeps their messages and sale_crm their quotations; a
+        line the result already has (same member, contact, competitor) is not
+        repeated, and the result keeps its own prime contact."""
+        head = self._create_opportunity(
+            name="Head deal",
+            user_id=self.salesman.id,
+            probability=90,
+            pursuit_member_ids=[Command.create({"user_id": self.salesman.id})],
+            stakeholder_ids=[
+                Command.create({"partner_id": self.contact_a.id, "is_prime": True})
+            ],
+            competitor_line_ids=[
+                Command.create({"competitor_id": self.competitor_x.id})
+            ],
+        )
+        other = self._create_opportunity(
+            name="Merged deal",
+            user_id=self.salesman.id,
+            probability=10,
+            pursuit_member_ids=[
+                Command.create({"user_id": self.salesman.id}),
+                Command.create(
+                    {"user_id": self.salesman_all.id, "role_id": self.role_presales.id}
+                ),
+            ],
+            stakeholder_ids=[
+                Command.create({"partner_id": self.contact_a.id}),
+                Command.create({"partner_id": self.contact_b.id, "is_prime": True}),
+            ],
+            competitor_line_ids=[
+                Command.create({"competitor_id": self.competitor_x.id}),
+                Command.create({"competitor_id": self.competitor_y.id}),
+            ],
+        )
+        swot = self._create_swot(
+            other, ["strength"], competitor_id=self.competitor_y.id
+        )
+        # one SWOT without competitor on each: the result keeps its own
+        head_swot = self._create_swot(head, ["threat"])
+        self._create_swot(other, ["weakness"])
+        result = (head | other).with_user(self.salesman).merge_opportunity()
+        self.assertEqual(result, head)
+        self.assertFalse(other.exists())
+        self.assertEqual(
+            head.pursuit_member_ids.mapped("user_id"),
+            self.salesman | self.salesman_all,
+        )
+        self.assertEqual(
+            head.stakeholder_ids.mapped("partner_id"), self.contact_a | self.contact_b
+        )
+        self.assertEqual(head.prime_contact_id, self.contact_a)
+        self.assertEqual(
+            head.competitor_line_ids.mapped("competitor_id"),
+            self.competitor_x | self.competitor_y,
+        )
+        self.assertEqual(head.swot_ids, head_swot | swot)
+        self.assertEqual(swot.item_ids.lead_id, head)
+
+    def test_prime_contact_set_while_handing_over(self):
+        """One save of the form sets the prime contact and hands the
+        opportunity over to a colleague (own-documents salesman): the line
+        is flagged, or added, though the salesman no longer edits it."""
+        flagged = self._create_opportunity(
+            name="Handed deal",
+            user_id=self.salesman.id,
+            stakeholder_ids=[Command.create({"partner_id": self.contact_a.id})],
+        )
+        added = self._create_opportunity(name="Handed deal 2", user_id=self.salesman.id)
+        for lead, contact in ((flagged, self.contact_a), (added, self.contact_b)):
+            lead.with_user(self.salesman).write(
+                {"prime_contact_id": contact.id, "user_id": self.salesman_all.id}
+            )
+            self.assertEqual(lead.user_id, self.salesman_all)
+            self.assertEqual(lead.prime_contact_id, contact)
+            self.assertEqual(
+                lead.stakeholder_ids.filtered("is_prime").partner_id, contact
+            )
 
     def test_pursuit_page_in_form(self):
         """A salesman fills the pursuit page of his own opportunity."""

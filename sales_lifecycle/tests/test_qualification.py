@@ -290,6 +290,28 @@ class TestQualification(QualificationCommon):
         self.assertEqual(leads.lost_reason_id, self.lost_reason)
         self.assertIn("themselves", "".join(leads[0].message_ids.mapped("body")))
 
+    def test_disqualify_note_cost_constant_in_batch_size(self):
+        """The explanation is logged on every lead of the selection in one
+        batch: it costs as many queries for 12 leads as for 3, and a text
+        given over RPC is escaped (as message_post does)."""
+        note = "They build it <b>themselves</b>"
+
+        def measure(count, with_note):
+            leads = self.create_leads(count).with_user(self.salesman)
+            queries = self.count_queries(
+                lambda: leads.action_disqualify(
+                    lost_reason_id=self.lost_reason.id, note=with_note and note
+                )
+            )
+            if with_note:
+                self.assertIn(
+                    "They build it &lt;b&gt;themselves&lt;/b&gt;",
+                    "".join(leads[-1].message_ids.mapped("body")),
+                )
+            return queries
+
+        self.added_queries(measure, sizes=(3, 12))
+
     def test_restored_disqualified_lead_is_pending_again(self):
         lead = self.create_leads()
         lead.action_disqualify(lost_reason_id=self.lost_reason.id)

@@ -135,6 +135,29 @@ class TestQualificationAccess(QualificationCommon):
             self.other_team_lead.qualification_line_ids,
         )
 
+    def test_salesman_hands_his_lead_over_to_another_team(self):
+        """An own-documents salesman gives his lead to a colleague of a team
+        with a criterion of its own (stock crm lets him): the lead gets the
+        answer of that criterion, though the salesman can no longer edit it
+        once it is handed over."""
+        criterion = self.env["sales_lifecycle.qualification.criterion"].create(
+            {"name": "Other team criterion", "team_id": self.other_team.id}
+        )
+        lead = self.own_lead.with_user(self.salesman)
+        lead.write(
+            {"user_id": self.salesman_other_team.id, "team_id": self.other_team.id}
+        )
+        self.assertEqual(self.own_lead.user_id, self.salesman_other_team)
+        self.assertIn(
+            criterion, self.own_lead.qualification_line_ids.mapped("criterion_id")
+        )
+        # a disqualified lead restored and handed over in one write (an
+        # import): pending again
+        lead = self.create_leads().with_user(self.salesman)
+        lead.action_disqualify(lost_reason_id=self.lost_reason.id)
+        lead.write({"active": True, "user_id": self.salesman_other_team.id})
+        self.assertEqual(lead.sudo().qualification_state, "pending")
+
     # ------------------------------------------------------------
     # Multi-company
     # ------------------------------------------------------------

@@ -23,17 +23,21 @@ class SalesLifecycleLeadConvertAnyway(models.TransientModel):
                     "Only a sales manager can convert a lead without qualification."
                 )
             )
-        leads = self.env["crm.lead"]
+        leads = self.lead_ids
+        leads.check_access("write")
+        bodies = {}
         for wizard in self:
             body = self.env["ir.qweb"]._render(
                 "sales_lifecycle.crm_lead_convert_anyway_note",
                 {"user": self.env.user, "justification": wizard.justification},
             )
-            for lead in wizard.lead_ids:
-                lead.message_post(body=body, subtype_xmlid="mail.mt_note")
-            leads |= wizard.lead_ids
-        for lead in with_conversion_gate_done(leads):
-            lead.convert_opportunity(lead.partner_id)
+            bodies.update(dict.fromkeys(wizard.lead_ids.ids, body))
+        # one insert for the batch, on leads the manager may write (checked)
+        leads._message_log_batch(bodies)
+        for partner, group in (
+            with_conversion_gate_done(leads).grouped("partner_id").items()
+        ):
+            group.convert_opportunity(partner)
         if len(leads) == 1:
             return leads.redirect_lead_opportunity_view()
         return {"type": "ir.actions.act_window_close"}
