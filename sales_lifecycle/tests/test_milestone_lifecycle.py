@@ -29,6 +29,7 @@ Every expected figure below is worked out by hand from this table.
 
 from odoo.tests import tagged
 
+from .analytics_reports import FUNNEL_MEASURES
 from .common import SIGNATURE, MilestoneCommon, day
 
 
@@ -288,15 +289,7 @@ class TestMilestoneLifecycle(MilestoneCommon):
     def test_funnel(self):
         groups = self.env["sales_lifecycle.milestone"].read_group(
             [("lead_id", "in", self.deals.ids), ("step", "!=", False)],
-            [
-                "next_reached:avg",
-                "duration_days:avg",
-                "duration_median:median",
-                "win_rate:avg",
-                "won_amount:sum",
-                "lead_to_cash_days:avg",
-                "lead_to_cash_median:median",
-            ],
+            FUNNEL_MEASURES,
             ["step"],
         )
         funnel = {group["step"]: group for group in groups}
