@@ -90,8 +90,11 @@ class TestMilestonePerformance(MilestoneCommon):
     def figures(self, measure):
         measure(5, False)  # warm the caches
         measure(5, True)
+        # each figure is the least of two runs: a cache another test left
+        # cold (an ormcache entry, a prefetch boundary) costs one run a query
+        # that is not the module's (seen once in CI: 6 then 7 added queries)
         figures = {
-            (count, recording): measure(count, recording)
+            (count, recording): min(measure(count, recording) for _run in range(2))
             for count in (50, 500)
             for recording in (False, True)
         }
