@@ -1347,17 +1347,31 @@ class HelpdeskTicket(models.Model):
             start = ticket.sla_start_date
             begin, end = spans.get(calendar, (start, start))
             spans[calendar] = (min(begin, start), max(end, start))
+        return {
+            calendar: (intervals, [stop for _start, stop in intervals])
+            for calendar, intervals in self._sales_lifecycle_calendar_intervals(
+                {
+                    calendar: (begin, end + PLAN_WINDOW)
+                    for calendar, (begin, end) in spans.items()
+                }
+            ).items()
+        }
+
+    @api.model
+    def _sales_lifecycle_calendar_intervals(self, spans):
+        """``{calendar: [(begin, end)]}``: the aware work intervals of each
+        calendar of ``spans`` (``{calendar: (begin, end)}``, naive UTC),
+        public holidays excluded; one read per calendar."""
         result = {}
         for calendar, (begin, end) in spans.items():
             begin_at, _revert = make_aware(begin)
-            end_at, _revert = make_aware(end + PLAN_WINDOW)
-            intervals = [
+            end_at, _revert = make_aware(end)
+            result[calendar] = [
                 (start, stop)
                 for start, stop, _meta in calendar._work_intervals_batch(
                     begin_at, end_at
                 )[False]
             ]
-            result[calendar] = (intervals, [stop for _start, stop in intervals])
         return result
 
     def _sales_lifecycle_plan_hours(self, hours, window):
@@ -1430,17 +1444,12 @@ class HelpdeskTicket(models.Model):
                 min(begin, ticket.sla_start_date),
                 max(end, *deadlines),
             )
-        result = {}
-        for calendar, (begin, end) in spans.items():
-            begin_at, _revert = make_aware(begin)
-            end_at, _revert = make_aware(end + timedelta(days=1))
-            result[calendar] = [
-                (start, stop)
-                for start, stop, _meta in calendar._work_intervals_batch(
-                    begin_at, end_at
-                )[False]
-            ]
-        return result
+        return self._sales_lifecycle_calendar_intervals(
+            {
+                calendar: (begin, end + timedelta(days=1))
+                for calendar, (begin, end) in spans.items()
+            }
+        )
 
     def _sales_lifecycle_sla_work_moments(self, targets, intervals):
         """``{hours: moment}``: for each number of working ``hours`` in
