@@ -398,10 +398,10 @@ class CrmLead(models.Model):
         The lines are the module's consequence of a write of the lead the
         caller may do (his read access to the contact was checked with it),
         also one that hands the opportunity over to a colleague."""
-        Stakeholder = self.env["sales_lifecycle.stakeholder"]
-        Stakeholder = Stakeholder.sudo()  # lines of leads just written
-        for lead in self:
-            lines = lead.sudo().stakeholder_ids  # lines of a lead just written
+        leads = self.sudo()  # the leads the caller has just written, their lines
+        Stakeholder = leads.env["sales_lifecycle.stakeholder"]
+        for lead in leads:
+            lines = lead.stakeholder_ids
             current = lines.filtered("is_prime")
             target = lines.filtered(
                 lambda line, lead=lead: line.partner_id == lead.prime_contact_id
