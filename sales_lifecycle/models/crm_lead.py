@@ -824,21 +824,46 @@ class CrmLead(models.Model):
 
     def _sales_lifecycle_create_qualification_lines(self):
         """Create the answers of leads that have none (just created): one
-        insert for the batch. The caller just created the leads: their
-        answers are the module's (no link check)."""
+        insert for the batch, whatever its size (the ORM would split it in
+        statements of a hundred rows). The caller just created the leads:
+        their answers are the module's (no link check), all unknown, so the
+        leads' score stays 0."""
         leads = self.filtered("active")
         if not leads:
             return
         applicable = leads._sales_lifecycle_applicable_criteria()
-        self.env[
-            "sales_lifecycle.qualification.answer"
-        ]._sales_lifecycle_system().create(
-            [
-                {"lead_id": lead.id, "criterion_id": criterion.id}
-                for lead in leads
-                for criterion in applicable[lead.id]
-            ]
+        rows = [
+            (lead, criterion) for lead in leads for criterion in applicable[lead.id]
+        ]
+        if not rows:
+            return
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO sales_lifecycle_qualification_answer
+                       (lead_id, criterion_id, answer, sequence,
+                        company_id, user_id, team_id,
+                        create_uid, create_date, write_uid, write_date)
+                SELECT row.lead_id, row.criterion_id, 'unknown', row.sequence,
+                       row.company_id, row.user_id, row.team_id,
+                       %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM unnest(%(leads)s::int[], %(criteria)s::int[],
+                              %(sequences)s::int[], %(companies)s::int[],
+                              %(users)s::int[], %(teams)s::int[])
+                       AS row(lead_id, criterion_id, sequence,
+                              company_id, user_id, team_id)
+                """,
+                uid=self.env.uid,
+                now=self.env.cr.now(),
+                leads=[lead.id for lead, _criterion in rows],
+                criteria=[criterion.id for _lead, criterion in rows],
+                sequences=[criterion.sequence for _lead, criterion in rows],
+                companies=[lead.company_id.id or None for lead, _criterion in rows],
+                users=[lead.user_id.id or None for lead, _criterion in rows],
+                teams=[lead.team_id.id or None for lead, _criterion in rows],
+            )
         )
+        leads.invalidate_recordset(["qualification_line_ids"])
 
     def _sales_lifecycle_sync_qualification_lines(self, remove_obsolete=False):
         """Give each lead one answer per applicable criterion, exactly once."""

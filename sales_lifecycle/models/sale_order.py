@@ -207,6 +207,7 @@ class SaleOrder(models.Model):
         help="The support terms sold with this quotation; copied to its invoices.",
         compute="_compute_support_plan_id",
         store=True,
+        precompute=True,
         readonly=False,
     )
 
