@@ -100,8 +100,12 @@ class SalesLifecycleQualificationCriterion(models.Model):
         registry (cleared when a criterion is created, changes scope or is
         deleted) instead of once per lead creation. The scopes of every
         company: the leads' own company picks theirs, whoever creates them."""
-        criteria = self.sudo().search_fetch(  # scopes only, ids returned
-            [], ["company_id", "team_id"], order="sequence, id"
+        # the active ones whatever the caller's context (the result is cached
+        # for every caller; the ORM's own searches run with active_test off)
+        criteria = (
+            self.sudo()  # scopes only, ids returned
+            .with_context(active_test=True)
+            .search_fetch([], ["company_id", "team_id"], order="sequence, id")
         )
         return tuple(
             (criterion.id, criterion.company_id.id, criterion.team_id.id)

@@ -148,6 +148,24 @@ class TestQualification(QualificationCommon):
         lead.action_refresh_qualification()
         self.assertEqual(lead.qualification_line_ids.criterion_id, self.criteria)
 
+    def test_cached_scopes_are_the_active_criteria_whatever_the_context(self):
+        # The scopes are cached for every caller: read first from a context
+        # that shows archived records (as the ORM's own searches and
+        # Unarchive do), they still hold only the active criteria
+        Criterion = self.env["sales_lifecycle.qualification.criterion"]
+        archived = Criterion.with_context(active_test=False).search(
+            [("active", "=", False)]
+        )
+        self.assertTrue(archived)
+        self.env.registry.clear_cache()
+        scopes = Criterion.with_context(active_test=False)._get_active_scopes()
+        self.assertEqual(
+            {criterion_id for criterion_id, _company, _team in scopes},
+            set(Criterion.search([]).ids),
+        )
+        lead = self.create_leads()
+        self.assertEqual(lead.qualification_line_ids.criterion_id, self.criteria)
+
     # ------------------------------------------------------------
     # Score
     # ------------------------------------------------------------
