@@ -28,6 +28,11 @@ GENERATION_CHANNELS = [
 # Marks a call chain in which the conversion gate already ran (or was
 # overridden by a manager). A Python object cannot travel through RPC, so a
 # client cannot forge it in its context.
+# precommit data: the new leads whose answers are still to be made, and
+# those made during the transaction (made again at its end if a savepoint
+# rolled them back)
+PENDING_ANSWERS_KEY = "sales_lifecycle.pending_answers"
+MADE_ANSWERS_KEY = "sales_lifecycle.made_answers"
 CONVERSION_GATE_DONE = object()
 GATE_CONTEXT_KEY = "sales_lifecycle_conversion_gate"
 
@@ -378,7 +383,13 @@ class CrmLead(models.Model):
         "qualification_line_ids.answer", "qualification_line_ids.criterion_id.weight"
     )
     def _compute_qualification_score(self):
+        # a new lead whose answers are not made yet will have only unknown
+        # answers: its score is 0 without reading them (which would make them)
+        pending = self.env.cr.precommit.data.get(PENDING_ANSWERS_KEY, ())
         for lead in self:
+            if lead.id in pending:
+                lead.qualification_score = 0.0
+                continue
             total = met = 0.0
             for line in lead.qualification_line_ids:
                 total += line.weight
@@ -507,7 +518,7 @@ class CrmLead(models.Model):
             for lead, vals in zip(leads, vals_list, strict=True)
             if vals.get("qualification_line_ids")
         )
-        (leads - given)._sales_lifecycle_create_qualification_lines()
+        (leads - given)._sales_lifecycle_defer_qualification_lines()
         given._sales_lifecycle_sync_qualification_lines()
         for lead in leads.filtered("origin_event_id"):
             if not lead.origin_event_id.opportunity_id:
@@ -822,6 +833,74 @@ class CrmLead(models.Model):
             for lead in self
         }
 
+    def _sales_lifecycle_defer_qualification_lines(self):
+        """Note the new leads (without answers) whose answers are made at the
+        end of the request: one insert for every lead created in the
+        transaction, also when a script creates them one ``create()`` at a
+        time. Anything that reads or changes answers makes them first
+        (``sales_lifecycle.qualification.answer``: ``flush_model``, which
+        every query on answers runs, ``create``, ``write``, ``unlink``)."""
+        leads = self.filtered("active")
+        if not leads:
+            return
+        data = self.env.cr.precommit.data
+        if PENDING_ANSWERS_KEY not in data and MADE_ANSWERS_KEY not in data:
+            self.env.cr.precommit.add(
+                self.env["crm.lead"]._sales_lifecycle_create_pending_answers_at_end
+            )
+            data[MADE_ANSWERS_KEY] = set()
+        data.setdefault(PENDING_ANSWERS_KEY, set()).update(leads.ids)
+        # create() puts the new leads' answers in cache, empty: they would hide
+        # those to come. Dropped from the cache only: invalidating a one2many
+        # flushes its comodel, which would make the answers now.
+        self.env.cache.invalidate(
+            [(self._fields["qualification_line_ids"], tuple(leads.ids))]
+        )
+
+    @api.model
+    def _sales_lifecycle_create_pending_qualification_lines(self):
+        """Make the answers of the leads noted by
+        ``_sales_lifecycle_defer_qualification_lines`` (those still active)."""
+        data = self.env.cr.precommit.data
+        pending = data.pop(PENDING_ANSWERS_KEY, None)
+        if not pending:
+            return
+        data.setdefault(MADE_ANSWERS_KEY, set()).update(pending)
+        self._sales_lifecycle_create_answers_of(pending)
+
+    @api.model
+    def _sales_lifecycle_forget_made_answers(self, lead_ids):
+        """The answers of these leads are not made again at the end of the
+        transaction (some were removed on purpose)."""
+        self.env.cr.precommit.data.get(MADE_ANSWERS_KEY, set()).difference_update(
+            lead_ids
+        )
+
+    @api.model
+    def _sales_lifecycle_create_pending_answers_at_end(self):
+        """At the end of the transaction: the answers still to be made, and
+        again those made during it (a savepoint rolled back since may have
+        taken them away; the others are kept by the unique constraint)."""
+        data = self.env.cr.precommit.data
+        lead_ids = data.pop(PENDING_ANSWERS_KEY, set()) | data.pop(
+            MADE_ANSWERS_KEY, set()
+        )
+        self._sales_lifecycle_create_answers_of(lead_ids)
+
+    @api.model
+    def _sales_lifecycle_create_answers_of(self, lead_ids):
+        if not lead_ids:
+            return
+        self.flush_model(["active"])
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM crm_lead WHERE id = ANY(%s) AND active",
+                sorted(lead_ids),
+            )
+        )
+        leads = self.browse(lead_id for (lead_id,) in self.env.cr.fetchall())
+        leads._sales_lifecycle_create_qualification_lines()
+
     def _sales_lifecycle_create_qualification_lines(self):
         """Create the answers of leads that have none (just created): one
         insert for the batch, whatever its size (the ORM would split it in
@@ -852,6 +931,7 @@ class CrmLead(models.Model):
                               %(users)s::int[], %(teams)s::int[])
                        AS row(lead_id, criterion_id, sequence,
                               company_id, user_id, team_id)
+                ON CONFLICT (lead_id, criterion_id) DO NOTHING
                 """,
                 uid=self.env.uid,
                 now=self.env.cr.now(),
@@ -863,7 +943,10 @@ class CrmLead(models.Model):
                 teams=[lead.team_id.id or None for lead, _criterion in rows],
             )
         )
-        leads.invalidate_recordset(["qualification_line_ids"])
+        # the answers just made, not flushed: nothing of them is in cache
+        self.env.cache.invalidate(
+            [(self._fields["qualification_line_ids"], tuple(leads.ids))]
+        )
 
     def _sales_lifecycle_sync_qualification_lines(self, remove_obsolete=False):
         """Give each lead one answer per applicable criterion, exactly once."""

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 ANSWERS = [
     ("unknown", "Unknown"),
@@ -59,3 +59,37 @@ class SalesLifecycleQualificationAnswer(models.Model):
     team_id = fields.Many2one(
         related="lead_id.team_id", string="Sales Team", store=True, precompute=True
     )
+
+    # ------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------
+
+    # The answers of new leads are made at the end of the request, one insert
+    # for all (crm.lead._sales_lifecycle_defer_qualification_lines): whatever
+    # reads or changes answers makes them first: every search (also the reads
+    # of a lead's answers) and every flush before a query in SQL.
+
+    @api.model
+    def _search(self, domain, offset=0, limit=None, order=None):
+        self.env["crm.lead"]._sales_lifecycle_create_pending_qualification_lines()
+        return super()._search(domain, offset=offset, limit=limit, order=order)
+
+    def flush_model(self, fnames=None):
+        self.env["crm.lead"]._sales_lifecycle_create_pending_qualification_lines()
+        return super().flush_model(fnames)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env["crm.lead"]._sales_lifecycle_create_pending_qualification_lines()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.env["crm.lead"]._sales_lifecycle_create_pending_qualification_lines()
+        return super().write(vals)
+
+    def unlink(self):
+        # an answer removed is not made again at the end of the transaction
+        Lead = self.env["crm.lead"]
+        Lead._sales_lifecycle_create_pending_qualification_lines()
+        Lead._sales_lifecycle_forget_made_answers(self.lead_id.ids)
+        return super().unlink()

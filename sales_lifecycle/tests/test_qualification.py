@@ -148,6 +148,84 @@ class TestQualification(QualificationCommon):
         lead.action_refresh_qualification()
         self.assertEqual(lead.qualification_line_ids.criterion_id, self.criteria)
 
+    # ------------------------------------------------------------
+    # Answers of new leads: made at the end of the request, or when read
+    # ------------------------------------------------------------
+
+    def _stored_answers(self, leads):
+        """The answers in the table, without the ORM (which would make the
+        pending ones)."""
+        self.env.cr.execute(
+            "SELECT lead_id, criterion_id FROM sales_lifecycle_qualification_answer"
+            " WHERE lead_id = ANY(%s)",
+            [leads.ids],
+        )
+        return set(self.env.cr.fetchall())
+
+    def _all_answers(self, leads):
+        return {(lead.id, criterion.id) for lead in leads for criterion in self.criteria}
+
+    def test_answers_of_leads_created_one_by_one_made_in_one_insert(self):
+        Lead = self.env["crm.lead"].with_user(self.salesman)
+        leads = Lead.browse()
+        for index in range(5):
+            leads |= Lead.create(
+                {"name": f"One by one {index}", "type": "lead", "team_id": self.team.id}
+            )
+        self.assertFalse(self._stored_answers(leads))
+        self.assertEqual(set(leads.mapped("qualification_score")), {0.0})
+        inserts = self.env.cr.sql_log_count
+        self.env.cr.precommit.run()  # the end of the request
+        self.assertEqual(self._stored_answers(leads), self._all_answers(leads))
+        self.assertLessEqual(self.env.cr.sql_log_count - inserts, 3)
+
+    def test_answers_of_a_new_lead_are_there_when_read(self):
+        lead = self.create_leads()
+        answers = self.env["sales_lifecycle.qualification.answer"].sudo()
+        self.assertEqual(
+            answers.search([("lead_id", "=", lead.id)]).criterion_id, self.criteria
+        )
+        lead2 = self.create_leads()
+        self.assertEqual(answers.search_count([("lead_id", "=", lead2.id)]), 4)
+        lead3 = self.create_leads()
+        self.assertEqual(lead3.qualification_line_ids.criterion_id, self.criteria)
+        lead4 = self.create_leads()
+        self.answer(lead4, {self.crit_budget: "met"})
+        self.assertAlmostEqual(lead4.qualification_score, 30.0)
+
+    def test_answers_taken_away_by_a_savepoint_are_made_again_at_the_end(self):
+        lead = self.create_leads()
+        with self.env.cr.savepoint() as savepoint:
+            self.assertEqual(lead.qualification_line_ids.criterion_id, self.criteria)
+            savepoint.rollback()
+        self.assertFalse(self._stored_answers(lead))
+        self.env.cr.precommit.run()
+        self.assertEqual(self._stored_answers(lead), self._all_answers(lead))
+
+    def test_answer_removed_is_not_made_again_at_the_end(self):
+        lead = self.create_leads()
+        lead.qualification_line_ids.filtered(
+            lambda line: line.criterion_id == self.crit_timeline
+        ).unlink()
+        self.env.cr.precommit.run()
+        self.assertEqual(
+            self._stored_answers(lead),
+            self._all_answers(lead) - {(lead.id, self.crit_timeline.id)},
+        )
+
+    def test_archived_or_deleted_new_lead_gets_no_answers(self):
+        archived, deleted = self.create_leads(count=2)
+        archived.action_archive()
+        deleted_id = deleted.id
+        deleted.unlink()
+        self.env.cr.precommit.run()
+        self.assertFalse(self._stored_answers(archived))
+        self.env.cr.execute(
+            "SELECT 1 FROM sales_lifecycle_qualification_answer WHERE lead_id = %s",
+            [deleted_id],
+        )
+        self.assertFalse(self.env.cr.fetchall())
+
     def test_cached_scopes_are_the_active_criteria_whatever_the_context(self):
         # The scopes are cached for every caller: read first from a context
         # that shows archived records (as the ORM's own searches and
