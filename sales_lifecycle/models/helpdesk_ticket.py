@@ -4,8 +4,9 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.modules.registry import TriggerTree
 from odoo.osv import expression
-from odoo.tools import float_compare, plaintext2html
+from odoo.tools import clean_context, float_compare, plaintext2html
 
 from odoo.addons.resource.models.utils import make_aware
 
@@ -98,6 +99,14 @@ MILESTONE_FIELDS = {"agreement_id", "sla_breach_notified"}
 
 # the activity of the leader who decides on a request that is not covered
 DECISION_ACTIVITY = "sales_lifecycle.mail_activity_type_entitlement_decision"
+
+# cr.precommit.data key of the new tickets whose entitlement policy is applied
+# at the end of the transaction (``{ticket id: (id of the user who created
+# it, coverage a change of the ticket applied the policy to, or None)}``):
+# where the policy neither refuses nor routes, it only notes, and the notes
+# of all the tickets of a transaction are written together, as mail writes
+# its tracking messages
+PENDING_ENTITLEMENT_KEY = "sales_lifecycle.ticket_entitlement"
 
 
 class HelpdeskTicket(models.Model):
@@ -568,7 +577,13 @@ class HelpdeskTicket(models.Model):
 
     @api.constrains("agreement_id", "partner_id", "company_id")
     def _check_agreement_id(self):
-        for ticket in self.filtered("agreement_id"):
+        # an agreement still to compute (a new ticket, a new customer) is
+        # checked when the ORM computes it, at the latest when it flushes:
+        # reading it here would look the agreements up once per create()
+        field = self._fields["agreement_id"]
+        for ticket in self:
+            if self.env.is_to_compute(field, ticket) or not ticket.agreement_id:
+                continue
             agreement = ticket.agreement_id.sudo()  # checking, not showing
             if agreement.partner_id != ticket.commercial_partner_id:
                 raise ValidationError(
@@ -646,17 +661,24 @@ class HelpdeskTicket(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         """Also apply the company's entitlement policy to requests that are
-        not covered; a refused request leaves nothing written (savepoint). A
-        request from outside (mail gateway, portal form) is never refused: it
-        is recorded and routed for a decision. The new tickets are noted for
-        the lifecycle milestones of their agreement's deal."""
+        not covered. Where it refuses (``block`` in ``enforce`` mode) or
+        routes (``block``, a request from outside: mail gateway, portal form)
+        it applies here: a refused request leaves nothing written
+        (savepoint), a request from outside is recorded and routed for a
+        decision. Elsewhere it only notes (``warn``, ``block`` in ``advise``
+        mode): the new tickets are noted and their notes written at the end
+        of the transaction, for all of them at once (see
+        ``_sales_lifecycle_apply_pending_entitlement``). The new tickets are
+        noted for the lifecycle milestones of their agreement's deal."""
         inbound = self._sales_lifecycle_is_inbound()
         companies = self.env["res.company"].browse(
             {vals.get("company_id") or self.env.company.id for vals in vals_list}
         )
         with self._sales_lifecycle_refusal_savepoint(companies, inbound):
             tickets = super().create(vals_list)
-            tickets._sales_lifecycle_apply_entitlement_policy(inbound=inbound)
+            decided = tickets._sales_lifecycle_entitlement_decided_now(inbound)
+            decided._sales_lifecycle_apply_entitlement_policy(inbound=inbound)
+        (tickets - decided)._sales_lifecycle_defer_entitlement_policy()
         self.env["sales_lifecycle.milestone"]._touch(tickets)
         return tickets
 
@@ -688,11 +710,35 @@ class HelpdeskTicket(models.Model):
                         and t.entitlement_state == "covered"
                     )
                 )._sales_lifecycle_close_decision(False)
+            # their policy is applied on their new coverage: a new ticket
+            # gets no second note at the end of the transaction
+            changed._sales_lifecycle_mark_pending_entitlement_applied()
         else:
             res = super().write(vals)
         if MILESTONE_FIELDS & vals.keys():
             self.env["sales_lifecycle.milestone"]._touch(self)
         return res
+
+    def _modified_triggers(self, tree, create=False):
+        """Also: new tickets whose visit is not confirmed change no
+        agreement's count of visits (``onsite_visits_used`` counts the
+        confirmed ones, through ``ticket_ids.visit_state``): at their
+        creation the ORM does not follow the agreements' ``ticket_ids``.
+        Following it reads the new tickets' agreement, so computes it (one
+        agreements lookup) in each ``create()``, instead of once for all the
+        tickets of the transaction when the ORM flushes."""
+        if create:
+            ticket_ids = self.env["sales_lifecycle.support.agreement"]._fields[
+                "ticket_ids"
+            ]
+            if ticket_ids in tree and all(
+                ticket.visit_state != "confirmed" for ticket in self
+            ):
+                tree = TriggerTree(
+                    tree.root,
+                    {field: sub for field, sub in tree.items() if field != ticket_ids},
+                )
+        return super()._modified_triggers(tree, create=create)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_confirmed_visit(self):
@@ -1075,7 +1121,9 @@ class HelpdeskTicket(models.Model):
             contact=contact,
         )
 
-    def _sales_lifecycle_apply_entitlement_policy(self, states=None, inbound=False):
+    def _sales_lifecycle_apply_entitlement_policy(
+        self, states=None, inbound=False, deferred=False
+    ):
         """Apply each company's ``ticket_entitlement_policy`` to the requests
         that are not covered: ``allow`` only flags them, ``warn`` posts a
         warning, ``block`` refuses through the rollout mode (``UserError`` in
@@ -1087,6 +1135,10 @@ class HelpdeskTicket(models.Model):
             state (a visit about to be confirmed).
         :param inbound: whether the tickets are requests just received from
             outside (set by the module's entry points only).
+        :param deferred: the policy of new tickets applied at the end of
+            their transaction (``_sales_lifecycle_apply_pending_entitlement``):
+            it only notes, ``block`` as in ``advise`` mode (what could be
+            refused or routed was decided when they were created).
         """
         states = states or {}
         problems = {
@@ -1099,21 +1151,94 @@ class HelpdeskTicket(models.Model):
             return uncovered
         policies = uncovered.grouped(lambda t: t.company_id.ticket_entitlement_policy)
         blocked = policies.get("block", self.browse())
+        title = self.env._(
+            "This service request is not covered by the customer's "
+            "support agreement (Settings > CRM > Sales Lifecycle > "
+            "Service requests not covered):"
+        )
         if blocked and inbound:
             blocked._sales_lifecycle_route_for_decision()
+        elif blocked and deferred:
+            self._sales_lifecycle_log_problem_notes(
+                [(ticket, [problems[ticket]]) for ticket in blocked], title
+            )
         elif blocked:
             self._sales_lifecycle_apply_rule(
-                [(ticket, [problems[ticket]]) for ticket in blocked],
-                self.env._(
-                    "This service request is not covered by the customer's "
-                    "support agreement (Settings > CRM > Sales Lifecycle > "
-                    "Service requests not covered):"
-                ),
+                [(ticket, [problems[ticket]]) for ticket in blocked], title
             )
         policies.get("warn", self.browse())._sales_lifecycle_post_entitlement_note(
             problems
         )
         return uncovered
+
+    def _sales_lifecycle_entitlement_decided_now(self, inbound=False):
+        """The new tickets whose entitlement policy applies as they are
+        created: where it can refuse (``block`` in ``enforce`` mode, a request
+        typed in the back office) or route (``block``, a request from
+        outside). Elsewhere the policy only notes, at the end of the
+        transaction."""
+        return self.filtered(
+            lambda t: (
+                t.company_id.ticket_entitlement_policy == "block"
+                and (inbound or t.company_id._sales_lifecycle_enforced())
+            )
+        )
+
+    def _sales_lifecycle_defer_entitlement_policy(self):
+        """Note the new tickets whose entitlement policy only notes (``warn``,
+        ``block`` in ``advise`` mode): it is applied to all the tickets of the
+        transaction at once before it commits (``cr.precommit``, as mail
+        writes its tracking messages). No query."""
+        ids = [
+            ticket.id
+            for ticket in self
+            if ticket.company_id.ticket_entitlement_policy in ("warn", "block")
+        ]
+        if not ids:
+            return
+        cr = self.env.cr
+        pending = cr.precommit.data.get(PENDING_ENTITLEMENT_KEY)
+        if pending is None:
+            pending = cr.precommit.data[PENDING_ENTITLEMENT_KEY] = {}
+            cr.precommit.add(self.browse()._sales_lifecycle_apply_pending_entitlement)
+        pending.update(dict.fromkeys(ids, (self.env.uid, None)))
+
+    def _sales_lifecycle_mark_pending_entitlement_applied(self):
+        """These tickets' policy was applied to their coverage of now, since
+        they were created (a change of their coverage): at the end of the
+        transaction it is applied only if their coverage is another one then
+        (a savepoint rolled back the change)."""
+        pending = self.env.cr.precommit.data.get(PENDING_ENTITLEMENT_KEY)
+        if not pending:
+            return
+        for ticket in self:
+            if ticket.id in pending:
+                pending[ticket.id] = (pending[ticket.id][0], ticket.entitlement_state)
+
+    @api.model
+    def _sales_lifecycle_apply_pending_entitlement(self):
+        """Apply the entitlement policy to the tickets created since the last
+        run that are still there, at the end of the transaction (pre-commit
+        hook), unless a change of their coverage applied it to the coverage
+        they have: one read of their coverage, one batch of notes per user
+        who created them (the author of their notes), whatever the number of
+        tickets. Never refuses: the policy and mode of each ticket's company
+        as they are now, ``block`` noted as in ``advise`` mode."""
+        pending = self.env.cr.precommit.data.pop(PENDING_ENTITLEMENT_KEY, None)
+        if not pending:
+            return
+        tickets = (
+            self.with_context(clean_context(self.env.context))
+            .browse(list(pending))
+            .sudo()  # the tickets this transaction created, checked then
+            .exists()
+            .filtered(lambda t: t.entitlement_state != pending[t.id][1])
+        )
+        for uid, created in tickets.grouped(lambda t: pending[t.id][0]).items():
+            as_author = created.with_user(uid).sudo()  # the tickets uid created
+            as_author._sales_lifecycle_apply_entitlement_policy(deferred=True)
+        # nothing flushes after the pre-commit hooks
+        self.env.flush_all()
 
     def _sales_lifecycle_post_entitlement_note(self, problems, to_decide=False):
         """Note on each ticket why it is not covered (``problems``:

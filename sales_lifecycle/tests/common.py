@@ -2,7 +2,8 @@
 
 ``SalesLifecycleCommon`` holds what every test shares: the users, the two
 companies, the rollout mode and the helpers (read-only transactions, query
-counts, payments, HTML parsing, a working calendar, the views of an action).
+counts, payments, HTML parsing, a working calendar, the views of an action,
+the end of a request: ``end_request``).
 
 Each stage adds its data in a class of its own, built on the base; they are
 cooperative (``super().setUpClass()``), so a test class may take several:
@@ -43,13 +44,16 @@ read the one the last class in the MRO set.
 import base64
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from unittest.mock import patch
 
 from dateutil.relativedelta import relativedelta
 from lxml import etree, html
 
 from odoo import Command, fields
 from odoo.exceptions import UserError
+from odoo.sql_db import Cursor
 from odoo.tests import freeze_time, new_test_user
+from odoo.tools import SQL
 from odoo.tools.safe_eval import datetime as safe_datetime
 from odoo.tools.safe_eval import safe_eval, time
 
@@ -194,6 +198,13 @@ class SalesLifecycleCommon(BaseCommon):
             active_model="account.move", active_ids=invoices.ids
         ).create(values).action_create_payments()
 
+    def end_request(self):
+        """End the "request" as its commit would, without committing: flush,
+        then run the pre-commit hooks (tracking, the milestones, the notes of
+        the entitlement policy on new tickets)."""
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+
     @staticmethod
     def parse_html(markup):
         """The HTML fragment as an element tree (fails if it does not parse)."""
@@ -221,6 +232,35 @@ class SalesLifecycleCommon(BaseCommon):
         if precommit:
             self.env.cr.flush()
         return self.env.cr.sql_log_count - start
+
+    def count_queries_like(self, function, patterns, invalidate=True):
+        """``(queries, {pattern: queries containing it})``: the queries of
+        ``function`` and of the end of its request, counted as
+        ``count_queries`` counts them, and among them those whose text
+        contains each of ``patterns`` (case and spaces ignored), e.g. the
+        inserts into one table.
+
+        Use it to see which work grows with a batch, not only how much."""
+        self.env.flush_all()
+        self.env.cr.flush()
+        if invalidate:
+            self.env.invalidate_all()
+        seen = []
+        execute = Cursor.execute
+
+        def logged(cr, query, params=None, log_exceptions=True):
+            seen.append(query.code if isinstance(query, SQL) else str(query))
+            return execute(cr, query, params, log_exceptions)
+
+        with patch.object(Cursor, "execute", logged):
+            function()
+            self.env.flush_all()
+            self.env.cr.flush()
+        texts = [" ".join(query.lower().split()) for query in seen]
+        return len(seen), {
+            pattern: sum(" ".join(pattern.lower().split()) in text for text in texts)
+            for pattern in patterns
+        }
 
     def added_queries(self, measure, sizes=(50, 500)):
         """What a feature adds to a batch does not grow with the batch.

@@ -6,6 +6,10 @@ from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, freeze_time, tagged
 
+from odoo.addons.sales_lifecycle.models.helpdesk_ticket import (
+    PENDING_ENTITLEMENT_KEY,
+)
+
 from .common import SupportCommon
 
 
@@ -87,6 +91,7 @@ class TestEntitlement(SupportCommon):
     @freeze_time("2026-06-01 09:00:00")
     def test_policy_allow_only_flags(self):
         ticket = self.make_ticket(partner_id=self.other_customer.id)
+        self.end_request()
         self.assertEqual(ticket.entitlement_state, "not_covered")
         self.assertFalse(
             ticket.message_ids.filtered(lambda m: "Not covered" in (m.body or ""))
@@ -99,6 +104,8 @@ class TestEntitlement(SupportCommon):
             user=self.helpdesk_user, partner_id=self.other_customer.id
         )
         self.assertEqual(ticket.entitlement_state, "not_covered")
+        # the note is written at the end of the request
+        self.end_request()
         self.assertTrue(
             ticket.message_ids.filtered(lambda m: "Not covered" in (m.body or ""))
         )
@@ -107,6 +114,7 @@ class TestEntitlement(SupportCommon):
         self.assertIn('name="entitlement_banner"', arch)
         # a covered ticket gets no warning
         covered = self.make_ticket(service_mode="call")
+        self.end_request()
         self.assertFalse(
             covered.message_ids.filtered(lambda m: "Not covered" in (m.body or ""))
         )
@@ -132,11 +140,179 @@ class TestEntitlement(SupportCommon):
         self.set_mode("advise")
         ticket = self.make_ticket(partner_id=self.other_customer.id)
         self.assertEqual(ticket.entitlement_state, "not_covered")
+        self.end_request()
         self.assertTrue(
             ticket.message_ids.filtered(
                 lambda m: "no active support agreement" in (m.body or "")
             )
         )
+
+
+@tagged("post_install", "-at_install")
+class TestEntitlementAtEndOfRequest(SupportCommon):
+    """Where the entitlement policy only notes (``warn``, ``block`` in
+    ``advise`` mode), the notes of the new tickets are written at the end of
+    the transaction, all at once, as mail writes its tracking messages; where
+    it refuses (``block`` in ``enforce`` mode) it still does so in
+    ``create``."""
+
+    NOTE_INSERTS = 'INSERT INTO "mail_message"'
+    AGREEMENT_LOOKUPS = 'FROM "sales_lifecycle_support_agreement"'
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.agreement = cls.make_agreement(start="2026-01-01", end="2026-12-31")
+        cls.company.ticket_entitlement_policy = "warn"
+        cls.third_customer = cls.env["res.partner"].create(
+            {"name": "Northwind Traders", "is_company": True}
+        )
+        # customers without agreement, one per ticket of a batch
+        cls.customers = cls.env["res.partner"].create(
+            [{"name": f"Prospect {k:02d}", "is_company": True} for k in range(50)]
+        )
+
+    def notes(self, tickets, text="Not covered"):
+        return tickets.message_ids.filtered(lambda m: text in (m.body or ""))
+
+    def create_each(self, count, partner=None, user=None):
+        """``count`` tickets of ``partner`` (default: each of another customer
+        without agreement), one ``create()`` each, as a script or an import
+        makes them in one transaction."""
+        Ticket = self.env["helpdesk.ticket"].with_user(user or self.helpdesk_user)
+        tickets = Ticket.browse()
+        for index in range(count):
+            tickets |= Ticket.create(
+                {
+                    "name": f"Scanner {index} does not sync",
+                    "description": f"<p>Scanner {index} does not sync.</p>",
+                    "partner_id": (partner or self.customers[index]).id,
+                    "team_id": self.team.id,
+                }
+            )
+        return tickets
+
+    @freeze_time("2026-06-01 09:00:00")
+    def test_one_by_one_creates_noted_in_one_batch(self):
+        """50 tickets created one by one in a transaction cost the module
+        what 10 cost: their coverage is read once (one agreements lookup) and
+        their notes are written in one insert, at the end of the request."""
+        created = {}
+
+        def measure(count):
+            def run():
+                created[count] = self.create_each(count)
+
+            return self.count_queries_like(
+                run, [self.NOTE_INSERTS, self.AGREEMENT_LOOKUPS]
+            )
+
+        measure(5)  # warm-up: caches, sequences
+        queries_10, like_10 = measure(10)
+        queries_50, like_50 = measure(50)
+        for tickets in (created[10], created[50]):
+            for ticket in tickets:
+                self.assertEqual(ticket.entitlement_state, "not_covered")
+                self.assertEqual(len(self.notes(ticket)), 1, ticket.name)
+        figures = (
+            f"10 tickets: {queries_10} queries {like_10}, "
+            f"50: {queries_50} queries {like_50}"
+        )
+        self.assertEqual(like_10, like_50, figures)
+        self.assertEqual(like_50[self.NOTE_INSERTS], 1, figures)
+        self.assertEqual(like_50[self.AGREEMENT_LOOKUPS], 1, figures)
+
+        # what the warning adds to the same creates under the allow policy
+        # (the coverage computed, no note) does not grow with their number
+        def measure_policy(count, warn):
+            self.company.ticket_entitlement_policy = "warn" if warn else "allow"
+            return self.count_queries(lambda: self.create_each(count))
+
+        by_size, added = self.added_queries(measure_policy, sizes=(10, 50))
+        self.assertLessEqual(added, 5, by_size)
+
+    @freeze_time("2026-06-01 09:00:00")
+    def test_block_advise_noted_at_end_of_request(self):
+        self.company.ticket_entitlement_policy = "block"
+        self.set_mode("advise")
+        tickets = self.create_each(3)
+        self.assertFalse(self.notes(tickets, "no active support agreement"))
+        self.end_request()
+        for ticket in tickets:
+            self.assertEqual(len(self.notes(ticket, "no active support agreement")), 1)
+
+    @freeze_time("2026-06-01 09:00:00")
+    def test_block_enforce_refuses_in_create(self):
+        """``block`` in ``enforce`` mode refuses in ``create`` itself: nothing
+        written, nothing left for the end of the request."""
+        self.company.ticket_entitlement_policy = "block"
+        self.set_mode("enforce")
+        Ticket = self.env["helpdesk.ticket"]
+        Message = self.env["mail.message"]
+        count = Ticket.search_count([])
+        notes = Message.search_count([("model", "=", "helpdesk.ticket")])
+        with self.assertRaisesRegex(UserError, "no active support agreement"):
+            self.create_each(1)
+        self.assertNotIn(
+            PENDING_ENTITLEMENT_KEY, self.env.cr.precommit.data, "nothing deferred"
+        )
+        self.end_request()
+        self.assertEqual(Ticket.search_count([]), count)
+        self.assertEqual(
+            Message.search_count([("model", "=", "helpdesk.ticket")]), notes
+        )
+        # a covered request goes through
+        covered = self.create_each(1, partner=self.customer_contact)
+        self.assertEqual(covered.entitlement_state, "covered")
+
+    @freeze_time("2026-06-01 09:00:00")
+    def test_policy_and_mode_of_each_ticket_company(self):
+        """Company A refuses (``block``, ``enforce``); company B warns: B's
+        request is noted at the end of the request, A's is refused at once."""
+        self.company.ticket_entitlement_policy = "block"
+        self.set_mode("enforce")
+        self.company_b.ticket_entitlement_policy = "warn"
+        Ticket = self.env["helpdesk.ticket"]
+        vals = {
+            "name": "Printer offline",
+            "description": "<p>The printer is offline.</p>",
+            "partner_id": self.other_customer.id,
+        }
+        ticket_b = Ticket.create({**vals, "company_id": self.company_b.id})
+        with self.assertRaisesRegex(UserError, "no active support agreement"):
+            Ticket.create({**vals, "team_id": self.team.id})
+        self.end_request()
+        self.assertEqual(ticket_b.company_id, self.company_b)
+        self.assertEqual(len(self.notes(ticket_b)), 1)
+
+    @freeze_time("2026-06-01 09:00:00")
+    def test_changed_or_deleted_before_end_of_request(self):
+        """A ticket whose coverage changes before the end of the request gets
+        the note of its new coverage only (the change applies the policy);
+        one whose coverage stays gets its one note at the end; a covered one
+        none; a deleted one is skipped."""
+        self.make_agreement(
+            partner=self.third_customer, start="2025-01-01", end="2025-12-31"
+        )
+        changed, kept, now_covered, deleted = self.create_each(4)
+        changed.partner_id = self.third_customer
+        self.assertEqual(changed.entitlement_state, "expired")
+        kept.partner_id = self.env["res.partner"].create(
+            {"name": "Tailspin Toys", "is_company": True}
+        )
+        self.assertEqual(kept.entitlement_state, "not_covered")
+        now_covered.partner_id = self.customer_contact
+        self.assertEqual(now_covered.entitlement_state, "covered")
+        deleted.with_user(self.team_leader).unlink()
+        self.end_request()
+        self.assertEqual(len(self.notes(changed)), 1)
+        self.assertIn("has expired", self.notes(changed).body)
+        self.assertEqual(len(self.notes(kept)), 1)
+        self.assertIn("no active support agreement", self.notes(kept).body)
+        self.assertFalse(self.notes(now_covered))
+        # the end of the next request has nothing left to note
+        self.end_request()
+        self.assertEqual(len(self.notes(changed | kept)), 2)
 
 
 @tagged("post_install", "-at_install")
