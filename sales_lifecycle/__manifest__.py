@@ -3,7 +3,7 @@
     "name": "Sales Lifecycle",
     "summary": "Carry a B2B deal from lead generation to customer support: "
     "qualification, value demonstration, negotiation, closing and service",
-    "version": "18.0.1.7.0",
+    "version": "18.0.1.8.0",
     "category": "Sales/CRM",
     "website": "https://github.com/sales-lifecycle/sales_lifecycle",
     "author": "Sales Lifecycle developers",
