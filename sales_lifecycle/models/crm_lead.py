@@ -891,14 +891,15 @@ class CrmLead(models.Model):
     def _sales_lifecycle_create_answers_of(self, lead_ids):
         if not lead_ids:
             return
-        self.flush_model(["active"])
+        Lead = self.sudo()  # leads this transaction created, whoever reads first
+        Lead.flush_model(["active"])
         self.env.cr.execute(
             SQL(
                 "SELECT id FROM crm_lead WHERE id = ANY(%s) AND active",
                 sorted(lead_ids),
             )
         )
-        leads = self.browse(lead_id for (lead_id,) in self.env.cr.fetchall())
+        leads = Lead.browse(lead_id for (lead_id,) in self.env.cr.fetchall())
         leads._sales_lifecycle_create_qualification_lines()
 
     def _sales_lifecycle_create_qualification_lines(self):
