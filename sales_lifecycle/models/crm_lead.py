@@ -7,6 +7,8 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, float_compare, mute_logger
 
+from .sales_lifecycle_rule_mixin import until_commit
+
 QUALIFICATION_STATES = [
     ("pending", "Pending"),
     ("qualified", "Qualified"),
@@ -843,13 +845,12 @@ class CrmLead(models.Model):
         leads = self.filtered("active")
         if not leads:
             return
-        data = self.env.cr.precommit.data
-        if PENDING_ANSWERS_KEY not in data and MADE_ANSWERS_KEY not in data:
-            self.env.cr.precommit.add(
-                self.env["crm.lead"]._sales_lifecycle_create_pending_answers_at_end
-            )
-            data[MADE_ANSWERS_KEY] = set()
-        data.setdefault(PENDING_ANSWERS_KEY, set()).update(leads.ids)
+        until_commit(
+            self.env.cr,
+            PENDING_ANSWERS_KEY,
+            self.env["crm.lead"]._sales_lifecycle_create_pending_answers_at_end,
+            set,
+        ).update(leads.ids)
         # create() puts the new leads' answers in cache, empty: they would hide
         # those to come. Dropped from the cache only: invalidating a one2many
         # flushes its comodel, which would make the answers now.

@@ -10,6 +10,8 @@ from odoo.tools import clean_context, float_compare, plaintext2html
 
 from odoo.addons.resource.models.utils import make_aware
 
+from .sales_lifecycle_rule_mixin import until_commit
+
 SERVICE_MODES = [
     ("call", "Call"),
     ("onsite", "Onsite"),
@@ -1196,11 +1198,11 @@ class HelpdeskTicket(models.Model):
         ]
         if not ids:
             return
-        cr = self.env.cr
-        pending = cr.precommit.data.get(PENDING_ENTITLEMENT_KEY)
-        if pending is None:
-            pending = cr.precommit.data[PENDING_ENTITLEMENT_KEY] = {}
-            cr.precommit.add(self.browse()._sales_lifecycle_apply_pending_entitlement)
+        pending = until_commit(
+            self.env.cr,
+            PENDING_ENTITLEMENT_KEY,
+            self.browse()._sales_lifecycle_apply_pending_entitlement,
+        )
         pending.update(dict.fromkeys(ids, (self.env.uid, None)))
 
     def _sales_lifecycle_mark_pending_entitlement_applied(self):

@@ -31,6 +31,7 @@ from odoo.exceptions import AccessError
 from odoo.tools import SQL, format_date
 
 from .crm_lead import GENERATION_CHANNELS
+from .sales_lifecycle_rule_mixin import until_commit
 
 MILESTONE_KINDS = [
     ("created", "Lead Created"),
@@ -429,11 +430,7 @@ class SalesLifecycleMilestone(models.Model):
         ids = [record_id for record_id in records.ids if isinstance(record_id, int)]
         if not ids:
             return
-        cr = self.env.cr
-        pending = cr.precommit.data.get(PENDING_KEY)
-        if pending is None:
-            pending = cr.precommit.data[PENDING_KEY] = {}
-            cr.precommit.add(self._flush_pending)
+        pending = until_commit(self.env.cr, PENDING_KEY, self._flush_pending)
         now = fields.Datetime.now()
         notes = pending.setdefault(records._name, {})
         for record_id in ids:

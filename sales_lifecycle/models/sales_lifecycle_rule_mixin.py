@@ -46,6 +46,18 @@ SYSTEM_WRITE = object()
 SYSTEM_KEY = "sales_lifecycle_system"
 
 
+def until_commit(cr, key, callback, factory=dict):
+    """The container kept under ``key`` in ``cr.precommit.data`` for the work
+    ``callback`` does once before the transaction commits (as mail writes
+    its tracking messages): made with ``factory`` and ``callback`` registered
+    the first time. ``callback`` pops the key when it runs."""
+    data = cr.precommit.data
+    if key not in data:
+        data[key] = factory()
+        cr.precommit.add(callback)
+    return data[key]
+
+
 class SalesLifecycleRuleMixin(models.AbstractModel):
     _name = "sales_lifecycle.rule.mixin"
     _description = "Sales Lifecycle Rule Layer"

@@ -133,27 +133,38 @@ class Flow:
         raise NotImplementedError
 
 
-class CreateLeadsEach(Flow):
+class CreateEach(Flow):
+    """One ``create()`` of ``model`` per record of ``data["vals"]``."""
+
+    model = ""
+
+    def run(self, env, data):
+        Model = env[self.model]
+        for vals in data["vals"]:
+            Model.create(vals)
+        return len(data["vals"])
+
+
+class InOneBatch:
+    """The records of a ``CreateEach`` flow made in one ``create()``."""
+
+    def run(self, env, data):
+        env[self.model].create(data["vals"])
+        return len(data["vals"])
+
+
+class CreateLeadsEach(CreateEach):
     key = "lead_create_each"
     title = "create leads, one `create()` each"
+    model = "crm.lead"
 
     def setup(self, env, size):
         return {"vals": [lead_vals(env, i) for i in range(size)]}
 
-    def run(self, env, data):
-        Lead = env["crm.lead"]
-        for vals in data["vals"]:
-            Lead.create(vals)
-        return len(data["vals"])
 
-
-class CreateLeadsBatch(CreateLeadsEach):
+class CreateLeadsBatch(InOneBatch, CreateLeadsEach):
     key = "lead_create_batch"
     title = "create leads, one batch"
-
-    def run(self, env, data):
-        env["crm.lead"].create(data["vals"])
-        return len(data["vals"])
 
 
 class MassConvert(Flow):
@@ -270,9 +281,10 @@ class RegisterPaymentsWon(RegisterPayments):
         return count
 
 
-class CreateTicketsEach(Flow):
+class CreateTicketsEach(CreateEach):
     key = "ticket_create_each"
     title = "create tickets, one `create()` each"
+    model = "helpdesk.ticket"
     per = "docs"
 
     def setup(self, env, size):
@@ -288,20 +300,10 @@ class CreateTicketsEach(Flow):
             ]
         }
 
-    def run(self, env, data):
-        Ticket = env["helpdesk.ticket"]
-        for vals in data["vals"]:
-            Ticket.create(vals)
-        return len(data["vals"])
 
-
-class CreateTicketsBatch(CreateTicketsEach):
+class CreateTicketsBatch(InOneBatch, CreateTicketsEach):
     key = "ticket_create_batch"
     title = "create tickets, one batch"
-
-    def run(self, env, data):
-        env["helpdesk.ticket"].create(data["vals"])
-        return len(data["vals"])
 
 
 def view_specification(env, model, xmlid, view_type):
