@@ -945,10 +945,13 @@ class CrmLead(models.Model):
                 teams=[lead.team_id.id or None for lead, _criterion in rows],
             )
         )
-        # the answers just made, not flushed: nothing of them is in cache
+        # the leads' answers in cache, read once for all of them: the ORM
+        # follows them when the leads change (the answers' copies of their
+        # team and company), which would read them lead by lead
         self.env.cache.invalidate(
             [(self._fields["qualification_line_ids"], tuple(leads.ids))]
         )
+        leads.fetch(["qualification_line_ids"])
 
     def _sales_lifecycle_sync_qualification_lines(self, remove_obsolete=False):
         """Give each lead one answer per applicable criterion, exactly once."""
