@@ -12,6 +12,7 @@ from . import test_swot
 from . import test_quote_from_opportunity
 from . import test_qualification_access
 from . import test_qualification_performance
+from . import test_host_lead_assignment
 from . import test_qualification_concurrency
 from . import test_swot_concurrency
 from . import test_tour_value
