@@ -27,14 +27,14 @@ GENERATION_CHANNELS = [
     ("other", "Other"),
 ]
 
-# Marks a call chain in which the conversion gate already ran (or was
-# overridden by a manager). A Python object cannot travel through RPC, so a
-# client cannot forge it in its context.
 # precommit data: the new leads whose answers are still to be made, and
 # those made during the transaction (made again at its end if a savepoint
 # rolled them back)
 PENDING_ANSWERS_KEY = "sales_lifecycle.pending_answers"
 MADE_ANSWERS_KEY = "sales_lifecycle.made_answers"
+# Marks a call chain in which the conversion gate already ran (or was
+# overridden by a manager). A Python object cannot travel through RPC, so a
+# client cannot forge it in its context.
 CONVERSION_GATE_DONE = object()
 GATE_CONTEXT_KEY = "sales_lifecycle_conversion_gate"
 
@@ -839,9 +839,10 @@ class CrmLead(models.Model):
         """Note the new leads (without answers) whose answers are made at the
         end of the request: one insert for every lead created in the
         transaction, also when a script creates them one ``create()`` at a
-        time. Anything that reads or changes answers makes them first
-        (``sales_lifecycle.qualification.answer``: ``flush_model``, which
-        every query on answers runs, ``create``, ``write``, ``unlink``)."""
+        time. Anything that reads or adds answers makes them first
+        (``sales_lifecycle.qualification.answer``: ``_search``, which every
+        read of answers runs, ``flush_model``, which SQL on answers runs, and
+        ``create``)."""
         leads = self.filtered("active")
         if not leads:
             return

@@ -66,8 +66,10 @@ class SalesLifecycleQualificationAnswer(models.Model):
 
     # The answers of new leads are made at the end of the request, one insert
     # for all (crm.lead._sales_lifecycle_defer_qualification_lines): whatever
-    # reads or changes answers makes them first: every search (also the reads
-    # of a lead's answers) and every flush before a query in SQL.
+    # reads or adds answers makes them first: every search (also the reads of
+    # a lead's answers), every flush before a query in SQL, and a new answer
+    # (a lead's score counts the pending ones as unknown). Existing answers
+    # are of leads whose answers are made: a write needs nothing.
 
     @api.model
     def _search(self, domain, offset=0, limit=None, order=None):
@@ -83,13 +85,7 @@ class SalesLifecycleQualificationAnswer(models.Model):
         self.env["crm.lead"]._sales_lifecycle_create_pending_qualification_lines()
         return super().create(vals_list)
 
-    def write(self, vals):
-        self.env["crm.lead"]._sales_lifecycle_create_pending_qualification_lines()
-        return super().write(vals)
-
     def unlink(self):
         # an answer removed is not made again at the end of the transaction
-        Lead = self.env["crm.lead"]
-        Lead._sales_lifecycle_create_pending_qualification_lines()
-        Lead._sales_lifecycle_forget_made_answers(self.lead_id.ids)
+        self.env["crm.lead"]._sales_lifecycle_forget_made_answers(self.lead_id.ids)
         return super().unlink()
