@@ -110,6 +110,10 @@ DECISION_ACTIVITY = "sales_lifecycle.mail_activity_type_entitlement_decision"
 # its tracking messages
 PENDING_ENTITLEMENT_KEY = "sales_lifecycle.ticket_entitlement"
 
+# the agreement's fields computed from its tickets' confirmed visits (the
+# count, and what remains of the included visits)
+VISIT_COUNT_FIELDS = {"onsite_visits_used", "onsite_visits_remaining"}
+
 
 class HelpdeskTicket(models.Model):
     _name = "helpdesk.ticket"
@@ -733,8 +737,14 @@ class HelpdeskTicket(models.Model):
             ticket_ids = self.env["sales_lifecycle.support.agreement"]._fields[
                 "ticket_ids"
             ]
-            if ticket_ids in tree and all(
-                ticket.visit_state != "confirmed" for ticket in self
+            branch = tree.get(ticket_ids)
+            if (
+                branch is not None
+                # the agreement's visit count is all that depends there on
+                # its tickets (the rest of the branch follows from it): a
+                # field added later that depends on them is still followed
+                and {field.name for field in branch.root} <= VISIT_COUNT_FIELDS
+                and all(ticket.visit_state != "confirmed" for ticket in self)
             ):
                 tree = TriggerTree(
                     tree.root,
