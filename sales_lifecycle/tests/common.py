@@ -44,16 +44,13 @@ read the one the last class in the MRO set.
 import base64
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from unittest.mock import patch
 
 from dateutil.relativedelta import relativedelta
 from lxml import etree, html
 
 from odoo import Command, fields
 from odoo.exceptions import UserError
-from odoo.sql_db import Cursor
 from odoo.tests import freeze_time, new_test_user
-from odoo.tools import SQL
 from odoo.tools.safe_eval import datetime as safe_datetime
 from odoo.tools.safe_eval import safe_eval, time
 
@@ -238,7 +235,8 @@ class SalesLifecycleCommon(BaseCommon):
         ``function`` and of the end of its request, counted as
         ``count_queries`` counts them, and among them those whose text
         contains each of ``patterns`` (case and spaces ignored), e.g. the
-        inserts into one table.
+        inserts into one table. The queries are captured as Odoo's
+        ``assertQueries`` captures them (``_patchExecute``).
 
         Use it to see which work grows with a batch, not only how much."""
         self.env.flush_all()
@@ -246,17 +244,9 @@ class SalesLifecycleCommon(BaseCommon):
         if invalidate:
             self.env.invalidate_all()
         seen = []
-        execute = Cursor.execute
-
-        def logged(cr, query, params=None, log_exceptions=True):
-            seen.append(query.code if isinstance(query, SQL) else str(query))
-            return execute(cr, query, params, log_exceptions)
-
-        with patch.object(Cursor, "execute", logged):
+        with contextmanager(self._patchExecute)(seen, flush=True):
             function()
-            self.env.flush_all()
-            self.env.cr.flush()
-        texts = [" ".join(query.lower().split()) for query in seen]
+        texts = [" ".join(str(query).lower().split()) for query in seen]
         return len(seen), {
             pattern: sum(" ".join(pattern.lower().split()) in text for text in texts)
             for pattern in patterns
