@@ -16,7 +16,6 @@ Not part of ``tools/test``. Usage::
 """
 
 import argparse
-import importlib.util
 import json
 import os
 import statistics
@@ -330,14 +329,7 @@ def generate(env, count):
 
 
 def bench(env, runs):
-    # loaded from its file: importing the add-on's ``tests`` package would
-    # import Odoo's test framework outside of a test run
-    tests_dir = Path(__file__).resolve().parent.parent / sltool.ADDON / "tests"
-    path = tests_dir / "analytics_reports.py"
-    spec = importlib.util.spec_from_file_location("analytics_reports", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    analytics_reports = module.analytics_reports
+    analytics_reports = sltool.addon_test_module("analytics_reports").analytics_reports
 
     results = []
     who = env.user.login

@@ -51,6 +51,18 @@ def manifest():
     return ast.literal_eval((ROOT / ADDON / "__manifest__.py").read_text())
 
 
+def addon_test_module(name):
+    """A module of the add-on's ``tests`` folder that a tool shares with the
+    tests (``perf_flows``, ``analytics_reports``), loaded from its file:
+    importing the ``tests`` package would import Odoo's test framework
+    outside of a test run."""
+    path = ROOT / ADDON / "tests" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 # The host apps are the add-ons the manifest depends on.
 HOST_DEPENDENCIES = manifest()["depends"]
 # The host apps whose own test suites tools/regression runs.

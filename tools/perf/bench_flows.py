@@ -22,7 +22,6 @@ written there) and the last flush.
 
 import argparse
 import collections
-import importlib.util
 import json
 import logging
 import re
@@ -37,9 +36,11 @@ from odoo import api, sql_db
 from odoo.modules.registry import Registry
 from odoo.tools import config
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import sltool  # tools/, beside this folder
+
 ADMIN_UID = 2
 SIDES = ("without", "with")
-ADDON_DIR = Path(__file__).resolve().parents[2] / "sales_lifecycle"
 
 
 # ----------------------------------------------------------------------
@@ -58,15 +59,9 @@ _FLOWS_MODULE = []
 
 
 def flows():
-    """The flows' definitions, shared with the query-count tests. Loaded from
-    their file: importing the add-on's ``tests`` package would import Odoo's
-    test framework outside of a test run."""
+    """The flows' definitions, shared with the query-count tests."""
     if not _FLOWS_MODULE:
-        path = ADDON_DIR / "tests" / "perf_flows.py"
-        spec = importlib.util.spec_from_file_location("perf_flows", path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        _FLOWS_MODULE.append(module)
+        _FLOWS_MODULE.append(sltool.addon_test_module("perf_flows"))
     return _FLOWS_MODULE[0]
 
 
