@@ -89,6 +89,25 @@ class TestEntitlement(SupportCommon):
             ticket.agreement_id = expired
 
     @freeze_time("2026-06-01 09:00:00")
+    def test_agreement_of_another_customer_refused_on_create(self):
+        # the constraint leaves an agreement still to compute to the compute;
+        # one given with the new ticket is checked at once
+        other = self.make_agreement(partner=self.other_customer)
+        Ticket = self.env["helpdesk.ticket"].with_user(self.helpdesk_user)
+        count = Ticket.search_count([])
+        with self.assertRaises(ValidationError):
+            Ticket.create(
+                {
+                    "name": "Scanner offline",
+                    "description": "<p>The scanner is offline.</p>",
+                    "partner_id": self.customer_contact.id,
+                    "agreement_id": other.id,
+                    "team_id": self.team.id,
+                }
+            )
+        self.assertEqual(Ticket.search_count([]), count)
+
+    @freeze_time("2026-06-01 09:00:00")
     def test_policy_allow_only_flags(self):
         ticket = self.make_ticket(partner_id=self.other_customer.id)
         self.end_request()
