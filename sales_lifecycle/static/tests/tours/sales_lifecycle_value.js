@@ -72,6 +72,19 @@ registry.category("web_tour.tours").add("sales_lifecycle_value_tour", {
             run: "click",
         },
         {
+            // the refused stage may still be shown as an unsaved change when
+            // the dialog closes (the web client keeps a failed save's value):
+            // discard it, as a user does
+            content: "Discard the refused stage if the form still shows it",
+            trigger: "body:not(:has(.modal)) .o_form_view",
+            run() {
+                const discard = document.querySelector(".o_form_view .o_form_button_cancel");
+                if (discard) {
+                    discard.click();
+                }
+            },
+        },
+        {
             content: "The form shows the saved stage with its checklist",
             trigger:
                 ".o_form_view .o_statusbar_status button.o_arrow_button_current:contains(Tour Discovery)",
